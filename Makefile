@@ -1,0 +1,53 @@
+# NRS — two commands for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: demo test lint typecheck install browser messages clean serve
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: install, migrate SQLite, load the registry and demo data, serve on 127.0.0.1:8000
+demo: install
+	NRS_DEMO=1 $(BIN)/nrs init
+	NRS_DEMO=1 $(BIN)/nrs demo
+	@echo ""
+	@echo "Open http://$(HOST):$(PORT)/ and sign in with a demo login above."
+	NRS_DEMO=1 $(BIN)/nrs serve --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/nrs serve --host $(HOST) --port $(PORT)
+
+## test: the whole suite (PostgreSQL when NRS_DATABASE_URL is set, else SQLite)
+test: install browser
+	$(BIN)/pytest
+
+## browser: Debian's Chromium for the browser tests (skipped without it, except under CI=true)
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Chromium for the browser tests"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null) \
+	    || echo "Could not install Chromium: browser tests will be skipped"; \
+	fi
+
+lint: install
+	$(BIN)/ruff check nrs tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy nrs
+
+## messages: regenerate the Vietnamese catalogue (needs GNU gettext)
+messages: install
+	cd nrs && ../$(BIN)/nrs makemessages -l vi -l en --no-obsolete
+	cd nrs && ../$(BIN)/nrs compilemessages
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,1 @@
+"""NRS - National Reporting System."""

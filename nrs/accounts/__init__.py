@@ -1,0 +1,1 @@
+"""Users, roles on org units, and access.py: the only scoping path."""

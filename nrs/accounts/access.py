@@ -1,0 +1,133 @@
+"""The one access module: "may this user do this, here?".
+
+Every page, API operation, admin screen and CLI action that touches an org
+unit asks here. Nothing else reads grants.
+
+A grant of a role on an org unit covers that unit's whole subtree (a grant
+on a province covers its communes; a grant on the Government root covers
+everything). Revoked grants and inactive users count for nothing. Superusers
+(created only by `nrs createuser --superuser`) may do everything.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+
+from nrs.accounts.models import Grant, Role
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nrs.accounts.models import User
+
+
+class Perm(StrEnum):
+    VIEW_DATA = "view_data"                # approved values and dashboards
+    VIEW_UNAPPROVED = "view_unapproved"    # drafts/submitted values (preview)
+    ENTER_DATA = "enter_data"              # create and edit drafts
+    SUBMIT = "submit"                      # send a report for approval
+    APPROVE = "approve"                    # approve or return a report
+    VIEW_COMPLIANCE = "view_compliance"    # who is late, who is missing
+    MANAGE_CATALOGUE = "manage_catalogue"  # indicators, org units, codelists
+    MANAGE_REGIMES = "manage_regimes"      # report regimes and deadlines
+    SET_TARGETS = "set_targets"            # annual plan values
+    MANAGE_USERS = "manage_users"          # users and role grants
+    VIEW_AUDIT = "view_audit"              # the audit log
+
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.LEADER: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.VIEW_COMPLIANCE}),
+    Role.COORDINATOR: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.VIEW_COMPLIANCE,
+                                 Perm.MANAGE_CATALOGUE, Perm.MANAGE_REGIMES, Perm.SET_TARGETS,
+                                 Perm.MANAGE_USERS}),
+    Role.REPORTER: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.ENTER_DATA,
+                              Perm.SUBMIT}),
+    Role.APPROVER: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.APPROVE}),
+    Role.VIEWER: frozenset({Perm.VIEW_DATA}),
+    Role.AUDITOR: frozenset({Perm.VIEW_DATA, Perm.VIEW_AUDIT}),
+    Role.SYSTEM: frozenset({Perm.VIEW_DATA, Perm.ENTER_DATA, Perm.SUBMIT}),
+}
+
+_CACHE_ATTR = "_nrs_grant_paths"
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _grant_paths(user: User) -> list[tuple[str, str]]:
+    """(role, org-unit path) of the user's live grants, read once per user object."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = list(Grant.objects.active().filter(user=user)
+                      .values_list("role", "org_unit__path"))
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget(user: Any) -> None:
+    """Drop the cached grants (after a grant changes in the same request)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def _paths_with(user: User, perm: Perm) -> list[str]:
+    return [path for role, path in _grant_paths(user) if perm in ROLE_PERMS.get(role, ())]
+
+
+def has_perm(user: Any, perm: Perm, unit: Any = None) -> bool:
+    """May ``user`` do ``perm`` on ``unit``? With no unit: anywhere at all?"""
+    if not _active(user):
+        return False
+    if user.is_superuser:
+        return True
+    paths = _paths_with(user, perm)
+    if unit is None:
+        return bool(paths)
+    return any(unit.path.startswith(path) for path in paths)
+
+
+def require(user: Any, perm: Perm, unit: Any = None) -> None:
+    if not has_perm(user, perm, unit):
+        raise PermissionDenied(perm.value)
+
+
+def scope_q(user: Any, perm: Perm, field: str = "org_unit") -> Q:
+    """A filter for any queryset whose ``field`` is an org unit, limited to
+    the units where ``user`` may do ``perm``. ``field=""`` filters OrgUnit itself."""
+    if not _active(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    lookup = f"{field}__path__startswith" if field else "path__startswith"
+    query = Q(pk__in=[])
+    for path in _paths_with(user, perm):
+        query |= Q(**{lookup: path})
+    return query
+
+
+def roles(user: Any) -> set[str]:
+    """The roles a user holds anywhere (for menus)."""
+    if not _active(user):
+        return set()
+    return {role for role, _path in _grant_paths(user)}
+
+
+# -- page-level questions -----------------------------------------------------------
+
+def can_browse_registry(user: Any) -> bool:
+    """The registry (units, catalogue, regimes) is reference metadata: any active
+    signed-in user may read it."""
+    return _active(user)
+
+
+def is_national(user: Any, perm: Perm, root: Any) -> bool:
+    """``perm`` over the whole country: a grant on the Government root."""
+    return has_perm(user, perm, root)
+
+
+def can_use_admin(user: Any) -> bool:
+    """The Django admin is for metadata stewards (coordinators) and auditors."""
+    return has_perm(user, Perm.MANAGE_CATALOGUE) or has_perm(user, Perm.VIEW_AUDIT)

@@ -1,0 +1,67 @@
+"""Users and their role grants on org units."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """An NRS user. What they may do comes only from their grants (access.py)."""
+
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    is_demo = models.BooleanField(_("demo account"), default=False)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+
+class Role(models.TextChoices):
+    LEADER = "leader", _("Leader")
+    COORDINATOR = "coordinator", _("Coordinator")
+    REPORTER = "reporter", _("Reporter")
+    APPROVER = "approver", _("Approver")
+    VIEWER = "viewer", _("Viewer")
+    AUDITOR = "auditor", _("Auditor")
+    SYSTEM = "system", _("System (machine client)")
+
+
+class GrantQuerySet(models.QuerySet["Grant"]):
+    def active(self) -> GrantQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class Grant(models.Model):
+    """``user`` holds ``role`` on ``org_unit`` and everything below it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"),
+                             on_delete=models.CASCADE, related_name="grants")
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    org_unit = models.ForeignKey("registry.OrgUnit", verbose_name=_("org unit"),
+                                 on_delete=models.PROTECT, related_name="grants")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("granted by"),
+                                   null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "org_unit"],
+                                    condition=Q(revoked_at__isnull=True),
+                                    name="grant_active_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.org_unit}"

@@ -1,0 +1,33 @@
+"""Sign-in and sign-out go to the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
+from django.dispatch import receiver
+
+from nrs.audit.events import EventType
+from nrs.audit.log import record
+
+
+@receiver(user_logged_in)
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    with transaction.atomic():
+        record(EventType.LOGIN, actor=user, obj=user, summary=user.username)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        with transaction.atomic():
+            record(EventType.LOGOUT, actor=user, obj=user, summary=user.username)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
+                  **kwargs: Any) -> None:
+    username = str(credentials.get("username", ""))[:150]
+    with transaction.atomic():
+        record(EventType.LOGIN_FAILED, summary=username, data={"username": username})

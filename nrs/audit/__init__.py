@@ -1,0 +1,1 @@
+"""Append-only audit log. Every action records its event here, in its own transaction."""

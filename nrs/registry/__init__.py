@@ -1,0 +1,1 @@
+"""Org units with lineage, the indicator catalogue, report regimes, targets."""

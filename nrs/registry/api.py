@@ -1,0 +1,192 @@
+"""Read-only registry endpoints of the public API (mounted by nrs.web.api)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from nrs.accounts import access
+from nrs.lib import periods
+from nrs.registry.models import Indicator, OrgUnit, Regime
+
+router = Router(tags=["registry"])
+
+
+class Error(Schema):
+    detail: str
+
+
+class OrgUnitOut(Schema):
+    id: int
+    code: str
+    name_vi: str
+    name_en: str
+    kind: str
+    level: str
+    parent_id: int | None
+    valid_from: date
+    valid_to: date | None
+    latitude: float | None
+    longitude: float | None
+    area_km2: float | None
+
+
+class LineageOut(Schema):
+    predecessor_id: int
+    successor_id: int
+    effective: date
+    share: float
+    kind: str
+
+
+class IndicatorOut(Schema):
+    code: str
+    area: int
+    name_vi: str
+    name_en: str
+    unit: str
+    value_type: str
+    decimals: int
+    frequency: str
+    level: str
+    ou_aggregation: str
+    weight: str | None
+    time_aggregation: str
+    formula: str
+    breakdowns: list[str]
+
+    @staticmethod
+    def resolve_unit(obj: Indicator) -> str:
+        return obj.unit.code
+
+    @staticmethod
+    def resolve_weight(obj: Indicator) -> str | None:
+        return obj.weight.code if obj.weight_id else None  # type: ignore[union-attr]
+
+    @staticmethod
+    def resolve_breakdowns(obj: Indicator) -> list[str]:
+        return [b.code for b in obj.breakdowns.all()]
+
+
+class RegimeOut(Schema):
+    code: str
+    name_vi: str
+    name_en: str
+    regime_type: str
+    content: str
+    frequency: str
+    reporter_scope: str
+    approval_required: bool
+    next_period: str | None
+    next_cutoff_end: date | None
+    next_deadline: date | None
+    indicators: list[str]
+
+    @staticmethod
+    def resolve_indicators(obj: Regime) -> list[str]:
+        return [i.code for i in obj.indicators.all()]
+
+
+class PeriodOut(Schema):
+    sdmx: str
+    dhis2: str | None
+    start: date
+    end: date
+    cutoff_start: date
+    cutoff_end: date
+    deadline: date
+
+
+def _require_reader(request: HttpRequest) -> None:
+    if not access.can_browse_registry(request.user):
+        raise HttpError(403, "forbidden")
+
+
+@router.get("/orgunits", response={200: list[OrgUnitOut], 403: Error})
+@paginate(LimitOffsetPagination)
+def list_orgunits(request: HttpRequest, level: str | None = None, on: date | None = None,
+                  parent: int | None = None, q: str | None = None):  # type: ignore[no-untyped-def]
+    _require_reader(request)
+    units = OrgUnit.objects.valid_on(on or timezone.localdate()).order_by("path")
+    if level:
+        units = units.filter(level=level)
+    if parent is not None:
+        units = units.filter(parent_id=parent)
+    if q:
+        units = units.filter(Q(code=q) | Q(name_vi__icontains=q) | Q(name_en__icontains=q))
+    return units
+
+
+@router.get("/orgunits/{unit_id}", response={200: OrgUnitOut, 403: Error, 404: Error})
+def get_orgunit(request: HttpRequest, unit_id: int) -> OrgUnit:
+    _require_reader(request)
+    return get_object_or_404(OrgUnit, pk=unit_id)
+
+
+@router.get("/orgunits/{unit_id}/lineage",
+            response={200: list[LineageOut], 403: Error, 404: Error})
+def get_lineage(request: HttpRequest, unit_id: int) -> list[object]:
+    _require_reader(request)
+    unit = get_object_or_404(OrgUnit, pk=unit_id)
+    return [*unit.predecessor_links.all(), *unit.successor_links.all()]
+
+
+@router.get("/indicators", response={200: list[IndicatorOut], 403: Error})
+@paginate(LimitOffsetPagination)
+def list_indicators(request: HttpRequest, area: int | None = None,
+                    q: str | None = None):  # type: ignore[no-untyped-def]
+    _require_reader(request)
+    indicators = Indicator.objects.select_related("unit", "weight").prefetch_related(
+        "breakdowns").order_by("area", "code")
+    if area is not None:
+        indicators = indicators.filter(area=area)
+    if q:
+        indicators = indicators.filter(Q(code__icontains=q) | Q(name_vi__icontains=q)
+                                       | Q(name_en__icontains=q))
+    return indicators
+
+
+@router.get("/indicators/{code}", response={200: IndicatorOut, 403: Error, 404: Error})
+def get_indicator(request: HttpRequest, code: str) -> Indicator:
+    _require_reader(request)
+    return get_object_or_404(Indicator.objects.select_related("unit", "weight"), code=code)
+
+
+@router.get("/regimes", response={200: list[RegimeOut], 403: Error})
+def list_regimes(request: HttpRequest) -> list[Regime]:
+    _require_reader(request)
+    today = timezone.localdate()
+    regimes = list(Regime.objects.prefetch_related("indicators").order_by("code"))
+    for regime in regimes:
+        sched = regime.next_schedule(today)
+        regime.next_period = str(sched.period) if sched else None  # type: ignore[attr-defined]
+        regime.next_cutoff_end = sched.cutoff_end if sched else None  # type: ignore[attr-defined]
+        regime.next_deadline = sched.deadline if sched else None  # type: ignore[attr-defined]
+    return regimes
+
+
+@router.get("/regimes/{code}/periods/{period_id}",
+            response={200: PeriodOut, 400: Error, 403: Error, 404: Error})
+def regime_period(request: HttpRequest, code: str, period_id: str) -> dict[str, object]:
+    """The cut-off window and deadline of one period (SDMX or DHIS2 id) under a regime."""
+    _require_reader(request)
+    regime = get_object_or_404(Regime, code=code)
+    try:
+        period = periods.parse(period_id)
+    except periods.PeriodError as exc:
+        raise HttpError(400, f"Kỳ báo cáo không hợp lệ / invalid period: {exc}") from None
+    sched = regime.schedule_for(period)
+    try:
+        dhis2: str | None = period.dhis2
+    except periods.PeriodError:
+        dhis2 = None
+    return {"sdmx": period.sdmx, "dhis2": dhis2, "start": period.start, "end": period.end,
+            "cutoff_start": sched.cutoff_start, "cutoff_end": sched.cutoff_end,
+            "deadline": sched.deadline}

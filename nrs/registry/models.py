@@ -1,0 +1,448 @@
+"""The registry: org units (versioned, with lineage), the indicator catalogue,
+report regimes and annual targets.
+
+Rows here change only through nrs.registry.actions and the loader in
+nrs.registry.loader, which both write their audit events.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from nrs.lib import periods
+
+# Units whose start predates NRS's records (all pre-2025 units) start here.
+ORIGIN = date(1900, 1, 1)
+REORGANISATION_2025 = date(2025, 7, 1)
+MINISTRIES_2025 = date(2025, 3, 1)
+
+
+class BilingualName(models.Model):
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=300)
+    name_en = models.CharField(_("name (English)"), max_length=300)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (Vietnamese unless English is chosen)."""
+        return self.name_en if (get_language() or "vi").startswith("en") else self.name_vi
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# -- org units ------------------------------------------------------------------
+
+class OrgUnitKind(models.TextChoices):
+    GOVERNMENT = "government", _("Government")
+    MINISTRY = "ministry", _("Ministry")
+    MINISTERIAL_AGENCY = "ministerial_agency", _("Ministerial-level agency")
+    GOVERNMENT_AGENCY = "government_agency", _("Government agency")
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("Centrally-run city")
+    DISTRICT = "district", _("District (before 2025)")
+    COMMUNE = "commune", _("Commune")
+    WARD = "ward", _("Ward")
+    TOWNSHIP = "township", _("Township (before 2025)")
+    SPECIAL_ZONE = "special_zone", _("Special zone")
+
+
+class Level(models.TextChoices):
+    """Where a unit sits for reporting and aggregation."""
+
+    NATIONAL = "national", _("National")
+    AGENCY = "agency", _("Central agency")
+    PROVINCE = "province", _("Province")
+    DISTRICT = "district", _("District")
+    COMMUNE = "commune", _("Commune")
+
+
+LEVEL_OF_KIND = {
+    OrgUnitKind.GOVERNMENT: Level.NATIONAL,
+    OrgUnitKind.MINISTRY: Level.AGENCY,
+    OrgUnitKind.MINISTERIAL_AGENCY: Level.AGENCY,
+    OrgUnitKind.GOVERNMENT_AGENCY: Level.AGENCY,
+    OrgUnitKind.PROVINCE: Level.PROVINCE,
+    OrgUnitKind.CITY: Level.PROVINCE,
+    OrgUnitKind.DISTRICT: Level.DISTRICT,
+    OrgUnitKind.COMMUNE: Level.COMMUNE,
+    OrgUnitKind.WARD: Level.COMMUNE,
+    OrgUnitKind.TOWNSHIP: Level.COMMUNE,
+    OrgUnitKind.SPECIAL_ZONE: Level.COMMUNE,
+}
+
+
+class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
+    def valid_on(self, day: date) -> OrgUnitQuerySet:
+        """Units that exist on ``day``."""
+        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day), valid_from__lte=day)
+
+    def current(self) -> OrgUnitQuerySet:
+        return self.filter(valid_to__isnull=True)
+
+    def subtree(self, unit: OrgUnit) -> OrgUnitQuerySet:
+        """``unit`` and everything below it, at any date."""
+        return self.filter(path__startswith=unit.path)
+
+
+class OrgUnit(BilingualName):
+    """One version of an administrative or reporting unit.
+
+    A unit that changes territory or is merged ends (``valid_to``) and its
+    successors begin; ``Lineage`` rows link them. ``code`` is the statistics
+    office's code for provinces, districts and communes, and an NRS code for
+    central agencies. ``(code, valid_from)`` is unique: the new Ninh Bình
+    (37, from 2025-07-01) is not the old Ninh Bình (37, until 2025-06-30).
+    """
+
+    code = models.CharField(_("code"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=24, choices=OrgUnitKind.choices)
+    level = models.CharField(_("level"), max_length=12, choices=Level.choices)
+    parent = models.ForeignKey("self", verbose_name=_("parent"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="children")
+    # Materialised path of primary keys, "/1/25/3021/": a subtree is a prefix.
+    path = models.CharField(_("path"), max_length=200, blank=True)
+    valid_from = models.DateField(_("valid from"), default=ORIGIN)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    area_km2 = models.FloatField(_("area (km²)"), null=True, blank=True)
+    short_name = models.CharField(_("short name"), max_length=120, blank=True)
+
+    objects = OrgUnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="orgunit_code_from_uniq"),
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                                   name="orgunit_valid_range"),
+        ]
+        indexes = [
+            # Subtree queries: path LIKE '/1/25/%' (varchar_pattern_ops on PostgreSQL).
+            models.Index(fields=["path"], name="orgunit_path_idx",
+                         opclasses=["varchar_pattern_ops"]),
+            # Lists of one level on a date: "the 34 provinces on 2026-01-01".
+            models.Index(fields=["level", "valid_from", "valid_to"], name="orgunit_level_valid_idx"),
+            # Lookup by code (every import names units by code).
+            models.Index(fields=["code"], name="orgunit_code_idx"),
+        ]
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    @property
+    def is_current(self) -> bool:
+        return self.valid_to is None
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+
+class LineageKind(models.TextChoices):
+    MERGE = "merge", _("Merged into")
+    SPLIT = "split", _("Split into")
+    RENAME = "rename", _("Renamed / re-coded")
+    TRANSFER = "transfer", _("Functions transferred")
+
+
+class Lineage(models.Model):
+    """``predecessor`` became (part of) ``successor`` on ``effective``.
+
+    ``share`` is the part of the predecessor that went to this successor: 1.0
+    for a plain merge, a weight when the predecessor was split.
+    """
+
+    predecessor = models.ForeignKey(OrgUnit, verbose_name=_("predecessor"),
+                                    on_delete=models.PROTECT, related_name="successor_links")
+    successor = models.ForeignKey(OrgUnit, verbose_name=_("successor"),
+                                  on_delete=models.PROTECT, related_name="predecessor_links")
+    effective = models.DateField(_("effective date"))
+    share = models.DecimalField(_("share"), max_digits=7, decimal_places=6, default=1)
+    kind = models.CharField(_("kind"), max_length=12, choices=LineageKind.choices,
+                            default=LineageKind.MERGE)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("lineage link")
+        verbose_name_plural = _("lineage links")
+        constraints = [
+            models.UniqueConstraint(fields=["predecessor", "successor"], name="lineage_pair_uniq"),
+            models.CheckConstraint(condition=Q(share__gt=0) & Q(share__lte=1), name="lineage_share_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor} ({self.share})"
+
+
+# -- indicator catalogue ------------------------------------------------------------
+
+class Area(models.IntegerChoices):
+    ECONOMIC_GROWTH = 1, _("Economic growth")
+    PUBLIC_FINANCE = 2, _("Public finance")
+    MACRO_STABILITY = 3, _("Macroeconomic stability")
+    BUSINESS_ENVIRONMENT = 4, _("Business environment")
+    LABOUR = 5, _("Labour and employment")
+    SOCIAL = 6, _("Social issues")
+    ENVIRONMENT = 7, _("Environment")
+    PUBLIC_ADMINISTRATION = 8, _("Public administration serving citizens")
+    INFRASTRUCTURE_SCIENCE = 9, _("Infrastructure, science and technology")
+
+
+class MeasureUnit(BilingualName):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+
+    class Meta:
+        verbose_name = _("measurement unit")
+        verbose_name_plural = _("measurement units")
+        ordering = ["code"]
+
+
+class Codelist(BilingualName):
+    """A breakdown (phân tổ) such as sex or urban/rural."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+
+    class Meta:
+        verbose_name = _("breakdown codelist")
+        verbose_name_plural = _("breakdown codelists")
+        ordering = ["code"]
+
+
+class Code(BilingualName):
+    codelist = models.ForeignKey(Codelist, on_delete=models.CASCADE, related_name="codes")
+    code = models.CharField(_("code"), max_length=32)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("code")
+        verbose_name_plural = _("codes")
+        ordering = ["codelist", "order"]
+        constraints = [models.UniqueConstraint(fields=["codelist", "code"], name="code_uniq")]
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "M", _("Monthly")
+    QUARTERLY = "Q", _("Quarterly")
+    HALF_YEARLY = "S", _("Six-monthly")
+    NINE_MONTHS = "N", _("Nine months")
+    ANNUAL = "Y", _("Annual")
+
+    @property
+    def period_kind(self) -> periods.Kind:
+        return periods.Kind(self.value)
+
+
+class ValueType(models.TextChoices):
+    INTEGER = "integer", _("Integer")
+    DECIMAL = "decimal", _("Decimal")
+
+
+class OrgAggregation(models.TextChoices):
+    SUM = "sum", _("Sum")
+    WEIGHTED_MEAN = "wmean", _("Weighted mean")
+    NONE = "none", _("Not aggregated")
+
+
+class TimeAggregation(models.TextChoices):
+    SUM = "sum", _("Sum")
+    AVERAGE = "avg", _("Average")
+    LAST = "last", _("Last value")
+    NONE = "none", _("Not aggregated")
+
+
+class Indicator(BilingualName):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    area = models.PositiveSmallIntegerField(_("area"), choices=Area.choices)
+    unit = models.ForeignKey(MeasureUnit, verbose_name=_("unit"), on_delete=models.PROTECT)
+    value_type = models.CharField(_("value type"), max_length=10, choices=ValueType.choices)
+    decimals = models.PositiveSmallIntegerField(_("decimals"), default=0)
+    frequency = models.CharField(_("frequency"), max_length=1, choices=Frequency.choices)
+    level = models.CharField(_("lowest reporting level"), max_length=12, choices=Level.choices)
+    ou_aggregation = models.CharField(_("aggregation over units"), max_length=8,
+                                      choices=OrgAggregation.choices)
+    weight = models.ForeignKey("self", verbose_name=_("weighted by"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    time_aggregation = models.CharField(_("aggregation over time"), max_length=8,
+                                        choices=TimeAggregation.choices)
+    breakdowns = models.ManyToManyField(Codelist, verbose_name=_("breakdowns"), blank=True)
+    formula = models.CharField(_("formula"), max_length=300, blank=True,
+                               help_text=_("For derived indicators: arithmetic over indicator codes."))
+    headline = models.BooleanField(_("headline KPI"), default=False)
+    description_vi = models.TextField(_("description (Vietnamese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    source = models.CharField(_("source note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["area", "code"]
+
+    @property
+    def is_derived(self) -> bool:
+        return bool(self.formula)
+
+    @property
+    def description(self) -> str:
+        english = (get_language() or "vi").startswith("en")
+        return self.description_en if english else self.description_vi
+
+    def agency_on(self, day: date) -> OrgUnit | None:
+        link = (self.responsibilities.filter(valid_from__lte=day)
+                .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+                .select_related("agency").first())
+        return link.agency if link else None
+
+
+class Responsibility(models.Model):
+    """Which agency is responsible for an indicator, over time (2025 mergers)."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE,
+                                  related_name="responsibilities")
+    agency = models.ForeignKey(OrgUnit, verbose_name=_("agency"), on_delete=models.PROTECT,
+                               related_name="responsibilities")
+    valid_from = models.DateField(_("valid from"), default=ORIGIN)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("responsible agency")
+        verbose_name_plural = _("responsible agencies")
+        ordering = ["indicator", "valid_from"]
+        constraints = [models.UniqueConstraint(fields=["indicator", "valid_from"],
+                                               name="responsibility_uniq")]
+
+
+# -- report regimes -------------------------------------------------------------
+
+class RegimeType(models.TextChoices):
+    PERIODIC = "periodic", _("Periodic")
+    THEMATIC = "thematic", _("Thematic")
+    AD_HOC = "adhoc", _("Ad hoc")
+
+
+class RegimeContent(models.TextChoices):
+    TEXT = "text", _("Text")
+    DATA = "data", _("Data")
+    BOTH = "both", _("Text and data")
+
+
+class ReporterScope(models.TextChoices):
+    LIST = "list", _("Listed units")
+    ALL_PROVINCES = "all_provinces", _("All provinces")
+    ALL_MINISTRIES = "all_ministries", _("All ministries and ministerial-level agencies")
+    ALL_COMMUNES = "all_communes", _("All communes")
+
+
+class DeadlineKind(models.TextChoices):
+    WORKING_DAYS = "working_days", _("Working days after cut-off")
+    DAY_OF_MONTH = "day_of_month", _("Day of month")
+
+
+class Regime(BilingualName):
+    """A reporting regime under Decree 09/2019/NĐ-CP."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    regime_type = models.CharField(_("type"), max_length=10, choices=RegimeType.choices)
+    content = models.CharField(_("content"), max_length=4, choices=RegimeContent.choices)
+    frequency = models.CharField(_("frequency"), max_length=1, choices=Frequency.choices,
+                                 blank=True, help_text=_("Blank for ad hoc reports."))
+    cutoff_day = models.PositiveSmallIntegerField(
+        _("cut-off day"), default=15,
+        help_text=_("The window runs from this day of the previous month to the day before it "
+                    "in the last month (Decree 09: 15)."))
+    deadline_kind = models.CharField(_("deadline rule"), max_length=14,
+                                     choices=DeadlineKind.choices)
+    deadline_value = models.PositiveSmallIntegerField(_("deadline value"))
+    deadline_month_offset = models.PositiveSmallIntegerField(_("deadline month offset"), default=0)
+    reporter_scope = models.CharField(_("reporting units"), max_length=16,
+                                      choices=ReporterScope.choices)
+    reporters = models.ManyToManyField(OrgUnit, verbose_name=_("listed reporting units"),
+                                       blank=True, related_name="regimes_reported")
+    recipient = models.ForeignKey(OrgUnit, verbose_name=_("recipient"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="regimes_received",
+                                  help_text=_("Blank: each reporting unit's parent."))
+    indicators = models.ManyToManyField(Indicator, verbose_name=_("data form"), blank=True,
+                                        related_name="regimes")
+    outline_vi = models.TextField(_("outline template (Vietnamese)"), blank=True)
+    outline_en = models.TextField(_("outline template (English)"), blank=True)
+    approval_required = models.BooleanField(_("approval required"), default=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("report regime")
+        verbose_name_plural = _("report regimes")
+        ordering = ["code"]
+
+    @property
+    def cutoff_rule(self) -> periods.CutoffRule:
+        return periods.CutoffRule(self.cutoff_day)
+
+    @property
+    def deadline_rule(self) -> periods.DeadlineRule:
+        return periods.DeadlineRule(self.deadline_kind, self.deadline_value,
+                                    self.deadline_month_offset)
+
+    def schedule_for(self, period: periods.Period) -> periods.Schedule:
+        return periods.schedule(period, self.cutoff_rule, self.deadline_rule)
+
+    def next_schedule(self, today: date) -> periods.Schedule | None:
+        if not self.frequency:
+            return None
+        kind = Frequency(self.frequency).period_kind
+        return periods.next_schedule(kind, today, self.cutoff_rule, self.deadline_rule)
+
+    def reporting_units(self, day: date) -> OrgUnitQuerySet:
+        units = OrgUnit.objects.valid_on(day)
+        match self.reporter_scope:
+            case ReporterScope.ALL_PROVINCES:
+                return units.filter(level=Level.PROVINCE)
+            case ReporterScope.ALL_MINISTRIES:
+                return units.filter(kind__in=[OrgUnitKind.MINISTRY,
+                                              OrgUnitKind.MINISTERIAL_AGENCY])
+            case ReporterScope.ALL_COMMUNES:
+                return units.filter(level=Level.COMMUNE)
+        return units.filter(pk__in=self.reporters.values("pk"))
+
+
+# -- annual targets ---------------------------------------------------------------
+
+class Target(models.Model):
+    """One version of an annual plan value (kế hoạch / dự toán năm).
+
+    A change is a new row with a higher ``version``; the highest is current.
+    """
+
+    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"),
+                                  on_delete=models.PROTECT, related_name="targets")
+    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT,
+                                 related_name="targets")
+    year = models.PositiveSmallIntegerField(_("year"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    value = models.DecimalField(_("value"), max_digits=24, decimal_places=6)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("set by"), null=True,
+                                   blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("set at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("annual target")
+        verbose_name_plural = _("annual targets")
+        ordering = ["indicator", "org_unit", "year", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "org_unit", "year", "version"],
+                                    name="target_version_uniq"),
+        ]

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class WebConfig(AppConfig):
+    name = "nrs.web"
+    label = "web"
+    default = True
+
+
+class NRSAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "nrs.web.admin_site.NRSAdminSite"

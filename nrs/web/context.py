@@ -1,0 +1,19 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from nrs.accounts import access
+
+
+def nrs(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    return {
+        "nrs_demo": settings.DEMO_MODE,
+        "nrs_can_admin": access.can_use_admin(user),
+        "nrs_roles": sorted(access.roles(user)),
+    }

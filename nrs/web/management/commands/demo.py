@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from nrs.web import demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and demo data (idempotent). Run `nrs init` first."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            result = demo.load_demo()
+        except demo.DemoError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo: {result.users_created} users and {result.targets_changed} targets added"))
+        self.stdout.write("\nDemo logins / Tài khoản demo (password / mật khẩu: "
+                          f"{demo.DEMO_PASSWORD}):")
+        for login in demo.DEMO_USERS:
+            self.stdout.write(f"  {login.username:<18} {login.role:<12} {login.unit_code:<6} "
+                              f"{login.full_name}")

@@ -1,0 +1,174 @@
+"""Fill the Vietnamese message catalogue from the table below, then compile it.
+
+    make messages            # extract new strings (needs GNU gettext)
+    .venv/bin/python scripts/vi_catalogue.py
+
+Strings missing from the table are listed and left untranslated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polib
+
+PO = Path(__file__).resolve().parent.parent / "nrs" / "locale" / "vi" / "LC_MESSAGES" / "django.po"
+
+VI = {
+    "Accounts": "Tài khoản", "full name": "họ và tên", "demo account": "tài khoản demo",
+    "user": "người dùng", "users": "người dùng", "Leader": "Lãnh đạo",
+    "Coordinator": "Điều phối", "Reporter": "Cán bộ báo cáo", "Approver": "Người duyệt",
+    "Viewer": "Người xem", "Auditor": "Kiểm toán", "System (machine client)": "Hệ thống (máy)",
+    "role": "vai trò", "org unit": "đơn vị", "granted by": "người cấp", "granted at": "thời điểm cấp",
+    "revoked at": "thời điểm thu hồi", "role grant": "phân quyền", "role grants": "phân quyền",
+    "Audit": "Nhật ký", "Registry loaded": "Nạp danh mục", "Org unit changed": "Sửa đơn vị",
+    "Indicator changed": "Sửa chỉ tiêu", "Report regime changed": "Sửa chế độ báo cáo",
+    "Metadata changed": "Sửa danh mục", "Annual target set": "Đặt kế hoạch năm",
+    "User created": "Tạo người dùng", "User changed": "Sửa người dùng",
+    "Role granted": "Cấp quyền", "Role revoked": "Thu hồi quyền", "Signed in": "Đăng nhập",
+    "Sign-in failed": "Đăng nhập thất bại", "Signed out": "Đăng xuất", "time": "thời gian",
+    "event": "sự kiện", "actor": "người thực hiện", "object type": "loại đối tượng",
+    "object id": "mã đối tượng", "summary": "tóm tắt", "details": "chi tiết",
+    "action id": "mã thao tác", "audit event": "sự kiện nhật ký", "audit events": "nhật ký",
+    "Registry": "Danh mục", "name (Vietnamese)": "tên (tiếng Việt)",
+    "name (English)": "tên (tiếng Anh)", "Government": "Chính phủ", "Ministry": "Bộ",
+    "Ministerial-level agency": "Cơ quan ngang bộ", "Government agency": "Cơ quan thuộc Chính phủ",
+    "Province": "Tỉnh", "Centrally-run city": "Thành phố trực thuộc trung ương",
+    "District (before 2025)": "Huyện (trước 2025)", "Commune": "Xã", "Ward": "Phường",
+    "Township (before 2025)": "Thị trấn (trước 2025)", "Special zone": "Đặc khu",
+    "National": "Toàn quốc", "Central agency": "Cơ quan trung ương", "District": "Cấp huyện",
+    "code": "mã", "kind": "loại", "level": "cấp", "parent": "đơn vị cha", "path": "đường dẫn",
+    "valid from": "hiệu lực từ", "valid to": "hiệu lực đến", "latitude": "vĩ độ",
+    "longitude": "kinh độ", "area (km²)": "diện tích (km²)", "short name": "tên ngắn",
+    "org units": "đơn vị", "Merged into": "Sáp nhập", "Split into": "Chia tách",
+    "Renamed / re-coded": "Đổi tên / đổi mã", "Functions transferred": "Chuyển giao chức năng",
+    "predecessor": "đơn vị trước", "successor": "đơn vị kế thừa",
+    "effective date": "ngày hiệu lực", "share": "tỷ lệ", "note": "ghi chú",
+    "lineage link": "quan hệ kế thừa", "lineage links": "quan hệ kế thừa",
+    "Economic growth": "Tăng trưởng kinh tế", "Public finance": "Tài chính công",
+    "Macroeconomic stability": "Ổn định kinh tế vĩ mô",
+    "Business environment": "Môi trường kinh doanh",
+    "Labour and employment": "Lao động, việc làm", "Social issues": "Xã hội",
+    "Environment": "Môi trường",
+    "Public administration serving citizens": "Hành chính công phục vụ người dân",
+    "Infrastructure, science and technology": "Hạ tầng, khoa học và công nghệ",
+    "measurement unit": "đơn vị tính", "measurement units": "đơn vị tính",
+    "breakdown codelist": "phân tổ", "breakdown codelists": "phân tổ", "codes": "mã",
+    "Monthly": "Hằng tháng", "Quarterly": "Hằng quý", "Six-monthly": "6 tháng",
+    "Nine months": "9 tháng", "Annual": "Hằng năm", "Integer": "Số nguyên",
+    "Decimal": "Số thập phân", "Sum": "Cộng", "Weighted mean": "Bình quân gia quyền",
+    "Not aggregated": "Không tổng hợp", "Average": "Bình quân", "Last value": "Giá trị cuối kỳ",
+    "area": "lĩnh vực", "unit": "đơn vị tính", "value type": "kiểu giá trị",
+    "decimals": "số chữ số thập phân", "frequency": "kỳ báo cáo",
+    "lowest reporting level": "cấp báo cáo thấp nhất",
+    "aggregation over units": "tổng hợp theo đơn vị", "weighted by": "quyền số",
+    "aggregation over time": "tổng hợp theo thời gian", "breakdowns": "phân tổ",
+    "formula": "công thức",
+    "For derived indicators: arithmetic over indicator codes.":
+        "Với chỉ tiêu dẫn xuất: phép tính trên mã các chỉ tiêu.",
+    "headline KPI": "chỉ tiêu chủ yếu", "description (Vietnamese)": "mô tả (tiếng Việt)",
+    "description (English)": "mô tả (tiếng Anh)", "source note": "nguồn",
+    "indicator": "chỉ tiêu", "indicators": "chỉ tiêu", "agency": "cơ quan",
+    "responsible agency": "cơ quan chịu trách nhiệm",
+    "responsible agencies": "cơ quan chịu trách nhiệm", "Periodic": "Định kỳ",
+    "Thematic": "Chuyên đề", "Ad hoc": "Đột xuất", "Text": "Văn bản", "Data": "Số liệu",
+    "Text and data": "Văn bản và số liệu", "Listed units": "Các đơn vị được liệt kê",
+    "All provinces": "Tất cả tỉnh, thành phố",
+    "All ministries and ministerial-level agencies": "Tất cả bộ, cơ quan ngang bộ",
+    "All communes": "Tất cả xã, phường, đặc khu",
+    "Working days after cut-off": "Số ngày làm việc sau ngày chốt số liệu",
+    "Day of month": "Ngày trong tháng", "type": "loại", "content": "nội dung",
+    "Blank for ad hoc reports.": "Để trống với báo cáo đột xuất.",
+    "cut-off day": "ngày chốt số liệu",
+    "The window runs from this day of the previous month to the day before it in the last "
+    "month (Decree 09: 15).":
+        "Thời gian chốt số liệu từ ngày này của tháng trước đến ngày liền trước của tháng cuối "
+        "kỳ (Nghị định 09: ngày 15).",
+    "deadline rule": "quy tắc thời hạn", "deadline value": "giá trị thời hạn",
+    "deadline month offset": "số tháng lùi thời hạn", "reporting units": "đơn vị báo cáo",
+    "listed reporting units": "đơn vị báo cáo được liệt kê", "recipient": "nơi nhận",
+    "Blank: each reporting unit's parent.": "Để trống: cấp trên của từng đơn vị báo cáo.",
+    "data form": "biểu mẫu số liệu", "outline template (Vietnamese)": "đề cương (tiếng Việt)",
+    "outline template (English)": "đề cương (tiếng Anh)", "approval required": "cần phê duyệt",
+    "legal basis": "căn cứ pháp lý", "report regime": "chế độ báo cáo",
+    "report regimes": "chế độ báo cáo", "year": "năm", "version": "phiên bản", "value": "giá trị",
+    "reason": "lý do", "set by": "người đặt", "set at": "thời điểm đặt",
+    "annual target": "kế hoạch năm", "annual targets": "kế hoạch năm",
+    "Vietnamese": "Tiếng Việt", "English": "Tiếng Anh",
+    "National Reporting System": "Hệ thống thông tin báo cáo quốc gia",
+    "Org units": "Đơn vị", "Indicators": "Chỉ tiêu", "Report regimes": "Chế độ báo cáo",
+    "Administration": "Quản trị", "Sign out": "Đăng xuất",
+    "NRS — open-source national reporting system":
+        "NRS — hệ thống thông tin báo cáo quốc gia mã nguồn mở",
+    "Demo mode": "Chế độ demo", "Code": "Mã", "Name": "Tên", "Area": "Lĩnh vực",
+    "Unit": "Đơn vị tính", "Frequency": "Kỳ báo cáo", "Level": "Cấp", "derived": "dẫn xuất",
+    "No indicator matches.": "Không có chỉ tiêu phù hợp.", "until": "đến",
+    "No unit matches.": "Không có đơn vị phù hợp.", "As of %(day)s.": "Tính đến %(day)s.",
+    "provinces and centrally-run cities": "tỉnh, thành phố trực thuộc trung ương",
+    "communes, wards and special zones": "xã, phường, đặc khu", "ministries": "bộ",
+    "ministerial-level agencies": "cơ quan ngang bộ",
+    "Before the 2025 reorganisation": "Trước khi sắp xếp đơn vị hành chính năm 2025",
+    "On 30/06/2025: %(p)s provinces, %(d)s districts and %(c)s communes, linked to their "
+    "successors by %(l)s lineage links.":
+        "Ngày 30/06/2025: %(p)s tỉnh, %(d)s huyện và %(c)s xã, nối với đơn vị kế thừa bằng "
+        "%(l)s quan hệ kế thừa.",
+    "Show the units as they were": "Xem các đơn vị như trước đây", "Value type": "Kiểu giá trị",
+    "Lowest reporting level": "Cấp báo cáo thấp nhất",
+    "Aggregation over units": "Tổng hợp theo đơn vị",
+    "Aggregation over time": "Tổng hợp theo thời gian", "Formula": "Công thức",
+    "Breakdowns": "Phân tổ", "Responsible agency": "Cơ quan chịu trách nhiệm", "now": "nay",
+    "Source": "Nguồn", "Indicator catalogue": "Danh mục chỉ tiêu",
+    "Search by code or name": "Tìm theo mã hoặc tên", "All areas": "Tất cả lĩnh vực",
+    "Type": "Loại", "Content": "Nội dung", "Cut-off rule": "Quy tắc chốt số liệu",
+    "from day %(d)s of the month before": "từ ngày %(d)s của tháng trước",
+    "Deadline rule": "Quy tắc thời hạn", "month": "tháng", "Reporting units": "Đơn vị báo cáo",
+    "Recipient": "Nơi nhận", "Each reporting unit's parent": "Cấp trên của từng đơn vị báo cáo",
+    "Approval required": "Cần phê duyệt", "Legal basis": "Căn cứ pháp lý",
+    "Upcoming periods": "Các kỳ sắp tới", "Period": "Kỳ", "Cut-off window": "Thời gian chốt số liệu",
+    "Deadline": "Thời hạn gửi", "On request": "Theo yêu cầu", "Data form": "Biểu mẫu số liệu",
+    "Outline template": "Đề cương",
+    "Next cut-off and deadline as of %(day)s; deadlines skip weekends and public holidays, Tết "
+    "included.":
+        "Kỳ chốt số liệu và thời hạn tiếp theo tính đến %(day)s; thời hạn không tính ngày nghỉ "
+        "cuối tuần và ngày lễ, kể cả Tết.",
+    "Regime": "Chế độ báo cáo", "Next period": "Kỳ tiếp theo", "Kind": "Loại",
+    "Name (Vietnamese)": "Tên tiếng Việt", "Name (English)": "Tên tiếng Anh", "Valid": "Hiệu lực",
+    "Centroid": "Tâm", "Area_km": "Diện tích", "Units below": "Đơn vị trực thuộc",
+    "current": "hiện tại", "in all": "tổng cộng", "Predecessors": "Đơn vị trước",
+    "None": "Không có", "Successors": "Đơn vị kế thừa", "As of": "Tại ngày", "Show": "Xem",
+    "Before the reorganisation (30/06/2025)": "Trước sắp xếp (30/06/2025)",
+    "After (01/07/2025)": "Sau sắp xếp (01/07/2025)",
+    "Find a unit by name or code": "Tìm đơn vị theo tên hoặc mã", "Sign in": "Đăng nhập",
+    "Wrong username or password. Both are case-sensitive.":
+        "Sai tên đăng nhập hoặc mật khẩu. Cả hai đều phân biệt chữ hoa, chữ thường.",
+    "Username": "Tên đăng nhập", "Password": "Mật khẩu", "NRS administration": "Quản trị NRS",
+    "NRS": "NRS", "Registry metadata": "Danh mục dùng chung",
+}
+PLURALS = {
+    "%(n)s indicator": "%(n)s chỉ tiêu",
+    "%(n)s decimal": "%(n)s chữ số thập phân",
+}
+
+
+def main() -> None:
+    po = polib.pofile(str(PO))
+    po.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
+    missing = []
+    for entry in po:
+        if entry.msgid_plural:
+            entry.msgstr_plural = {0: PLURALS.get(entry.msgid, "")}
+            if entry.msgid not in PLURALS:
+                missing.append(entry.msgid)
+        elif entry.msgid in VI:
+            entry.msgstr = VI[entry.msgid]
+        else:
+            missing.append(entry.msgid)
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+    po.save()
+    po.save_as_mofile(str(PO.with_suffix(".mo")))
+    print(f"{len(po) - len(missing)} translated, {len(missing)} missing: {missing}")
+
+
+if __name__ == "__main__":
+    main()

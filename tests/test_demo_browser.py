@@ -1,0 +1,124 @@
+"""End to end, as a newcomer: `nrs init` and `nrs demo` (twice each, to prove
+they are idempotent), `nrs serve`, then a real Chromium signs in and browses.
+
+The server runs on its own SQLite file, as `make demo` does."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM
+
+NRS = str(Path(sys.executable).parent / "nrs")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _env(var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NRS_")}
+    env.update({"NRS_VAR_DIR": str(var_dir), "NRS_DEMO": "1", "DJANGO_SETTINGS_MODULE": ""})
+    env.pop("DJANGO_SETTINGS_MODULE")
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run([NRS, *args], env=env, capture_output=True, text=True, timeout=600,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    var_dir = tmp_path_factory.mktemp("demo-var")
+    env = _env(var_dir)
+    first = _run(["init"], env)
+    assert "Registry loaded" in first
+    second = _run(["init"], env)
+    assert "Registry loaded: 0 changes" in second
+    demo = _run(["demo"], env)
+    assert "hanoi.baocao" in demo and "9 users" in demo
+    assert "Demo: 0 users and 0 targets added" in _run(["demo"], env)
+    port = _free_port()
+    server = subprocess.Popen([NRS, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{base}/health/", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("nrs serve did not come up")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, object]:
+    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+def _sign_in(page, base: str, username: str = "hanoi.baocao") -> None:  # type: ignore[no-untyped-def]
+    from nrs.web.demo import DEMO_PASSWORD
+
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/registry/")
+
+
+@pytest.mark.browser
+def test_sign_in_and_see_the_registry_in_both_languages(demo_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, demo_server)
+    assert page.inner_text("[data-stat=provinces]") == "34"
+    assert page.inner_text("[data-stat=communes]") == "3321"
+    assert "Danh mục" in page.content() or "tỉnh" in page.content()
+    page.click("button[data-lang=en]")
+    page.wait_for_selector("text=provinces and centrally-run cities")
+    page.click("button[data-lang=vi]")
+    page.wait_for_selector("text=tỉnh, thành phố trực thuộc trung ương")
+
+
+@pytest.mark.browser
+def test_search_the_catalogue_live(demo_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, demo_server)
+    page.goto(f"{demo_server}/registry/indicators/")
+    page.fill("#indicator-q", "CPI")
+    page.wait_for_function("!document.querySelector('#indicator-rows').innerText.includes('GDP_CUR')")
+    assert "CPI_MOM" in page.inner_text("#indicator-rows")
+    assert "?q=CPI" in page.url
+
+
+@pytest.mark.browser
+def test_expand_the_unit_tree_before_the_reorganisation(demo_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, demo_server)
+    page.goto(f"{demo_server}/registry/units/?on=2025-06-30")
+    page.click("li[data-code=CP] > button.toggle")
+    page.wait_for_selector("li[data-code='35']")  # old Hà Nam is there on 30/06/2025
+    page.click("li[data-code='35'] > a")
+    page.wait_for_selector("#successors")
+    assert "Ninh Bình" in page.inner_text("#successors")
+    page.screenshot(path=str(Path(os.environ.get("NRS_SCREENSHOTS", "/tmp")) / "nrs-unit.png"))
