@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from nrs.web.api import api
 from nrs.web import views
+from nrs.web.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),

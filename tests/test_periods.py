@@ -1,3 +1,4 @@
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -125,7 +126,7 @@ def test_months_tile_the_period(period: Period) -> None:
     months = period.months()
     assert months[0].start == period.start
     assert months[-1].end == period.end
-    for a, b in zip(months, months[1:], strict=False):
+    for a, b in itertools.pairwise(months):
         assert a.end + timedelta(days=1) == b.start
     assert all(period.contains(m) for m in months)
 

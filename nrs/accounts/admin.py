@@ -49,7 +49,7 @@ class GrantInline(admin.TabularInline):
 class UserAdmin(GuardedAdmin, BaseUserAdmin):
     manage_perm = access.Perm.MANAGE_USERS
     list_display = ["username", "full_name", "email", "is_active", "is_demo", "last_login"]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("NRS", {"fields": ["full_name", "is_demo"]}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("NRS", {"fields": ["full_name", "is_demo"]}))
     inlines = [GrantInline]
 
 

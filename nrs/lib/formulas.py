@@ -50,7 +50,7 @@ def evaluate(expression: str, values: Mapping[str, float]) -> float | None:
 
     def walk(node: ast.expr) -> float | None:
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return float(node.value)  # type: ignore[arg-type]  # checked numeric in _parse
         if isinstance(node, ast.Name):
             value = values.get(node.id)
             return None if value is None else float(value)

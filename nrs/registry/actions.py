@@ -14,8 +14,11 @@ from nrs.audit.events import EventType
 from nrs.audit.log import record
 from nrs.registry.models import Indicator, OrgUnit, Regime, Target
 
-_EVENT_OF = {OrgUnit: EventType.ORGUNIT_CHANGED, Indicator: EventType.INDICATOR_CHANGED,
-             Regime: EventType.REGIME_CHANGED}
+_EVENT_OF: dict[type[models.Model], EventType] = {
+    OrgUnit: EventType.ORGUNIT_CHANGED,
+    Indicator: EventType.INDICATOR_CHANGED,
+    Regime: EventType.REGIME_CHANGED,
+}
 
 
 @transaction.atomic

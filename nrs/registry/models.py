@@ -30,13 +30,13 @@ class BilingualName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         """The name in the active language (Vietnamese unless English is chosen)."""
         return self.name_en if (get_language() or "vi").startswith("en") else self.name_vi
-
-    def __str__(self) -> str:
-        return self.name
 
 
 # -- org units ------------------------------------------------------------------
@@ -325,6 +325,9 @@ class Responsibility(models.Model):
         constraints = [models.UniqueConstraint(fields=["indicator", "valid_from"],
                                                name="responsibility_uniq")]
 
+    def __str__(self) -> str:
+        return f"{self.indicator.code}: {self.agency.code} from {self.valid_from}"
+
 
 # -- report regimes -------------------------------------------------------------
 
@@ -446,3 +449,6 @@ class Target(models.Model):
             models.UniqueConstraint(fields=["indicator", "org_unit", "year", "version"],
                                     name="target_version_uniq"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.org_unit.code} {self.year} v{self.version}"

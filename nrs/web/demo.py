@@ -13,7 +13,7 @@ from nrs.accounts import actions as account_actions
 from nrs.registry import actions as registry_actions
 from nrs.registry.models import Indicator, OrgUnit
 
-DEMO_PASSWORD = "nrs-demo-2026"  # noqa: S105 - demo accounts only, printed by `make demo`
+DEMO_PASSWORD = "nrs-demo-2026"
 TARGETS_FILE = Path(__file__).parent / "data" / "demo_targets.yaml"
 
 
