@@ -17,7 +17,9 @@ from pathlib import Path
 
 import yaml
 
-DATA = Path(__file__).resolve().parent.parent / "nrs" / "registry" / "data"
+import os
+
+DATA = Path(os.environ.get("NRS_REGISTRY_DATA", Path(__file__).resolve().parent.parent / "nrs" / "registry" / "data"))
 FREQ_ORDER = {"M": 0, "Q": 1, "S": 2, "N": 3, "Y": 4}
 FREQ_NAME = {"M": ("hằng tháng", "monthly"), "Q": ("hằng quý", "quarterly"),
              "S": ("6 tháng", "six-monthly"), "N": ("9 tháng", "nine-month"),

@@ -107,6 +107,7 @@ VI = {
     "provinces and centrally-run cities": "tỉnh, thành phố trực thuộc trung ương",
     "communes, wards and special zones": "xã, phường, đặc khu", "ministries": "bộ",
     "ministerial-level agencies": "cơ quan ngang bộ",
+    "ministries and ministerial-level agencies": "bộ, cơ quan ngang bộ",
     "Before the 2025 reorganisation": "Trước khi sắp xếp đơn vị hành chính năm 2025",
     "On 30/06/2025: %(p)s provinces, %(d)s districts and %(c)s communes, linked to their "
     "successors by %(l)s lineage links.":

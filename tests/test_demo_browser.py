@@ -86,7 +86,7 @@ def _sign_in(page, base: str, username: str = "hanoi.baocao") -> None:  # type: 
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("#sign-in")
     page.wait_for_url(f"{base}/registry/")
 
 

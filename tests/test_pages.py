@@ -69,7 +69,7 @@ def test_unit_tree_before_and_after(hanoi_reporter) -> None:  # type: ignore[no-
     root = current("CP")
     after = client.get(f"/registry/units/{root.pk}/children/?on=2025-07-01").content.decode()
     before = client.get(f"/registry/units/{root.pk}/children/?on=2025-06-30").content.decode()
-    assert after.count('data-code="') == 34 + 17 + 8  # provinces, ministries/agencies, others
+    assert after.count('data-code="') == 34 + 17 + 7  # provinces, ministries/agencies, 7 others
     assert "Tỉnh Hà Nam" in before and "Tỉnh Hà Nam" not in after
 
 

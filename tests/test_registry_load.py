@@ -126,7 +126,8 @@ def test_ministries_after_and_before_2025() -> None:
     before = OrgUnit.objects.valid_on(date(2025, 2, 28))
     assert before.filter(kind=OrgUnitKind.MINISTRY).count() == 18
     mae = current("BNNMT")
-    assert {link.predecessor.code for link in mae.predecessor_links.all()} == {"BTNMT", "BNNPTNT"}
+    assert {link.predecessor.code for link in mae.predecessor_links.all()} == {
+        "BTNMT", "BNNPTNT", "BLDTBXH"}  # poverty reduction came from the labour ministry
     assert {link.predecessor.code for link in current("BTC").predecessor_links.all()} == {"BKHDT"}
     molisa = legacy("BLDTBXH")
     assert sum(link.share for link in molisa.successor_links.all()) == 1
@@ -154,9 +155,12 @@ def test_regimes() -> None:
     assert monthly.reporting_units(date(2026, 1, 1)).count() == 34
     assert monthly.reporting_units(date(2025, 1, 1)).count() == 63
     assert monthly.indicators.exists()
+    # On 22/11/2026 November's deadline (the 20th) has passed: December is next.
     sched = monthly.next_schedule(date(2026, 11, 22))
-    assert sched is not None and str(sched.period) == "2026-11"
-    assert sched.cutoff_end == date(2026, 11, 14)
+    assert sched is not None and str(sched.period) == "2026-12"
+    assert sched.cutoff_end == date(2026, 12, 14)
+    assert sched.deadline == date(2026, 12, 21)  # the 20th is a Sunday
+    assert monthly.next_schedule(date(2026, 11, 20)).period.index == 11  # type: ignore[union-attr]
     assert Regime.objects.filter(regime_type="thematic").exists()
     assert Regime.objects.filter(regime_type="adhoc").exists()
     assert Regime.objects.filter(reporter_scope="list").count() >= 8

@@ -1,6 +1,5 @@
 """Read-only registry endpoints of the public API (mounted by nrs.web.api)."""
 
-from __future__ import annotations
 
 from datetime import date
 

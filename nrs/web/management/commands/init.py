@@ -1,24 +1,30 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from nrs.registry.loader import load_registry
-from nrs.registry.sources import RegistryError
+from nrs.registry.sources import DATA_DIR, RegistryError
 from nrs.web.progress import rich_progress
 
 
 class Command(BaseCommand):
     help = "Migrate the database and load the registry (idempotent)."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--data", type=Path, default=DATA_DIR,
+                            help="folder of registry data files (default: the shipped ones)")
+
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write("Database migrated / Đã cập nhật cơ sở dữ liệu")
         try:
             with rich_progress() as progress:
-                report = load_registry(progress=progress)
+                report = load_registry(options["data"], progress=progress)
         except RegistryError as exc:
             raise CommandError(str(exc)) from None
         if report.changed:

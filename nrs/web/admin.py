@@ -11,7 +11,7 @@ from nrs.audit.models import Event
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    """Read-only: auditors look, nobody edits."""
+    """Read-only: auditors look, nobody edits. (Lives in web: admin screens ask access.py.)"""
 
     list_display = ["occurred_at", "event_type", "actor", "org_unit", "summary"]
     list_filter = ["event_type"]
