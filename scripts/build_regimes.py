@@ -13,11 +13,10 @@ assumptions, editable per regime in the admin.
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import yaml
-
-import os
 
 DATA = Path(os.environ.get("NRS_REGISTRY_DATA", Path(__file__).resolve().parent.parent / "nrs" / "registry" / "data"))
 FREQ_ORDER = {"M": 0, "Q": 1, "S": 2, "N": 3, "Y": 4}

@@ -144,6 +144,10 @@ VI = {
         "Sai tên đăng nhập hoặc mật khẩu. Cả hai đều phân biệt chữ hoa, chữ thường.",
     "Username": "Tên đăng nhập", "Password": "Mật khẩu", "NRS administration": "Quản trị NRS",
     "NRS": "NRS", "Registry metadata": "Danh mục dùng chung",
+    "This page does not exist.": "Trang này không tồn tại.",
+    "Back to the start page": "Về trang đầu",
+    "You do not have permission for this page or this org unit.":
+        "Bạn không có quyền truy cập trang này hoặc đơn vị này.",
 }
 PLURALS = {
     "%(n)s indicator": "%(n)s chỉ tiêu",

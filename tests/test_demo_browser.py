@@ -55,6 +55,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     demo = _run(["demo"], env)
     assert "hanoi.baocao" in demo and "9 users" in demo
     assert "Demo: 0 users and 0 targets added" in _run(["demo"], env)
+    created = _run(["createuser", "an.nguyen", "--password", "a-strong-pass-2026",
+                    "--role", "reporter", "--unit", "01"], env)
+    assert "created" in created
+    assert "exists, unchanged" in _run(["createuser", "an.nguyen", "--role", "reporter",
+                                        "--unit", "01"], env)
     port = _free_port()
     server = subprocess.Popen([NRS, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -122,3 +127,21 @@ def test_expand_the_unit_tree_before_the_reorganisation(demo_server: str, page) 
     page.wait_for_selector("#successors")
     assert "Ninh Bình" in page.inner_text("#successors")
     page.screenshot(path=str(Path(os.environ.get("NRS_SCREENSHOTS", "/tmp")) / "nrs-unit.png"))
+
+
+def test_init_rejects_bad_data_naming_file_and_row(tmp_path: Path) -> None:
+    import shutil
+
+    from nrs.registry.sources import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    lines = (data / "indicators.csv").read_text(encoding="utf-8").splitlines()
+    lines.append(lines[1])  # a duplicate of the first indicator
+    (data / "indicators.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = _env(tmp_path / "var")
+    result = subprocess.run([NRS, "init", "--data", str(data)], env=env, capture_output=True,
+                            text=True, timeout=600, check=False)
+    assert result.returncode != 0
+    assert f"indicators.csv, dòng/row {len(lines)}" in result.stderr
+    assert "duplicate code" in result.stderr and "mã trùng" in result.stderr

@@ -102,7 +102,17 @@ def test_admin_for_coordinator_not_reporter(coordinator, hanoi_reporter) -> None
     english = client_for(coordinator, "en")
     english.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
     assert "Indicators" in english.get("/admin/").content.decode()
+    assert "Quản trị NRS" in client_for(coordinator).get("/admin/").content.decode()
     assert client_for(hanoi_reporter).get("/admin/registry/indicator/").status_code == 302
+
+
+def test_not_found_page_is_bilingual(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(hanoi_reporter)
+    response = client.get("/registry/units/999999999/")
+    assert response.status_code == 404
+    assert "Trang này không tồn tại" in response.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "This page does not exist" in client.get("/registry/units/999999999/").content.decode()
 
 
 def test_admin_change_is_audited(coordinator) -> None:  # type: ignore[no-untyped-def]
