@@ -40,7 +40,7 @@ browser:
 	fi
 
 lint: install
-	$(BIN)/ruff check nrs tests benchmarks
+	$(BIN)/ruff check nrs tests scripts
 	$(BIN)/lint-imports
 	$(BIN)/mypy nrs
 
