@@ -88,3 +88,7 @@ def test_grant_is_idempotent(hanoi_reporter) -> None:  # type: ignore[no-untyped
     again = actions.grant_role(hanoi_reporter, "reporter", current("01"))
     assert hanoi_reporter.grants.count() == 1
     assert again == hanoi_reporter.grants.get()
+
+
+def test_passwords_are_stored_with_argon2(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    assert hanoi_reporter.password.startswith("argon2$")
