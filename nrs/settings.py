@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "nrs.audit",
     "nrs.accounts",
     "nrs.registry",
+    "nrs.collection",
     "nrs.web",
 ]
 

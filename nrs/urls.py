@@ -14,5 +14,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("registry/", include("nrs.registry.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", api.urls),
+    path("api/", api.urls),
 ]

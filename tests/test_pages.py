@@ -44,7 +44,7 @@ def test_sign_in_and_failed_sign_in_are_audited(hanoi_reporter) -> None:  # type
 
 
 @pytest.mark.parametrize("url", ["/registry/", "/registry/units/", "/registry/indicators/",
-                                 "/registry/regimes/", "/api/v1/registry/indicators"])
+                                 "/registry/regimes/", "/api/registry/indicators"])
 def test_anonymous_is_sent_to_login(url: str) -> None:
     response = Client().get(url)
     assert response.status_code in (302, 401)
@@ -145,19 +145,19 @@ def test_admin_change_is_audited(coordinator) -> None:  # type: ignore[no-untype
 
 def test_api_registry(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
     client = client_for(hanoi_reporter)
-    provinces = client.get("/api/v1/registry/orgunits?level=province&on=2026-01-01&limit=100")
+    provinces = client.get("/api/registry/orgunits?level=province&on=2026-01-01&limit=100")
     assert provinces.status_code == 200
     assert provinces.json()["count"] == 34
-    indicator = client.get("/api/v1/registry/indicators/UNEMPLOYMENT_RATE").json()
+    indicator = client.get("/api/registry/indicators/UNEMPLOYMENT_RATE").json()
     assert indicator["ou_aggregation"] == "wmean" and indicator["weight"]
-    period = client.get("/api/v1/registry/regimes/PROV_KTXH_M/periods/202602").json()
+    period = client.get("/api/registry/regimes/PROV_KTXH_M/periods/202602").json()
     assert period["cutoff_start"] == "2026-01-15" and period["cutoff_end"] == "2026-02-14"
-    bad = client.get("/api/v1/registry/regimes/PROV_KTXH_M/periods/2026-13")
+    bad = client.get("/api/registry/regimes/PROV_KTXH_M/periods/2026-13")
     assert bad.status_code == 400 and "invalid period" in bad.json()["detail"]
-    lineage = client.get(f"/api/v1/registry/orgunits/{current('37').pk}/lineage").json()
+    lineage = client.get(f"/api/registry/orgunits/{current('37').pk}/lineage").json()
     assert len(lineage) == 3
 
 
 def test_openapi_schema_is_served(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
-    schema = client_for(hanoi_reporter).get("/api/v1/openapi.json").json()
-    assert "/api/v1/registry/orgunits" in schema["paths"]
+    schema = client_for(hanoi_reporter).get("/api/openapi.json").json()
+    assert "/api/registry/orgunits" in schema["paths"]

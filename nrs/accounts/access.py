@@ -77,9 +77,25 @@ def _paths_with(user: User, perm: Perm) -> list[str]:
     return [path for role, path in _grant_paths(user) if perm in ROLE_PERMS.get(role, ())]
 
 
-def has_perm(user: Any, perm: Perm, unit: Any = None) -> bool:
-    """May ``user`` do ``perm`` on ``unit``? With no unit: anywhere at all?"""
+_READ_PERMS = frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED})
+
+
+def _token_allows(token: Any, perm: Perm, unit: Any) -> bool:
+    """An API token narrows its user's grants: to its org unit's subtree, and
+    to reading when its scope is read."""
+    if token is None:
+        return True
+    if token.scope == "read" and perm not in _READ_PERMS:
+        return False
+    return unit is None or unit.path.startswith(token.org_unit.path)
+
+
+def has_perm(user: Any, perm: Perm, unit: Any = None, *, token: Any = None) -> bool:
+    """May ``user`` (through ``token``, if given) do ``perm`` on ``unit``?
+    With no unit: anywhere at all?"""
     if not _active(user):
+        return False
+    if not _token_allows(token, perm, unit):
         return False
     if user.is_superuser:
         return True
@@ -89,23 +105,24 @@ def has_perm(user: Any, perm: Perm, unit: Any = None) -> bool:
     return any(unit.path.startswith(path) for path in paths)
 
 
-def require(user: Any, perm: Perm, unit: Any = None) -> None:
-    if not has_perm(user, perm, unit):
+def require(user: Any, perm: Perm, unit: Any = None, *, token: Any = None) -> None:
+    if not has_perm(user, perm, unit, token=token):
         raise PermissionDenied(perm.value)
 
 
-def scope_q(user: Any, perm: Perm, field: str = "org_unit") -> Q:
+def scope_q(user: Any, perm: Perm, field: str = "org_unit", *, token: Any = None) -> Q:
     """A filter for any queryset whose ``field`` is an org unit, limited to
     the units where ``user`` may do ``perm``. ``field=""`` filters OrgUnit itself."""
-    if not _active(user):
-        return Q(pk__in=[])
-    if user.is_superuser:
-        return Q()
     lookup = f"{field}__path__startswith" if field else "path__startswith"
+    if not _active(user) or not _token_allows(token, perm, None):
+        return Q(pk__in=[])
+    narrowed = Q(**{lookup: token.org_unit.path}) if token is not None else Q()
+    if user.is_superuser:
+        return narrowed
     query = Q(pk__in=[])
     for path in _paths_with(user, perm):
         query |= Q(**{lookup: path})
-    return query
+    return query & narrowed
 
 
 def roles(user: Any) -> set[str]:

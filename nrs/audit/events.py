@@ -18,3 +18,7 @@ class EventType(models.TextChoices):
     LOGIN = "accounts.login", _("Signed in")
     LOGIN_FAILED = "accounts.login_failed", _("Sign-in failed")
     LOGOUT = "accounts.logout", _("Signed out")
+    TOKEN_ISSUED = "accounts.token_issued", _("API token issued")
+    TOKEN_REVOKED = "accounts.token_revoked", _("API token revoked")
+    VALUES_SAVED = "collection.values_saved", _("Values saved")
+    SUBMISSION_TRANSITION = "collection.transition", _("Submission state changed")

@@ -31,6 +31,7 @@ from nrs.registry.models import (
     OrgUnitKind,
     Regime,
     Responsibility,
+    ValidationRule,
 )
 from nrs.registry.sources import RegistryError, UnitRecord
 
@@ -66,6 +67,7 @@ class Sources:
     codelists: list[sources.NamedRecord]
     indicators: list[sources.IndicatorRecord]
     regimes: list[sources.RegimeRecord]
+    rules: list[sources.RuleRecord]
     agencies_now: dict[str, str]
     agencies_before: dict[str, str]
 
@@ -89,8 +91,9 @@ def read_sources(data_dir: Path = sources.DATA_DIR) -> Sources:
     current_codes = {u.code for u in units if u.valid_to is None}
     regimes = sources.read_regimes(data_dir / "regimes.yaml",
                                    indicators={i.code for i in indicators}, agencies=current_codes)
+    rules = sources.read_rules(data_dir / "rules.yaml", indicators={i.code for i in indicators})
     return Sources(units, agencies.lineage + admin.lineage, measure_units, codelists, indicators,
-                   regimes, now, before)
+                   regimes, rules, now, before)
 
 
 def _check_units(units: list[UnitRecord]) -> None:
@@ -129,6 +132,7 @@ def load_registry(data_dir: Path = sources.DATA_DIR, *, actor: Any = None,
         indicator_pk = _sync_indicators(src.indicators, unit_pk, codelist_pk, report, progress)
         _sync_responsibilities(src, indicator_pk, unit_ids, report)
         _sync_regimes(src, indicator_pk, unit_ids, report)
+        _sync_rules(src.rules, indicator_pk, report)
         if report.changed:
             root = OrgUnit.objects.get(pk=unit_ids[src.units[0].key])
             record(EventType.REGISTRY_LOADED, actor=actor, org_unit=root,
@@ -327,3 +331,15 @@ def _sync_regimes(src: Sources, indicator_pk: dict[str, int], ids: dict[str, int
     _sync_m2m(Regime.reporters.through, "regime_id", "orgunit_id",
               {pks[r.code]: {current[c] for c in r.reporters} for r in src.regimes},
               report, "regime.reporters")
+
+
+def _sync_rules(rules: list[sources.RuleRecord], indicator_pk: dict[str, int],
+                report: LoadReport) -> None:
+    rows = [{
+        "code": r.code, "kind": r.kind, "severity": r.severity,
+        "indicator_id": indicator_pk[r.indicator], "operator": r.operator,
+        "other_id": indicator_pk[r.other] if r.other else None, "terms": ";".join(r.terms),
+        "minimum": r.minimum, "maximum": r.maximum, "equals": r.equals,
+        "tolerance": r.tolerance, "message_vi": r.message_vi, "message_en": r.message_en,
+    } for r in rules]
+    _sync(ValidationRule, ("code",), rows, report, "validationrule")

@@ -452,3 +452,48 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.org_unit.code} {self.year} v{self.version}"
+
+
+# -- validation rules ------------------------------------------------------------------
+
+class RuleKind(models.TextChoices):
+    RANGE = "range", _("Range")
+    COMPARE = "compare", _("Comparison with another indicator")
+    SUM = "sum", _("Sum of indicators")
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", _("Error")
+    WARNING = "warning", _("Warning")
+
+
+class ValidationRule(models.Model):
+    """A check declared as data (rules.yaml), applied by nrs.collection.validation."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=RuleKind.choices)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"),
+                                  on_delete=models.PROTECT, related_name="rules")
+    operator = models.CharField(_("operator"), max_length=2, blank=True)
+    other = models.ForeignKey(Indicator, verbose_name=_("other indicator"), null=True,
+                              blank=True, on_delete=models.PROTECT, related_name="+")
+    terms = models.CharField(_("terms"), max_length=300, blank=True,
+                             help_text=_("For sums: indicator codes separated by ';'."))
+    minimum = models.DecimalField(_("minimum"), max_digits=24, decimal_places=6, null=True,
+                                  blank=True)
+    maximum = models.DecimalField(_("maximum"), max_digits=24, decimal_places=6, null=True,
+                                  blank=True)
+    equals = models.DecimalField(_("equals"), max_digits=24, decimal_places=6, null=True,
+                                 blank=True)
+    tolerance = models.DecimalField(_("tolerance"), max_digits=24, decimal_places=6, default=0)
+    message_vi = models.CharField(_("message (Vietnamese)"), max_length=300)
+    message_en = models.CharField(_("message (English)"), max_length=300)
+
+    class Meta:
+        verbose_name = _("validation rule")
+        verbose_name_plural = _("validation rules")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code

@@ -666,3 +666,81 @@ def _regime(item: dict[str, Any], code: str, source: str, row: int, indicators: 
         approval_required=bool(item.get("approval_required", True)),
         legal_basis=str(item.get("legal_basis") or ""))
 
+
+
+# -- rules.yaml ------------------------------------------------------------------------
+
+RULE_KINDS = {"range", "compare", "sum"}
+RULE_OPS = {"<=", "<", ">=", ">", "=="}
+
+
+@dataclass
+class RuleRecord:
+    row: int
+    code: str
+    kind: str
+    severity: str
+    indicator: str
+    operator: str
+    other: str
+    terms: list[str]
+    minimum: Decimal | None
+    maximum: Decimal | None
+    equals: Decimal | None
+    tolerance: Decimal
+    message_vi: str
+    message_en: str
+
+
+def _decimal(item: dict[str, Any], name: str, source: str, row: int) -> Decimal | None:
+    raw = item.get(name)
+    if raw is None:
+        return None
+    try:
+        return Decimal(str(raw))
+    except ArithmeticError:
+        raise RegistryError(source, row, f"'{name}' phải là số", f"'{name}' must be a number") from None
+
+
+def read_rules(path: Path, *, indicators: set[str]) -> list[RuleRecord]:
+    data = _yaml(path) or {}
+    records: dict[str, RuleRecord] = {}
+    for row, item in enumerate(data.get("rules") or [], start=1):
+        code = str(_need(item, "code", path.name, row))
+        if code in records:
+            raise RegistryError(path.name, row, f"mã trùng '{code}'", f"duplicate code '{code}'")
+        record = RuleRecord(
+            row=row, code=code, kind=str(_need(item, "kind", path.name, row)),
+            severity=str(_need(item, "severity", path.name, row)),
+            indicator=str(_need(item, "indicator", path.name, row)),
+            operator=str(item.get("op") or ""), other=str(item.get("other") or ""),
+            terms=[str(t) for t in item.get("terms") or []],
+            minimum=_decimal(item, "min", path.name, row),
+            maximum=_decimal(item, "max", path.name, row),
+            equals=_decimal(item, "equals", path.name, row),
+            tolerance=_decimal(item, "tolerance", path.name, row) or Decimal(0),
+            message_vi=str(_need(item, "message_vi", path.name, row)),
+            message_en=str(_need(item, "message_en", path.name, row)))
+        _check_rule(record, indicators, path.name)
+        records[code] = record
+    return list(records.values())
+
+
+def _check_rule(rule: RuleRecord, indicators: set[str], source: str) -> None:
+    def bad(vi: str, en: str) -> RegistryError:
+        return RegistryError(source, rule.row, vi, en)
+
+    if rule.kind not in RULE_KINDS:
+        raise bad(f"loại quy tắc '{rule.kind}' không hợp lệ", f"unknown rule kind '{rule.kind}'")
+    if rule.severity not in ("error", "warning"):
+        raise bad("mức độ phải là error hoặc warning", "severity must be error or warning")
+    for code in [rule.indicator, *rule.terms, *([rule.other] if rule.other else [])]:
+        if code not in indicators:
+            raise bad(f"chỉ tiêu '{code}' không tồn tại", f"unknown indicator '{code}'")
+    if rule.kind == "compare" and (rule.operator not in RULE_OPS or not rule.other):
+        raise bad("so sánh cần 'op' và 'other'", "a comparison needs 'op' and 'other'")
+    if rule.kind == "range" and rule.minimum is None and rule.maximum is None:
+        raise bad("khoảng cần 'min' hoặc 'max'", "a range needs 'min' or 'max'")
+    if rule.kind == "sum" and (not rule.terms or (not rule.other and rule.equals is None)):
+        raise bad("tổng cần 'terms' và 'other' hoặc 'equals'",
+                  "a sum needs 'terms' and 'other' or 'equals'")

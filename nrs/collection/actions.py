@@ -1,0 +1,222 @@
+"""The one write path for reported data. The web form, Excel, the API, imports
+and federation all call these; each runs in one transaction with its audit event.
+
+- check_and_save_values(): validate a batch, then write it (or nothing);
+- submit_submission(), approve_submission(), return_submission(),
+  revise_submission(): the workflow, each transition stored as a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from nrs.accounts import access
+from nrs.accounts.access import Perm
+from nrs.audit.events import EventType
+from nrs.audit.log import record
+from nrs.collection import context, validation
+from nrs.collection.models import DataValue, State, Submission, SubmissionVersion, Transition
+from nrs.collection.validation import Issue, Row
+from nrs.collection.workflow import STEPS, WorkflowError
+from nrs.lib import periods
+from nrs.registry.models import OrgUnit, Regime
+
+
+@dataclass
+class SaveResult:
+    submission: Submission | None
+    saved: int = 0
+    unchanged: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not validation.errors(self.issues)
+
+
+def _locked_submission(regime: Regime, unit: OrgUnit, period: periods.Period) -> Submission | None:
+    return (Submission.objects.select_for_update()
+            .filter(regime=regime, org_unit=unit, period=period.sdmx).first())
+
+
+def _open_submission(regime: Regime, unit: OrgUnit, period: periods.Period, *, actor: Any,
+                     backfill: bool) -> Submission:
+    submission = Submission.objects.create(regime=regime, org_unit=unit, period=period.sdmx,
+                                           period_start=period.start, backfill=backfill)
+    SubmissionVersion.objects.create(submission=submission, number=1, opened_by=_user(actor))
+    Transition.objects.create(submission=submission, version=1, from_state="",
+                              to_state=State.DRAFT, actor=_user(actor))
+    return submission
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) else None
+
+
+def check_and_save_values(regime: Regime, unit: OrgUnit, period: periods.Period,
+                          rows: Iterable[Row], *, actor: Any, token: Any = None,
+                          dry_run: bool = False, backfill: bool = False,
+                          today: date | None = None) -> SaveResult:
+    """Validate ``rows`` for regime × unit × period and store them as new rows
+    of the submission's current version. Nothing is stored when any row has an
+    error, or on a dry run. Raises PermissionDenied outside the actor's scope."""
+    access.require(actor, Perm.ENTER_DATA, unit, token=token)
+    rows = list(rows)
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        submission = _locked_submission(regime, unit, period)
+        if submission is not None and not submission.is_editable:
+            return SaveResult(submission, issues=[_locked_issue(submission)], dry_run=dry_run)
+        ctx = context.build(regime, unit, period, today=today, submission=submission,
+                            unit_codes={str(r.org_unit) for r in rows if r.org_unit},
+                            keys=_row_keys(rows, unit), backfill=backfill)
+        cleans, issues = _validate(rows, ctx)
+        if validation.errors(issues) or dry_run:
+            return SaveResult(submission, issues=issues, dry_run=dry_run)
+        if submission is None:
+            submission = _open_submission(regime, unit, period, actor=actor, backfill=backfill)
+        saved, unchanged = _write(submission, cleans, period, actor=actor)
+        if saved:
+            record(EventType.VALUES_SAVED, actor=actor, org_unit=unit, obj=submission,
+                   summary=f"{submission}: {saved} values",
+                   data={"saved": saved, "unchanged": unchanged, "version": submission.version})
+        return SaveResult(submission, saved=saved, unchanged=unchanged, issues=issues)
+
+
+def _row_keys(rows: list[Row], unit: OrgUnit) -> list[validation.Key]:
+    return [(str(r.indicator), str(r.org_unit or unit.code), str(r.breakdown or ""))
+            for r in rows if isinstance(r.breakdown, str | type(None))]
+
+
+def _validate(rows: list[Row], ctx: validation.Context) -> tuple[list[validation.Clean], list[Issue]]:
+    issues = validation.check_period(ctx)
+    cleans, row_issues = validation.check_rows(rows, ctx)
+    issues += row_issues
+    refs = {clean.key: clean.ref for clean in cleans}
+    issues += validation.check_rules(validation.merged(ctx, cleans), ctx.rules, refs)
+    issues += validation.check_outliers(cleans, ctx.history)
+    return cleans, issues
+
+
+def _locked_issue(submission: Submission) -> Issue:
+    state = submission.get_state_display()
+    return Issue("submission", "state", "submission_locked", validation.ERROR,
+                 f"báo cáo đang ở trạng thái '{state}', không thể sửa; hãy mở phiên bản mới",
+                 f"the report is {submission.state} and cannot be edited; open a revision")
+
+
+def _write(submission: Submission, cleans: list[validation.Clean], period: periods.Period, *,
+           actor: Any) -> tuple[int, int]:
+    existing = context.existing_rows(submission)
+    version = submission.versions.get(number=submission.version)
+    ids = context.indicator_ids(c.key[0] for c in cleans)
+    units = dict(OrgUnit.objects.filter(code__in={c.key[1] for c in cleans})
+                 .filter(pk__in=OrgUnit.objects.subtree(submission.org_unit).valid_on(period.end))
+                 .values_list("code", "id"))
+    new_rows = []
+    for clean in cleans:
+        old = existing.get(clean.key)
+        if old is not None and (old.value, old.flag, old.comment) == (clean.value, clean.flag,
+                                                                     clean.comment):
+            continue
+        code, unit_code, breakdown = clean.key
+        new_rows.append(DataValue(
+            version=version, indicator_id=ids[code], org_unit_id=units[unit_code],
+            period=period.sdmx, period_start=period.start, breakdown=breakdown,
+            value=clean.value, flag=clean.flag, comment=clean.comment, created_by=_user(actor)))
+    DataValue.objects.bulk_create(new_rows, batch_size=1000)
+    return len(new_rows), len(cleans) - len(new_rows)
+
+
+# -- workflow -------------------------------------------------------------------------
+
+def _transition(submission: Submission, action: str, *, actor: Any, token: Any = None,
+                comment: str = "", today: date | None = None) -> Submission:
+    step = STEPS[action]
+    access.require(actor, step.perm, submission.org_unit, token=token)
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().select_related("regime", "org_unit").get(
+            pk=submission.pk)
+        if locked.state not in step.sources:
+            raise WorkflowError(
+                f"không thể '{action}' báo cáo ở trạng thái '{locked.get_state_display()}'",
+                f"cannot {action} a report that is {locked.state}")
+        if step.needs_comment and not comment.strip():
+            raise WorkflowError("cần ghi rõ lý do", "a reason is required")
+        if action == "submit":
+            _check_complete(locked, today or timezone.localdate())
+        _apply(locked, action, step.target, actor=actor, comment=comment)
+        if action == "submit" and not locked.regime.approval_required:
+            _apply(locked, "approve", State.APPROVED, actor=None,
+                   comment="Tự động duyệt: chế độ không yêu cầu phê duyệt / auto-approved")
+    return locked
+
+
+def _apply(submission: Submission, action: str, target: str, *, actor: Any, comment: str) -> None:
+    source = submission.state
+    now = timezone.now()
+    if action == "revise":
+        submission.version += 1
+        SubmissionVersion.objects.create(submission=submission, number=submission.version,
+                                         reason=comment, opened_by=_user(actor))
+    if action == "approve":
+        SubmissionVersion.objects.filter(submission=submission, number=submission.version).update(
+            approved_at=now)  # the version's release date: the vintage of its values
+    if action == "submit" and submission.first_submitted_at is None:
+        submission.first_submitted_at = now
+    submission.state = target
+    # State, version and first submission time are the pointer; history is in Transition.
+    submission.save(update_fields=["state", "version", "first_submitted_at"])
+    Transition.objects.create(submission=submission, version=submission.version,
+                              from_state=source, to_state=target, actor=_user(actor),
+                              comment=comment)
+    record(EventType.SUBMISSION_TRANSITION, actor=actor, org_unit=submission.org_unit,
+           obj=submission, summary=f"{submission}: {source} → {target}",
+           data={"action": action, "version": submission.version, "comment": comment})
+
+
+def _check_complete(submission: Submission, today: date) -> None:
+    """On submit: required values, rules, and acknowledged outliers."""
+    period = periods.parse_sdmx(submission.period)
+    rows = context.existing_rows(submission)
+    ctx = context.build(submission.regime, submission.org_unit, period, today=today,
+                        submission=submission, unit_codes={k[1] for k in rows},
+                        keys=list(rows), backfill=submission.backfill)
+    values = {key: row.value for key, row in rows.items()}
+    refs = {key: f"{key[0]}@{key[1]}" for key in rows}
+    issues = validation.check_required(values, ctx) + validation.errors(
+        validation.check_rules(values, ctx.rules, refs))
+    cleans = [validation.Clean(refs[k], k, r.value, r.flag, r.comment) for k, r in rows.items()]
+    comments = {refs[k]: r.comment for k, r in rows.items()}
+    issues += validation.unacknowledged(validation.check_outliers(cleans, ctx.history), comments)
+    if issues:
+        raise WorkflowError("báo cáo chưa đủ điều kiện gửi", "the report cannot be submitted yet",
+                            issues)
+
+
+def submit_submission(submission: Submission, *, actor: Any, token: Any = None,
+                      comment: str = "", today: date | None = None) -> Submission:
+    return _transition(submission, "submit", actor=actor, token=token, comment=comment,
+                       today=today)
+
+
+def approve_submission(submission: Submission, *, actor: Any, token: Any = None,
+                       comment: str = "") -> Submission:
+    return _transition(submission, "approve", actor=actor, token=token, comment=comment)
+
+
+def return_submission(submission: Submission, *, actor: Any, token: Any = None,
+                      comment: str) -> Submission:
+    return _transition(submission, "return", actor=actor, token=token, comment=comment)
+
+
+def revise_submission(submission: Submission, *, actor: Any, token: Any = None,
+                      reason: str) -> Submission:
+    return _transition(submission, "revise", actor=actor, token=token, comment=reason)

@@ -1,0 +1,209 @@
+"""Data collection API: data value sets in (JSON, CSV), values out, transitions.
+
+Every operation parses the request, then calls exactly one action.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from ninja import Router, Schema, Status
+
+from nrs.accounts import access
+from nrs.accounts.access import Perm
+from nrs.accounts.api_auth import request_token
+from nrs.collection import actions, idempotency, queries
+from nrs.collection.models import Submission
+from nrs.collection.payloads import Header, PayloadError, parse_csv, parse_json
+from nrs.collection.workflow import WorkflowError
+from nrs.lib import periods
+from nrs.registry.models import OrgUnit, Regime
+
+router = Router(tags=["data"])
+
+Answer = tuple[int, dict[str, Any]]
+FORBIDDEN = {"status": "error", "message_vi": "Đơn vị nằm ngoài phạm vi được phân quyền",
+             "message_en": "this org unit is outside your scope"}
+
+VALUE_SET_SCHEMA = {
+    "type": "object", "required": ["regime", "orgUnit", "period", "dataValues"],
+    "properties": {
+        "regime": {"type": "string", "description": "regime code (alias: dataSet)"},
+        "orgUnit": {"type": "string", "description": "reporting unit code"},
+        "period": {"type": "string", "description": "SDMX (2026-01) or DHIS2 (202601) id"},
+        "backfill": {"type": "boolean"},
+        "dataValues": {"type": "array", "items": {"type": "object", "properties": {
+            "indicator": {"type": "string", "description": "alias: dataElement"},
+            "orgUnit": {"type": "string"}, "value": {"type": ["string", "number", "null"]},
+            "breakdown": {"type": ["string", "object"]}, "flag": {"type": "string"},
+            "comment": {"type": "string"}}}},
+    },
+}
+BODY_DOC = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": VALUE_SET_SCHEMA},
+    "text/csv": {"schema": {"type": "string", "description":
+                            "columns: indicator,value[,orgUnit,breakdown,flag,comment,period]; "
+                            "regime, orgUnit and period as query parameters"}}}}}
+
+
+class Message(Schema):
+    status: str
+    message_vi: str = ""
+    message_en: str = ""
+
+
+def _issue(ref: str, vi: str, en: str) -> Answer:
+    return 422, {"status": "error", "issues": [{"ref": ref, "field": ref, "code": "invalid",
+                                                "severity": "error", "message_vi": vi,
+                                                "message_en": en}]}
+
+
+def _parse(request: HttpRequest, regime: str, org_unit: str, period: str) -> Header:
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type == "text/csv":
+        return parse_csv(request.body, regime, org_unit, period)
+    return parse_json(request.body)
+
+
+def _resolve(header: Header) -> tuple[Regime, OrgUnit, periods.Period] | Answer:
+    regime = Regime.objects.filter(code=header.regime).first()
+    if regime is None:
+        return _issue("regime", f"chế độ báo cáo '{header.regime}' không tồn tại",
+                      f"unknown regime '{header.regime}'")
+    try:
+        period = periods.parse(header.period)
+    except periods.PeriodError as exc:
+        return _issue("period", f"kỳ không hợp lệ: {exc}", f"invalid period: {exc}")
+    versions = OrgUnit.objects.filter(code=header.org_unit).order_by("-valid_from")
+    unit = next((u for u in versions if u.is_valid_on(period.end)), None) or versions.first()
+    if unit is None:
+        return _issue("orgUnit", f"đơn vị '{header.org_unit}' không tồn tại",
+                      f"unknown org unit '{header.org_unit}'")
+    return regime, unit, period
+
+
+def _save(request: HttpRequest, header: Header, dry_run: bool) -> Answer:
+    resolved = _resolve(header)
+    if not isinstance(resolved[0], Regime):
+        return resolved  # type: ignore[return-value]
+    regime, unit, period = resolved  # type: ignore[misc]
+    try:
+        result = actions.check_and_save_values(
+            regime, unit, period, header.rows, actor=request.user, token=request_token(request),
+            dry_run=dry_run, backfill=header.backfill)
+    except PermissionDenied:
+        return 403, FORBIDDEN
+    body: dict[str, Any] = {
+        "status": "ok" if result.ok else "error", "dryRun": dry_run,
+        "saved": result.saved, "unchanged": result.unchanged,
+        "issues": [issue.as_dict() for issue in result.issues],
+        "submission": _submission(result.submission) if result.submission else None,
+    }
+    return (200 if result.ok else 422), body
+
+
+@router.post("/dataValueSets", response={200: dict, 400: dict, 403: dict, 422: dict},
+             openapi_extra=BODY_DOC)
+def post_data_value_set(request: HttpRequest, dryRun: bool = False, regime: str = "",
+                        orgUnit: str = "", period: str = "") -> Status[dict[str, Any]]:
+    """Store a set of values for one regime × unit × period, atomically: all or
+    nothing. `dryRun=true` validates without storing. An `Idempotency-Key`
+    header makes a retried request take effect exactly once."""
+    return Status(*_post_value_set(request, dryRun, regime, orgUnit, period))
+
+
+def _post_value_set(request: HttpRequest, dry_run: bool, regime: str, org_unit: str,
+                    period: str) -> Answer:
+    try:
+        header = _parse(request, regime, org_unit, period)
+    except PayloadError as exc:
+        return 400, exc.as_dict()
+    key = request.headers.get("Idempotency-Key", "")
+    if not key or dry_run:
+        return _save(request, header, dry_run)
+    fingerprint = idempotency.request_hash(request.method or "POST", request.get_full_path(),
+                                           request.body)
+    return idempotency.run_once(request.user, key, fingerprint,
+                                lambda: _save(request, header, dry_run))
+
+
+@router.get("/dataValues", response={200: dict, 400: dict})
+def get_data_values(request: HttpRequest, indicator: str = "", orgUnit: str = "",
+                    period: str = "", approved: bool = True, knownOn: str = "") -> Status[dict[str, Any]]:
+    """Current values (the newest vintage of each key) in the caller's scope.
+    `approved=false` includes drafts and submitted values; `knownOn` (ISO
+    date-time) gives the values as known then."""
+    known_on = None
+    if knownOn:
+        known_on = parse_datetime(knownOn) or None
+        if known_on is None:
+            return Status(400, {"status": "error", "message_vi": "knownOn phải là ngày giờ ISO",
+                                "message_en": "knownOn must be an ISO date-time"})
+        if timezone.is_naive(known_on):
+            known_on = timezone.make_aware(known_on)
+    perm = Perm.VIEW_DATA if approved else Perm.VIEW_UNAPPROVED
+    scope = access.scope_q(request.user, perm, token=request_token(request))
+    rows = queries.values(scope=scope, indicators=[c for c in indicator.split(",") if c],
+                          units=[c for c in orgUnit.split(",") if c], period=period or None,
+                          approved_only=approved, known_on=known_on)
+    return Status(200, {"dataValues": [queries.as_dict(row) for row in rows[:50_000]]})
+
+
+class TransitionIn(Schema):
+    comment: str = ""
+
+
+def _submission(submission: Submission) -> dict[str, Any]:
+    return {"id": submission.pk, "regime": submission.regime.code,
+            "orgUnit": submission.org_unit.code, "period": submission.period,
+            "state": submission.state, "version": submission.version}
+
+
+@router.post("/submissions/{submission_id}/{action}",
+             response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict})
+def post_transition(request: HttpRequest, submission_id: int, action: str,
+                    payload: TransitionIn) -> Status[dict[str, Any]]:
+    """Workflow: action is submit, approve, return or revise (return and revise
+    need a comment)."""
+    return Status(*_transition(request, submission_id, action, payload.comment))
+
+
+def _transition(request: HttpRequest, submission_id: int, action: str, comment: str) -> Answer:
+    steps = {"submit": actions.submit_submission, "approve": actions.approve_submission,
+             "return": actions.return_submission, "revise": actions.revise_submission}
+    if action not in steps:
+        return 404, {"status": "error", "message_vi": f"không có thao tác '{action}'",
+                     "message_en": f"unknown action '{action}'"}
+    submission = get_object_or_404(Submission.objects.select_related("org_unit", "regime"),
+                                   pk=submission_id)
+    token = request_token(request)
+    if not access.has_perm(request.user, Perm.VIEW_UNAPPROVED, submission.org_unit, token=token):
+        return 404, {"status": "error", "message_vi": "không tìm thấy", "message_en": "not found"}
+    keyword = "reason" if action == "revise" else "comment"
+    try:
+        done = steps[action](submission, actor=request.user, token=token,
+                             **{keyword: comment})  # type: ignore[operator]
+    except PermissionDenied:
+        return 403, FORBIDDEN
+    except WorkflowError as exc:
+        status = 422 if exc.issues else 409
+        return status, {"status": "error", "message_vi": exc.vi, "message_en": exc.en,
+                        "issues": [issue.as_dict() for issue in exc.issues]}
+    return 200, _submission(done)
+
+
+@router.get("/submissions", response={200: dict})
+def list_submissions(request: HttpRequest, regime: str = "", period: str = "",
+                     orgUnit: str = "") -> Status[dict[str, Any]]:
+    scope = access.scope_q(request.user, Perm.VIEW_UNAPPROVED, token=request_token(request))
+    found = Submission.objects.filter(scope).select_related("regime", "org_unit")
+    if regime:
+        found = found.filter(regime__code=regime)
+    if period:
+        found = found.filter(period=period)
+    if orgUnit:
+        found = found.filter(org_unit__code=orgUnit)
+    return Status(200, {"submissions": [_submission(s) for s in found.order_by("id")[:10_000]]})

@@ -1,0 +1,161 @@
+"""Submissions and data values. Rows change only through nrs.collection.actions.
+
+A value is never updated: every save writes new rows, and the current value of
+a key is its newest row. A submission's versions record when each one was
+approved, which gives every value its vintage ("as known on D").
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Returned")
+
+
+EDITABLE = frozenset({State.DRAFT, State.RETURNED})
+
+
+class Submission(models.Model):
+    """One report: a regime × reporting unit × period."""
+
+    regime = models.ForeignKey("registry.Regime", verbose_name=_("regime"),
+                               on_delete=models.PROTECT, related_name="submissions")
+    org_unit = models.ForeignKey("registry.OrgUnit", verbose_name=_("org unit"),
+                                 on_delete=models.PROTECT, related_name="submissions")
+    period = models.CharField(_("period"), max_length=16)
+    period_start = models.DateField(_("period start"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices,
+                             default=State.DRAFT)
+    version = models.PositiveIntegerField(_("current version"), default=1)
+    backfill = models.BooleanField(_("historical backfill"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    first_submitted_at = models.DateTimeField(_("first submitted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        constraints = [models.UniqueConstraint(fields=["regime", "org_unit", "period"],
+                                               name="submission_uniq")]
+        indexes = [
+            # The compliance matrix: every submission of a regime for a period.
+            models.Index(fields=["regime", "period"], name="submission_regime_period_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regime.code} · {self.org_unit.code} · {self.period}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE
+
+
+class SubmissionVersion(models.Model):
+    """Version 1 is the first report; a revision of an approved report opens the next."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("submission version")
+        verbose_name_plural = _("submission versions")
+        constraints = [models.UniqueConstraint(fields=["submission", "number"],
+                                               name="submission_version_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.submission} v{self.number}"
+
+
+class Transition(models.Model):
+    """One step of a submission's workflow: who, when, why."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE,
+                                   related_name="transitions")
+    version = models.PositiveIntegerField(_("version"))
+    from_state = models.CharField(_("from"), max_length=10, choices=State.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=10, choices=State.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("transition")
+        verbose_name_plural = _("transitions")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.submission} {self.from_state}→{self.to_state}"
+
+
+class Flag(models.TextChoices):
+    ESTIMATE = "estimate", _("Estimate")
+    PROVISIONAL = "provisional", _("Provisional")
+    REVISED = "revised", _("Revised")
+    CONFIDENTIAL = "confidential", _("Confidential")
+
+
+class DataValue(models.Model):
+    """One vintage of one value. Key: indicator × org unit × period × breakdown."""
+
+    version = models.ForeignKey(SubmissionVersion, on_delete=models.PROTECT,
+                                related_name="values")
+    indicator = models.ForeignKey("registry.Indicator", on_delete=models.PROTECT,
+                                  related_name="values")
+    org_unit = models.ForeignKey("registry.OrgUnit", on_delete=models.PROTECT,
+                                 related_name="values")
+    period = models.CharField(_("period"), max_length=16)
+    period_start = models.DateField(_("period start"))
+    # "" is the total; otherwise "CODELIST=CODE;CODELIST=CODE", sorted.
+    breakdown = models.CharField(_("breakdown"), max_length=200, blank=True, default="")
+    value = models.DecimalField(_("value"), max_digits=24, decimal_places=6, null=True,
+                                blank=True, help_text=_("Blank: the value was cleared."))
+    flag = models.CharField(_("flag"), max_length=12, choices=Flag.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("data value")
+        verbose_name_plural = _("data values")
+        indexes = [
+            # "The current/as-of value of this key": newest row per key.
+            models.Index(fields=["indicator", "org_unit", "period", "breakdown", "id"],
+                         name="value_key_idx"),
+            # Outlier history: one indicator's series for one unit, in time order.
+            models.Index(fields=["indicator", "org_unit", "period_start"],
+                         name="value_series_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}/{self.org_unit_id}/{self.period}/{self.breakdown}={self.value}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a write request with an Idempotency-Key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_uniq")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,129 @@
+"""Turn request bodies (JSON, CSV) into a header and validation.Rows.
+
+Accepts NRS names and the DHIS2 dataValueSets names (dataSet, dataElement,
+orgUnit, period, value, comment). Raises PayloadError, in both languages,
+for anything that is not a well-formed payload.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from nrs.collection.validation import Row
+
+MAX_ROWS = 100_000
+
+
+class PayloadError(ValueError):
+    def __init__(self, ref: str, vi: str, en: str) -> None:
+        self.ref, self.vi, self.en = ref, vi, en
+        super().__init__(f"{ref}: {vi} / {en}")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"status": "error", "ref": self.ref, "message_vi": self.vi, "message_en": self.en}
+
+
+@dataclass
+class Header:
+    regime: str
+    org_unit: str
+    period: str
+    backfill: bool = False
+    rows: list[Row] = field(default_factory=list)
+
+
+def _text(item: dict[str, Any], names: tuple[str, ...], ref: str, required: bool = True) -> str:
+    for name in names:
+        if name in item and item[name] is not None:
+            value = item[name]
+            if not isinstance(value, str | int) or isinstance(value, bool):
+                raise PayloadError(f"{ref}.{name}", f"'{name}' phải là chuỗi",
+                                   f"'{name}' must be a string")
+            return str(value).strip()
+    if required:
+        raise PayloadError(f"{ref}.{names[0]}", f"thiếu trường '{names[0]}'",
+                           f"missing field '{names[0]}'")
+    return ""
+
+
+def parse_json(body: bytes) -> Header:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PayloadError("body", "nội dung phải là một đối tượng JSON",
+                           "the body must be a JSON object")
+    header = Header(regime=_text(data, ("regime", "dataSet"), "body"),
+                    org_unit=_text(data, ("orgUnit",), "body"),
+                    period=_text(data, ("period",), "body"))
+    backfill = data.get("backfill", False)
+    if not isinstance(backfill, bool):
+        raise PayloadError("body.backfill", "'backfill' phải là true/false",
+                           "'backfill' must be true or false")
+    header.backfill = backfill
+    values = data.get("dataValues")
+    if not isinstance(values, list):
+        raise PayloadError("body.dataValues", "'dataValues' phải là một mảng",
+                           "'dataValues' must be an array")
+    if len(values) > MAX_ROWS:
+        raise PayloadError("body.dataValues", f"tối đa {MAX_ROWS} giá trị mỗi lần gửi",
+                           f"at most {MAX_ROWS} values per request")
+    header.rows = [_json_row(item, n, header) for n, item in enumerate(values)]
+    return header
+
+
+def _json_row(item: Any, n: int, header: Header) -> Row:
+    ref = f"dataValues[{n}]"
+    if not isinstance(item, dict):
+        raise PayloadError(ref, "mỗi giá trị phải là một đối tượng", "each value must be an object")
+    period = _text(item, ("period",), ref, required=False)
+    if period and period != header.period:
+        raise PayloadError(f"{ref}.period", f"kỳ '{period}' khác kỳ của báo cáo",
+                           f"period '{period}' differs from the report's period")
+    return Row(ref=ref, indicator=_text(item, ("indicator", "dataElement"), ref),
+               org_unit=_text(item, ("orgUnit",), ref, required=False) or header.org_unit,
+               value=item.get("value"), breakdown=item.get("breakdown", ""),
+               flag=item.get("flag", ""), comment=item.get("comment", ""))
+
+
+CSV_COLUMNS = {"indicator": ("indicator", "dataelement"), "orgUnit": ("orgunit",),
+               "value": ("value",), "breakdown": ("breakdown",), "flag": ("flag",),
+               "comment": ("comment",), "period": ("period",)}
+
+
+def parse_csv(body: bytes, regime: str, org_unit: str, period: str) -> Header:
+    if not (regime and org_unit and period):
+        raise PayloadError("query", "CSV cần tham số regime, orgUnit và period",
+                           "CSV needs the query parameters regime, orgUnit and period")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PayloadError("body", "CSV phải mã hóa UTF-8", "CSV must be UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text))
+    names = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    column = {key: next((names[a] for a in aliases if a in names), None)
+              for key, aliases in CSV_COLUMNS.items()}
+    if column["indicator"] is None or column["value"] is None:
+        raise PayloadError("line 1", "CSV cần cột 'indicator' và 'value'",
+                           "CSV needs the columns 'indicator' and 'value'")
+    header = Header(regime=regime, org_unit=org_unit, period=period)
+    for line, record in enumerate(reader, start=2):
+        def cell(key: str, record: dict[str, Any] = record) -> str:
+            name = column[key]
+            return (record.get(name) or "").strip() if name else ""
+
+        if cell("period") and cell("period") != period:
+            raise PayloadError(f"line {line}", f"kỳ '{cell('period')}' khác kỳ của báo cáo",
+                               f"period '{cell('period')}' differs from the report's period")
+        header.rows.append(Row(ref=f"line {line}", indicator=cell("indicator"),
+                               org_unit=cell("orgUnit") or org_unit, value=cell("value"),
+                               breakdown=cell("breakdown"), flag=cell("flag"),
+                               comment=cell("comment")))
+        if len(header.rows) > MAX_ROWS:
+            raise PayloadError(f"line {line}", f"tối đa {MAX_ROWS} dòng", f"at most {MAX_ROWS} rows")
+    return header

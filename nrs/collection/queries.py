@@ -1,0 +1,46 @@
+"""Reading values: the current one, or the one known on a date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from nrs.collection.context import newest_rows
+from nrs.collection.models import DataValue
+from nrs.lib.numbers import plain
+
+
+def values(*, scope: Q, indicators: list[str] | None = None, units: list[str] | None = None,
+           period: str | None = None, approved_only: bool = True,
+           known_on: datetime | None = None) -> QuerySet[DataValue]:
+    """The newest vintage of each key, within ``scope`` (from access.scope_q).
+
+    Approved values only by default; ``known_on`` gives the values as they were
+    known at that moment (approved on or before it). Cleared values (None) are
+    returned as such.
+    """
+    rows: QuerySet[DataValue] = DataValue.objects.filter(scope)
+    if indicators:
+        rows = rows.filter(indicator__code__in=indicators)
+    if units:
+        rows = rows.filter(org_unit__code__in=units)
+    if period:
+        rows = rows.filter(period=period)
+    if known_on is not None:
+        rows = rows.filter(version__approved_at__lte=known_on)
+    elif approved_only:
+        rows = rows.filter(version__approved_at__isnull=False)
+    return newest_rows(rows).select_related("version__submission").order_by(
+        "indicator__code", "org_unit__code", "period", "breakdown")
+
+
+def as_dict(row: DataValue) -> dict[str, Any]:
+    return {
+        "indicator": row.indicator.code, "orgUnit": row.org_unit.code, "period": row.period,
+        "breakdown": row.breakdown, "value": None if row.value is None else plain(row.value),
+        "flag": row.flag, "comment": row.comment, "version": row.version.number,
+        "approvedAt": row.version.approved_at.isoformat() if row.version.approved_at else None,
+        "writtenAt": row.created_at.isoformat(),
+    }

@@ -1,0 +1,360 @@
+"""The one validation module. Pure: plain data in, issues out; no database.
+
+Every entry path (web form, Excel, API, DHIS2/ADX import, federation) turns
+its input into ``Row`` objects, asks nrs.collection.context for a
+``Context``, and calls the functions here, so no two paths can disagree.
+
+Each issue names where it is (``ref``: a JSON path, an Excel cell, a form
+field) and says what is wrong in Vietnamese and in English.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from nrs.lib import periods
+
+ERROR, WARNING = "error", "warning"
+MAX_ABS = Decimal("1e17")
+OUTLIER_Z = Decimal("3.5")
+OUTLIER_MIN_HISTORY = 6
+
+Key = tuple[str, str, str]  # indicator code, org-unit code, breakdown key
+
+
+@dataclass(frozen=True)
+class Issue:
+    ref: str
+    field: str
+    code: str
+    severity: str
+    vi: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.ref}: {self.vi} / {self.en}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"ref": self.ref, "field": self.field, "code": self.code,
+                "severity": self.severity, "message_vi": self.vi, "message_en": self.en}
+
+
+@dataclass
+class Row:
+    """One value as an entry path received it, before any checking."""
+
+    ref: str
+    indicator: object
+    org_unit: object
+    value: object
+    breakdown: object = ""
+    flag: object = ""
+    comment: object = ""
+    refs: dict[str, str] = field(default_factory=dict)  # field -> cell/path, if finer
+
+    def where(self, name: str) -> str:
+        return self.refs.get(name, self.ref)
+
+
+@dataclass(frozen=True)
+class Clean:
+    """A row that passed the structural checks."""
+
+    ref: str
+    key: Key
+    value: Decimal | None
+    flag: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    code: str
+    value_type: str
+    decimals: int
+    breakdowns: Mapping[str, frozenset[str]]
+    derived: bool = False
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    code: str
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    kind: str  # range | compare | sum
+    severity: str
+    indicator: str
+    message_vi: str
+    message_en: str
+    op: str = ""
+    other: str = ""
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    terms: tuple[str, ...] = ()
+    equals: Decimal | None = None
+    tolerance: Decimal = Decimal(0)
+
+
+@dataclass
+class Context:
+    period: periods.Period
+    expected_kind: periods.Kind
+    today: date
+    form: Mapping[str, IndicatorSpec]        # the regime's indicators, by code
+    units: Mapping[str, UnitSpec]            # units the submission may carry, by code
+    submission_unit: str
+    backfill: bool = False
+    rules: list[Rule] = field(default_factory=list)
+    existing: Mapping[Key, Decimal | None] = field(default_factory=dict)
+    history: Mapping[Key, list[Decimal]] = field(default_factory=dict)
+    flags: frozenset[str] = frozenset({"estimate", "provisional", "revised", "confidential"})
+    opens: date | None = None                # first day values may be entered
+
+
+def _issue(ref: str, name: str, code: str, vi: str, en: str, severity: str = ERROR) -> Issue:
+    return Issue(ref, name, code, severity, vi, en)
+
+
+# -- the period and the unit ------------------------------------------------------------
+
+def check_period(ctx: Context) -> list[Issue]:
+    issues = []
+    if ctx.period.kind != ctx.expected_kind:
+        issues.append(_issue("period", "period", "period_kind",
+                             f"kỳ '{ctx.period}' không đúng tần suất của chế độ báo cáo",
+                             f"period '{ctx.period}' does not fit the regime's frequency"))
+    opens = ctx.opens or ctx.period.start
+    if ctx.today < opens:
+        issues.append(_issue("period", "period", "period_not_open",
+                             f"kỳ '{ctx.period}' chưa mở (mở từ {opens:%d/%m/%Y})",
+                             f"period '{ctx.period}' is not open yet (opens {opens:%Y-%m-%d})"))
+    return issues
+
+
+def check_unit(unit: UnitSpec, ctx: Context, ref: str) -> list[Issue]:
+    day = ctx.period.end
+    if unit.valid_from > day or (unit.valid_to is not None and unit.valid_to < ctx.period.start):
+        return [_issue(ref, "orgUnit", "unit_not_valid",
+                       f"đơn vị '{unit.code}' không tồn tại trong kỳ {ctx.period}",
+                       f"org unit '{unit.code}' does not exist in period {ctx.period}")]
+    if unit.valid_to is not None and unit.valid_to < ctx.today and not ctx.backfill:
+        return [_issue(ref, "orgUnit", "unit_ended",
+                       f"đơn vị '{unit.code}' đã hết hiệu lực từ {unit.valid_to:%d/%m/%Y}; "
+                       "chỉ nhập khi bổ sung số liệu lịch sử (backfill)",
+                       f"org unit '{unit.code}' ended on {unit.valid_to}; data for it is "
+                       "accepted only as an explicit historical backfill")]
+    return []
+
+
+# -- one row ------------------------------------------------------------------------
+
+def parse_breakdown(raw: object, spec: IndicatorSpec) -> tuple[str, str | None, str | None]:
+    """Canonical breakdown key, or an error (vi, en). Accepts "" / None (total),
+    a mapping {"SEX": "F"}, or text "SEX=F;URBAN_RURAL=URBAN"."""
+    if raw in (None, "", {}):
+        return "", None, None
+    pairs: dict[str, str] = {}
+    if isinstance(raw, Mapping):
+        pairs = {str(k): str(v) for k, v in raw.items()}
+    elif isinstance(raw, str):
+        for part in raw.split(";"):
+            name, sep, code = part.partition("=")
+            if not sep:
+                return "", f"phân tổ '{raw}' không hợp lệ", f"breakdown '{raw}' is malformed"
+            pairs[name.strip()] = code.strip()
+    else:
+        return "", "phân tổ phải là chuỗi hoặc đối tượng", "breakdown must be text or an object"
+    for name, code in pairs.items():
+        if name not in spec.breakdowns:
+            return ("", f"chỉ tiêu {spec.code} không có phân tổ '{name}'",
+                    f"indicator {spec.code} has no breakdown '{name}'")
+        if code not in spec.breakdowns[name]:
+            return "", f"mã '{code}' không có trong phân tổ {name}", \
+                f"code '{code}' is not in breakdown {name}"
+    return ";".join(f"{k}={pairs[k]}" for k in sorted(pairs)), None, None
+
+
+def parse_value(raw: object, spec: IndicatorSpec) -> tuple[Decimal | None, str, str]:
+    """The value as a Decimal (None: cleared), or an error (vi, en)."""
+    if raw is None or raw == "":
+        return None, "", ""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        return None, "giá trị phải là số", "the value must be a number"
+    text = str(raw).strip()
+    if text.startswith("="):
+        return None, "không nhận công thức, chỉ nhận giá trị", "formulas are not accepted, only values"
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None, f"'{text}' không phải là số", f"'{text}' is not a number"
+    if not value.is_finite() or abs(value) >= MAX_ABS:
+        return None, "giá trị quá lớn", "the value is too large"
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if spec.value_type == "integer" and value != value.to_integral_value():
+        return None, "chỉ tiêu này nhận số nguyên", "this indicator takes whole numbers"
+    if spec.value_type != "integer" and places > spec.decimals:
+        return None, f"tối đa {spec.decimals} chữ số thập phân", \
+            f"at most {spec.decimals} decimal places"
+    return value, "", ""
+
+
+def check_row(row: Row, ctx: Context) -> tuple[Clean | None, list[Issue]]:
+    code = str(row.indicator or "").strip()
+    spec = ctx.form.get(code)
+    if spec is None:
+        return None, [_issue(row.where("indicator"), "indicator", "indicator_not_in_regime",
+                             f"chỉ tiêu '{code}' không thuộc chế độ báo cáo này",
+                             f"indicator '{code}' is not in this regime's form")]
+    if spec.derived:
+        return None, [_issue(row.where("indicator"), "indicator", "indicator_derived",
+                             f"chỉ tiêu '{code}' được tính tự động, không nhập",
+                             f"indicator '{code}' is derived; it is computed, not entered")]
+    unit_code = str(row.org_unit or ctx.submission_unit).strip()
+    unit = ctx.units.get(unit_code)
+    if unit is None:
+        return None, [_issue(row.where("orgUnit"), "orgUnit", "unit_unknown",
+                             f"đơn vị '{unit_code}' không có hoặc ngoài phạm vi báo cáo",
+                             f"org unit '{unit_code}' is unknown or outside this report")]
+    issues = check_unit(unit, ctx, row.where("orgUnit"))
+    breakdown, bvi, ben = parse_breakdown(row.breakdown, spec)
+    if bvi:
+        issues.append(_issue(row.where("breakdown"), "breakdown", "breakdown_invalid", bvi, ben or ""))
+    value, vvi, ven = parse_value(row.value, spec)
+    if vvi:
+        issues.append(_issue(row.where("value"), "value", "value_invalid", vvi, ven))
+    flag = str(row.flag or "").strip()
+    if flag and flag not in ctx.flags:
+        issues.append(_issue(row.where("flag"), "flag", "flag_unknown",
+                             f"cờ '{flag}' không hợp lệ", f"unknown flag '{flag}'"))
+    if issues:
+        return None, issues
+    return Clean(row.ref, (code, unit_code, breakdown), value, flag, str(row.comment or "")), []
+
+
+def check_rows(rows: Iterable[Row], ctx: Context) -> tuple[list[Clean], list[Issue]]:
+    """Structural checks of every row, plus duplicates within the batch."""
+    cleans: list[Clean] = []
+    issues: list[Issue] = []
+    seen: dict[Key, str] = {}
+    for row in rows:
+        clean, row_issues = check_row(row, ctx)
+        issues.extend(row_issues)
+        if clean is None:
+            continue
+        if clean.key in seen:
+            issues.append(_issue(clean.ref, "indicator", "duplicate_row",
+                                 f"trùng với {seen[clean.key]}",
+                                 f"duplicates {seen[clean.key]} (same indicator, unit, breakdown)"))
+            continue
+        seen[clean.key] = clean.ref
+        cleans.append(clean)
+    return cleans, issues
+
+
+# -- rules declared as data ----------------------------------------------------------
+
+_OPS = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b,
+        ">": lambda a, b: a > b, "==": lambda a, b: a == b}
+
+
+def merged(ctx: Context, cleans: Iterable[Clean]) -> dict[Key, Decimal | None]:
+    """The submission's values after this batch: existing ones, overlaid."""
+    values = dict(ctx.existing)
+    for clean in cleans:
+        values[clean.key] = clean.value
+    return values
+
+
+def check_rules(values: Mapping[Key, Decimal | None], rules: Iterable[Rule],
+                refs: Mapping[Key, str]) -> list[Issue]:
+    """Range, comparison and sum rules over each org unit's totals."""
+    issues = []
+    units = {unit for (_code, unit, breakdown) in values if breakdown == ""}
+    for rule in rules:
+        for unit in sorted(units):
+            issue = _check_rule(rule, unit, values, refs)
+            if issue is not None:
+                issues.append(issue)
+    return issues
+
+
+def _check_rule(rule: Rule, unit: str, values: Mapping[Key, Decimal | None],
+                refs: Mapping[Key, str]) -> Issue | None:
+    key = (rule.indicator, unit, "")
+    here = refs.get(key, f"{rule.indicator}@{unit}")
+    value = values.get(key)
+    failed = False
+    if rule.kind == "range" and value is not None:
+        failed = ((rule.minimum is not None and value < rule.minimum)
+                  or (rule.maximum is not None and value > rule.maximum))
+    elif rule.kind == "compare" and value is not None:
+        other = values.get((rule.other, unit, ""))
+        failed = other is not None and not _OPS[rule.op](value, other)
+    elif rule.kind == "sum":
+        parts = [values.get((term, unit, "")) for term in rule.terms]
+        target = values.get((rule.other, unit, "")) if rule.other else rule.equals
+        if all(part is not None for part in parts) and target is not None:
+            total = sum(parts, Decimal(0))  # type: ignore[arg-type]
+            failed = abs(total - target) > rule.tolerance
+    if not failed:
+        return None
+    return _issue(here, "value", f"rule:{rule.code}", rule.message_vi, rule.message_en,
+                  rule.severity)
+
+
+# -- outliers against the unit's own history -------------------------------------------
+
+def robust_z(value: Decimal, history: list[Decimal]) -> Decimal | None:
+    """0.6745 (x − median) / MAD, or None when the history is too short or flat."""
+    if len(history) < OUTLIER_MIN_HISTORY:
+        return None
+    median = statistics.median(history)
+    mad = statistics.median([abs(x - median) for x in history])
+    if mad == 0:
+        return None
+    return Decimal("0.6745") * (value - median) / mad
+
+
+def check_outliers(cleans: Iterable[Clean], history: Mapping[Key, list[Decimal]]) -> list[Issue]:
+    issues = []
+    for clean in cleans:
+        if clean.value is None:
+            continue
+        z = robust_z(clean.value, history.get(clean.key, []))
+        if z is not None and abs(z) > OUTLIER_Z:
+            issues.append(_issue(
+                clean.ref, "value", "outlier",
+                f"giá trị bất thường so với số liệu các kỳ trước (z = {z:.1f}); "
+                "hãy kiểm tra và ghi chú giải thích",
+                f"unusual against this unit's history (robust z = {z:.1f}); check it and "
+                "explain in a comment", WARNING))
+    return issues
+
+
+def unacknowledged(issues: Iterable[Issue], comments: Mapping[str, str]) -> list[Issue]:
+    """Outlier warnings whose value carries no comment: they block submission."""
+    return [i for i in issues if i.code == "outlier" and not comments.get(i.ref, "").strip()]
+
+
+# -- completeness (on submit) --------------------------------------------------------
+
+def check_required(values: Mapping[Key, Decimal | None], ctx: Context) -> list[Issue]:
+    missing = [code for code, spec in ctx.form.items()
+               if not spec.derived and values.get((code, ctx.submission_unit, "")) is None]
+    return [_issue(f"{code}@{ctx.submission_unit}", "value", "required_missing",
+                   f"thiếu số liệu chỉ tiêu {code}", f"no value for indicator {code}")
+            for code in sorted(missing)]
+
+
+def errors(issues: Iterable[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity == ERROR]
