@@ -47,7 +47,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.APPROVER: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.APPROVE}),
     Role.VIEWER: frozenset({Perm.VIEW_DATA}),
     Role.AUDITOR: frozenset({Perm.VIEW_DATA, Perm.VIEW_AUDIT}),
-    Role.SYSTEM: frozenset({Perm.VIEW_DATA, Perm.ENTER_DATA, Perm.SUBMIT}),
+    Role.SYSTEM: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.ENTER_DATA, Perm.SUBMIT}),
 }
 
 _CACHE_ATTR = "_nrs_grant_paths"

@@ -3,6 +3,7 @@
 Every operation parses the request, then calls exactly one action.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -172,7 +173,7 @@ def post_transition(request: HttpRequest, submission_id: int, action: str,
 
 
 def _transition(request: HttpRequest, submission_id: int, action: str, comment: str) -> Answer:
-    steps = {"submit": actions.submit_submission, "approve": actions.approve_submission,
+    steps: dict[str, Callable[..., Submission]] = {"submit": actions.submit_submission, "approve": actions.approve_submission,
              "return": actions.return_submission, "revise": actions.revise_submission}
     if action not in steps:
         return 404, {"status": "error", "message_vi": f"không có thao tác '{action}'",
@@ -185,7 +186,7 @@ def _transition(request: HttpRequest, submission_id: int, action: str, comment: 
     keyword = "reason" if action == "revise" else "comment"
     try:
         done = steps[action](submission, actor=request.user, token=token,
-                             **{keyword: comment})  # type: ignore[operator]
+                             **{keyword: comment})
     except PermissionDenied:
         return 403, FORBIDDEN
     except WorkflowError as exc:

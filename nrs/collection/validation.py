@@ -301,11 +301,10 @@ def _check_rule(rule: Rule, unit: str, values: Mapping[Key, Decimal | None],
         other = values.get((rule.other, unit, ""))
         failed = other is not None and not _OPS[rule.op](value, other)
     elif rule.kind == "sum":
-        parts = [values.get((term, unit, "")) for term in rule.terms]
+        parts = [v for term in rule.terms if (v := values.get((term, unit, ""))) is not None]
         target = values.get((rule.other, unit, "")) if rule.other else rule.equals
-        if all(part is not None for part in parts) and target is not None:
-            total = sum(parts, Decimal(0))  # type: ignore[arg-type]
-            failed = abs(total - target) > rule.tolerance
+        if len(parts) == len(rule.terms) and target is not None:
+            failed = abs(sum(parts, Decimal(0)) - target) > rule.tolerance
     if not failed:
         return None
     return _issue(here, "value", f"rule:{rule.code}", rule.message_vi, rule.message_en,

@@ -29,10 +29,10 @@ class Command(BaseCommand):
                                   f"{token.scope}  {state}  {token.name}")
             return
         if options["action"] == "revoke":
-            token = ApiToken.objects.filter(prefix=options["target"]).first()
-            if token is None:
+            found = ApiToken.objects.filter(prefix=options["target"]).first()
+            if found is None:
                 raise CommandError("no such token / không có token này")
-            tokens.revoke_token(token)
+            tokens.revoke_token(found)
             self.stdout.write("revoked / đã thu hồi")
             return
         user = User.objects.filter(username=options["target"] or "").first()
