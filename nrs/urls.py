@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("registry/", include("nrs.registry.urls")),
+    path("report/", include("nrs.collection.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

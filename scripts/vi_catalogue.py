@@ -149,6 +149,46 @@ VI = {
     "You do not have permission for this page or this org unit.":
         "Bạn không có quyền truy cập trang này hoặc đơn vị này.",
 }
+VI.update({
+    "Read": "Chỉ đọc", "Read and write": "Đọc và ghi", "name": "tên",
+    "The token works only inside this unit's subtree.": "Token chỉ dùng trong phạm vi đơn vị này.",
+    "scope": "phạm vi", "prefix": "tiền tố", "secret hash": "mã băm bí mật",
+    "created at": "thời điểm tạo", "expires at": "hết hạn", "API token": "Token API",
+    "API tokens": "Token API", "API token issued": "Cấp token API",
+    "API token revoked": "Thu hồi token API", "Values saved": "Lưu số liệu",
+    "Submission state changed": "Đổi trạng thái báo cáo", "Data collection": "Thu thập số liệu",
+    "Draft": "Nháp", "Submitted": "Đã gửi", "Approved": "Đã duyệt", "Returned": "Bị trả lại",
+    "regime": "chế độ báo cáo", "period": "kỳ", "period start": "đầu kỳ", "state": "trạng thái",
+    "current version": "phiên bản hiện tại", "historical backfill": "bổ sung số liệu lịch sử",
+    "first submitted at": "lần gửi đầu", "submission": "báo cáo", "submissions": "báo cáo",
+    "opened at": "thời điểm mở", "approved at": "thời điểm duyệt",
+    "submission version": "phiên bản báo cáo", "submission versions": "phiên bản báo cáo",
+    "from": "từ", "to": "đến", "at": "lúc", "comment": "ghi chú", "transition": "chuyển trạng thái",
+    "transitions": "chuyển trạng thái", "Estimate": "Ước tính", "Provisional": "Sơ bộ",
+    "Revised": "Điều chỉnh", "Confidential": "Mật", "breakdown": "phân tổ",
+    "Blank: the value was cleared.": "Để trống: giá trị đã bị xóa.", "flag": "cờ",
+    "written at": "thời điểm ghi", "data value": "số liệu", "data values": "số liệu",
+    "Range": "Khoảng giá trị", "Comparison with another indicator": "So sánh với chỉ tiêu khác",
+    "Sum of indicators": "Tổng các chỉ tiêu", "Error": "Lỗi", "Warning": "Cảnh báo",
+    "severity": "mức độ", "operator": "phép so sánh", "other indicator": "chỉ tiêu so sánh",
+    "terms": "các thành phần", "For sums: indicator codes separated by ';'.":
+        "Với phép tổng: mã chỉ tiêu cách nhau bởi dấu ';'.",
+    "minimum": "tối thiểu", "maximum": "tối đa", "equals": "bằng", "tolerance": "sai số",
+    "message (Vietnamese)": "thông báo (tiếng Việt)", "message (English)": "thông báo (tiếng Anh)",
+    "validation rule": "quy tắc kiểm tra", "validation rules": "quy tắc kiểm tra",
+    "My reports": "Báo cáo của tôi", "State": "Trạng thái", "Not started": "Chưa bắt đầu",
+    "Saved: %(n)s values.": "Đã lưu %(n)s giá trị.", "Done.": "Đã xong.",
+    "Indicator": "Chỉ tiêu", "Value": "Giá trị", "Flag": "Cờ", "Comment": "Ghi chú",
+    "Numbers use a dot for decimals (1234.5). Rows left blank are not sent.":
+        "Số thập phân dùng dấu chấm (1234.5). Dòng để trống không được gửi.",
+    "Save draft": "Lưu nháp", "Submit for approval": "Gửi duyệt",
+    "Comment (required to return)": "Ghi chú (bắt buộc khi trả lại)", "Approve": "Duyệt",
+    "Return": "Trả lại", "Reason for the revision": "Lý do điều chỉnh",
+    "Open a revision": "Mở phiên bản điều chỉnh", "History": "Lịch sử",
+    "Reporting unit": "Đơn vị báo cáo", "Open the form": "Mở biểu mẫu",
+    "You have no report to fill in.": "Bạn không có báo cáo nào cần nhập.",
+})
+
 PLURALS = {
     "%(n)s indicator": "%(n)s chỉ tiêu",
     "%(n)s decimal": "%(n)s chữ số thập phân",

@@ -145,3 +145,37 @@ def test_init_rejects_bad_data_naming_file_and_row(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert f"indicators.csv, dòng/row {len(lines)}" in result.stderr
     assert "duplicate code" in result.stderr and "mã trùng" in result.stderr
+
+
+def _sign_out(page, base: str) -> None:  # type: ignore[no-untyped-def]
+    page.context.clear_cookies()
+
+
+@pytest.mark.browser
+def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_collection_api import SPECIAL
+
+    form = f"{demo_server}/report/PROV_KTXH_M/01/2026-10/"
+    _sign_in(page, demo_server)
+    page.goto(form)
+    inputs = page.locator("input[name^='v-']")
+    for n in range(inputs.count()):
+        box = inputs.nth(n)
+        code = (box.get_attribute("name") or "")[2:]
+        box.fill(SPECIAL.get(code, "100"))
+    page.fill("input[name='v-EXPORT_TOTAL']", "abc")
+    page.click("#save")
+    page.wait_for_selector("tr.has-error[data-code='EXPORT_TOTAL'] [data-issue='value_invalid']")
+    page.fill("input[name='v-EXPORT_TOTAL']", "2500.5")
+    page.click("#save")
+    page.wait_for_selector("#message")
+    page.click("#submit")
+    page.wait_for_selector("[data-state='submitted']")
+    page.screenshot(path=str(Path(os.environ.get("NRS_SCREENSHOTS", "/tmp")) / "nrs-form.png"),
+                    full_page=False)
+    _sign_out(page, demo_server)
+    _sign_in(page, demo_server, "hanoi.duyet")
+    page.goto(form)
+    page.click("#approve")
+    page.wait_for_selector("[data-state='approved']")
+    assert "2500.5" in page.input_value("input[name='v-EXPORT_TOTAL']")

@@ -173,7 +173,8 @@ def post_transition(request: HttpRequest, submission_id: int, action: str,
 
 
 def _transition(request: HttpRequest, submission_id: int, action: str, comment: str) -> Answer:
-    steps: dict[str, Callable[..., Submission]] = {"submit": actions.submit_submission, "approve": actions.approve_submission,
+    steps: dict[str, Callable[..., Submission]] = {
+        "submit": actions.submit_submission, "approve": actions.approve_submission,
              "return": actions.return_submission, "revise": actions.revise_submission}
     if action not in steps:
         return 404, {"status": "error", "message_vi": f"không có thao tác '{action}'",

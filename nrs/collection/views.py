@@ -1,0 +1,146 @@
+"""Web entry: one grid per regime × unit × period, saved through the same
+action and validation as the API and Excel."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from nrs.accounts import access
+from nrs.accounts.access import Perm
+from nrs.collection import actions, context
+from nrs.collection.models import Flag, State, Submission
+from nrs.collection.validation import Issue, Row
+from nrs.collection.workflow import WorkflowError
+from nrs.lib import periods
+from nrs.lib.numbers import plain
+from nrs.registry.models import OrgUnit, Regime
+
+
+def _unit_for(code: str, period: periods.Period) -> OrgUnit:
+    versions = list(OrgUnit.objects.filter(code=code).order_by("-valid_from"))
+    unit = next((u for u in versions if u.is_valid_on(period.end)), None)
+    if unit is None:
+        raise Http404
+    return unit
+
+
+@login_required
+def my_reports(request: HttpRequest) -> HttpResponse:
+    """The reports this user may fill in, with their next period."""
+    today = timezone.localdate()
+    units = OrgUnit.objects.current().filter(access.scope_q(request.user, Perm.ENTER_DATA, ""))
+    rows = []
+    for regime in Regime.objects.exclude(frequency="").order_by("code"):
+        sched = regime.next_schedule(today)
+        reporters = regime.reporting_units(today).filter(pk__in=units.values("pk"))
+        for unit in reporters[:50]:
+            rows.append((regime, unit, sched))
+    return render(request, "collection/my_reports.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_form(request: HttpRequest, regime_code: str, unit_code: str, period_id: str
+                ) -> HttpResponse:
+    regime = get_object_or_404(Regime, code=regime_code)
+    try:
+        period = periods.parse(period_id)
+    except periods.PeriodError:
+        raise Http404 from None
+    unit = _unit_for(unit_code, period)
+    if not access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit):
+        raise PermissionDenied
+    issues: list[Issue] = []
+    message = ""
+    if request.method == "POST":
+        issues, message = _handle_post(request, regime, unit, period)
+    return _render(request, regime, unit, period, issues, message)
+
+
+def _handle_post(request: HttpRequest, regime: Regime, unit: OrgUnit,
+                 period: periods.Period) -> tuple[list[Issue], str]:
+    action = request.POST.get("action", "save")
+    if action == "save":
+        result = actions.check_and_save_values(regime, unit, period, _rows(request, regime, unit),
+                                               actor=request.user)
+        if not result.ok:
+            return result.issues, ""
+        return result.issues, f"saved:{result.saved}"
+    submission = get_object_or_404(Submission, regime=regime, org_unit=unit, period=period.sdmx)
+    comment = request.POST.get("comment", "")
+    steps = {"submit": lambda: actions.submit_submission(submission, actor=request.user),
+             "approve": lambda: actions.approve_submission(submission, actor=request.user,
+                                                           comment=comment),
+             "return": lambda: actions.return_submission(submission, actor=request.user,
+                                                         comment=comment),
+             "revise": lambda: actions.revise_submission(submission, actor=request.user,
+                                                         reason=comment)}
+    if action not in steps:
+        raise Http404
+    try:
+        steps[action]()
+    except WorkflowError as exc:
+        return exc.issues or [Issue("form", "state", "workflow", "error", exc.vi, exc.en)], ""
+    return [], f"done:{action}"
+
+
+def _rows(request: HttpRequest, regime: Regime, unit: OrgUnit) -> list[Row]:
+    submission = Submission.objects.filter(regime=regime, org_unit=unit).first()
+    existing = context.existing_rows(submission) if submission else {}
+    rows = []
+    for code in regime.indicators.filter(formula="").values_list("code", flat=True):
+        raw = request.POST.get(f"v-{code}", "").strip()
+        flag = request.POST.get(f"f-{code}", "")
+        comment = request.POST.get(f"c-{code}", "").strip()
+        had = existing.get((code, unit.code, ""))
+        if raw == "" and (had is None or had.value is None) and not comment:
+            continue
+        rows.append(Row(ref=code, indicator=code, org_unit=unit.code, value=raw or None,
+                        flag=flag, comment=comment))
+    return rows
+
+
+def _render(request: HttpRequest, regime: Regime, unit: OrgUnit, period: periods.Period,
+            issues: list[Issue], message: str) -> HttpResponse:
+    submission = (Submission.objects.filter(regime=regime, org_unit=unit, period=period.sdmx)
+                  .prefetch_related("transitions__actor").first())
+    existing = context.existing_rows(submission) if submission else {}
+    by_code: dict[str, list[Issue]] = defaultdict(list)
+    general: list[Issue] = []
+    form_codes = set(regime.indicators.values_list("code", flat=True))
+    for issue in issues:
+        code = issue.ref.split("@")[0]
+        (by_code[code] if code in form_codes else general).append(issue)
+    posted = request.POST if request.method == "POST" and not message else None
+    grid = [_grid_row(ind, existing.get((ind.code, unit.code, "")), by_code.get(ind.code, []), posted)
+            for ind in regime.indicators.filter(formula="").select_related("unit").order_by("area", "code")]
+    sched = regime.schedule_for(period) if regime.frequency else None
+    data: dict[str, Any] = {
+        "regime": regime, "unit": unit, "period": period, "submission": submission, "grid": grid,
+        "general": general, "message": message, "schedule": sched, "flags": Flag.choices,
+        "editable": submission is None or submission.is_editable,
+        "can_enter": access.has_perm(request.user, Perm.ENTER_DATA, unit),
+        "can_approve": access.has_perm(request.user, Perm.APPROVE, unit),
+        "states": State, "warnings": [i for i in issues if i.severity == "warning"],
+    }
+    template = "collection/_form.html" if request.htmx else "collection/report_form.html"  # type: ignore[attr-defined]
+    return render(request, template, data)
+
+
+def _grid_row(indicator: Any, row: Any, issues: list[Issue], posted: Any) -> dict[str, Any]:
+    code = indicator.code
+    value = "" if row is None or row.value is None else plain(row.value)
+    if posted is not None:
+        value = posted.get(f"v-{code}", value)
+    return {"indicator": indicator, "value": value,
+            "flag": posted.get(f"f-{code}", "") if posted is not None else (row.flag if row else ""),
+            "comment": posted.get(f"c-{code}", "") if posted is not None else (row.comment if row else ""),
+            "issues": issues, "error": any(i.severity == "error" for i in issues)}
