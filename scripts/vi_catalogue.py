@@ -187,6 +187,11 @@ VI.update({
     "Open a revision": "Mở phiên bản điều chỉnh", "History": "Lịch sử",
     "Reporting unit": "Đơn vị báo cáo", "Open the form": "Mở biểu mẫu",
     "You have no report to fill in.": "Bạn không có báo cáo nào cần nhập.",
+    "Text report": "Báo cáo văn bản", "No document attached yet.": "Chưa đính kèm văn bản.",
+    "Text report (PDF or DOCX)": "Báo cáo văn bản (PDF hoặc DOCX)", "Attach": "Đính kèm",
+    "file": "tệp", "file name": "tên tệp", "size": "dung lượng", "SHA-256": "SHA-256",
+    "uploaded at": "thời điểm tải lên", "report document": "văn bản báo cáo",
+    "report documents": "văn bản báo cáo",
 })
 
 PLURALS = {

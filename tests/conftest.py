@@ -89,3 +89,9 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Uploaded documents go to a per-test folder, not the developer's var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"

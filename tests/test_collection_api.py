@@ -37,6 +37,18 @@ def post(client: Client, body: Any, query: str = "", **headers: str) -> Any:
                        headers=headers)
 
 
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>"
+       b"endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def attach(client: Client, unit: str = "01", period: str = PERIOD) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("bao-cao.pdf", PDF, content_type="application/pdf")
+    return client.post(f"/api/documents?regime={REGIME}&orgUnit={unit}&period={period}",
+                       {"file": upload})
+
+
 def value_set(values: list[dict[str, Any]], unit: str = "01", period: str = PERIOD) -> dict[str, Any]:
     return {"regime": REGIME, "orgUnit": unit, "period": period, "dataValues": values}
 
@@ -53,6 +65,7 @@ def test_report_submit_approve_and_read_back(hanoi_reporter, hanoi_approver, lea
     body = saved.json()
     assert body["saved"] == len(form_values()) and body["submission"]["state"] == "draft"
     sid = body["submission"]["id"]
+    assert attach(reporter).status_code == 200
     assert reporter.post(f"/api/submissions/{sid}/submit", {}, content_type="application/json"
                          ).json()["state"] == "submitted"
     # Before approval a leader's default (approved-only) view has nothing.
@@ -70,6 +83,7 @@ def test_report_submit_approve_and_read_back(hanoi_reporter, hanoi_approver, lea
 def test_revision_keeps_the_old_vintage(hanoi_reporter, hanoi_approver) -> None:  # type: ignore[no-untyped-def]
     reporter, approver = api(hanoi_reporter), api(hanoi_approver)
     sid = post(reporter, value_set(form_values())).json()["submission"]["id"]
+    attach(reporter)
     reporter.post(f"/api/submissions/{sid}/submit", {}, content_type="application/json")
     approver.post(f"/api/submissions/{sid}/approve", {}, content_type="application/json")
     first_known = timezone.now()
@@ -97,6 +111,7 @@ def test_revision_keeps_the_old_vintage(hanoi_reporter, hanoi_approver) -> None:
 def test_submit_needs_every_required_value(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
     reporter = api(hanoi_reporter)
     sid = post(reporter, value_set(form_values()[:3])).json()["submission"]["id"]
+    attach(reporter)
     refused = reporter.post(f"/api/submissions/{sid}/submit", {}, content_type="application/json")
     assert refused.status_code == 422
     codes = {issue["code"] for issue in refused.json()["issues"]}
@@ -250,6 +265,7 @@ def test_outliers_warn_and_must_be_acknowledged(hanoi_reporter, hanoi_approver) 
         values = [{**v, "value": str(100 + month) if v["indicator"] == "EXPORT_TOTAL"
                    else v["value"]} for v in form_values()]
         sid = post(reporter, value_set(values, period=period)).json()["submission"]["id"]
+        attach(reporter, period=period)
         assert reporter.post(f"/api/submissions/{sid}/submit", {}, content_type="application/json"
                              ).status_code == 200
         approver.post(f"/api/submissions/{sid}/approve", {}, content_type="application/json")
@@ -260,6 +276,7 @@ def test_outliers_warn_and_must_be_acknowledged(hanoi_reporter, hanoi_approver) 
     warning = [i for i in saved.json()["issues"] if i["code"] == "outlier"]
     assert len(warning) == 1 and warning[0]["severity"] == "warning"
     sid = saved.json()["submission"]["id"]
+    attach(reporter, period="2026-09")
     blocked = reporter.post(f"/api/submissions/{sid}/submit", {}, content_type="application/json")
     assert blocked.status_code == 422 and blocked.json()["issues"][0]["code"] == "outlier"
     post(reporter, value_set([{"indicator": "EXPORT_TOTAL", "value": "900",
@@ -282,3 +299,25 @@ def test_values_are_never_updated_in_place(hanoi_reporter) -> None:  # type: ign
     post(client, value_set([{"indicator": "EXPORT_TOTAL", "value": "101"}]))  # unchanged: no row
     rows = DataValue.objects.filter(indicator__code="EXPORT_TOTAL").order_by("id")
     assert [r.value for r in rows] == [Decimal("100"), Decimal("101")]
+
+
+def test_submit_needs_the_text_report(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    reporter = api(hanoi_reporter)
+    sid = post(reporter, value_set(form_values())).json()["submission"]["id"]
+    refused = reporter.post(f"/api/submissions/{sid}/submit", {}, content_type="application/json")
+    assert refused.status_code == 422
+    assert [i["code"] for i in refused.json()["issues"]] == ["document_missing"]
+
+
+def test_documents_are_checked_by_content(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    reporter = api(hanoi_reporter)
+    fake = SimpleUploadedFile("bao-cao.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    response = reporter.post(f"/api/documents?regime={REGIME}&orgUnit=01&period={PERIOD}",
+                             {"file": fake})
+    assert response.status_code == 400 and "not a PDF or DOCX" in response.json()["message_en"]
+    stored = attach(reporter).json()
+    assert stored["kind"] == "pdf" and len(stored["sha256"]) == 64
+    other = attach(reporter, unit="31")
+    assert other.status_code == 403

@@ -169,6 +169,12 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     page.fill("input[name='v-EXPORT_TOTAL']", "2500.5")
     page.click("#save")
     page.wait_for_selector("#message")
+    from tests.test_collection_api import PDF
+
+    page.set_input_files("input[name='document']", {"name": "bao-cao-thang-10.pdf",
+                                                     "mimeType": "application/pdf", "buffer": PDF})
+    page.click("#attach")
+    page.wait_for_selector("#documents >> text=bao-cao-thang-10.pdf")
     page.click("#submit")
     page.wait_for_selector("[data-state='submitted']")
     page.screenshot(path=str(Path(os.environ.get("NRS_SCREENSHOTS", "/tmp")) / "nrs-form.png"),

@@ -6,7 +6,9 @@ import pytest
 from django.test import Client
 
 from nrs.collection.models import DataValue, Submission
-from tests.test_collection_api import form_values
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.test_collection_api import PDF, form_values
 
 pytestmark = pytest.mark.django_db
 URL = "/report/PROV_KTXH_M/01/2026-10/"
@@ -30,6 +32,10 @@ def test_fill_save_submit_and_approve(hanoi_reporter, make_user) -> None:  # typ
     saved = client.post(URL, {**filled(), "action": "save"}, HTTP_HX_REQUEST="true")
     assert 'id="message"' in saved.content.decode() and "<html" not in saved.content.decode()
     assert DataValue.objects.count() == len(form_values())
+    refused = client.post(URL, {"action": "submit"}).content.decode()
+    assert "PDF/DOCX" in refused and Submission.objects.get().state == "draft"
+    pdf = SimpleUploadedFile("bao-cao.pdf", PDF, content_type="application/pdf")
+    assert "bao-cao.pdf" in client.post(URL, {"action": "attach", "document": pdf}).content.decode()
     client.post(URL, {"action": "submit"})
     assert Submission.objects.get().state == "submitted"
     browser(approver).post(URL, {"action": "approve", "comment": ""})

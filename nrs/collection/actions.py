@@ -8,11 +8,13 @@ and federation all call these; each runs in one transaction with its audit event
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,8 +22,15 @@ from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.audit.events import EventType
 from nrs.audit.log import record
-from nrs.collection import context, validation
-from nrs.collection.models import DataValue, State, Submission, SubmissionVersion, Transition
+from nrs.collection import context, documents, validation
+from nrs.collection.models import (
+    DataValue,
+    Document,
+    State,
+    Submission,
+    SubmissionVersion,
+    Transition,
+)
 from nrs.collection.validation import Issue, Row
 from nrs.collection.workflow import STEPS, WorkflowError
 from nrs.lib import periods
@@ -191,7 +200,7 @@ def _check_complete(submission: Submission, today: date) -> None:
                         keys=list(rows), backfill=submission.backfill)
     values = {key: row.value for key, row in rows.items()}
     refs = {key: f"{key[0]}@{key[1]}" for key in rows}
-    issues = validation.check_required(values, ctx) + validation.errors(
+    issues = _document_issues(submission) + validation.check_required(values, ctx) + validation.errors(
         validation.check_rules(values, ctx.rules, refs))
     cleans = [validation.Clean(refs[k], k, r.value, r.flag, r.comment) for k, r in rows.items()]
     comments = {refs[k]: r.comment for k, r in rows.items()}
@@ -220,3 +229,38 @@ def return_submission(submission: Submission, *, actor: Any, token: Any = None,
 def revise_submission(submission: Submission, *, actor: Any, token: Any = None,
                       reason: str) -> Submission:
     return _transition(submission, "revise", actor=actor, token=token, comment=reason)
+
+
+def _document_issues(submission: Submission) -> list[Issue]:
+    if submission.regime.content not in ("text", "both"):
+        return []
+    if Document.objects.filter(version__submission=submission).exists():
+        return []
+    return [Issue("document", "document", "document_missing", validation.ERROR,
+                  "chế độ này cần đính kèm báo cáo văn bản (PDF/DOCX)",
+                  "this regime needs the text report attached (PDF/DOCX)")]
+
+
+def attach_document(regime: Regime, unit: OrgUnit, period: periods.Period, data: bytes,
+                    filename: str, *, actor: Any, token: Any = None) -> Document:
+    """Attach the outline report to the current, editable version (opening the
+    submission if needed). Raises DocumentError or WorkflowError."""
+    access.require(actor, Perm.ENTER_DATA, unit, token=token)
+    kind = documents.sniff(data, filename)
+    with transaction.atomic():
+        submission = _locked_submission(regime, unit, period) or _open_submission(
+            regime, unit, period, actor=actor, backfill=False)
+        if not submission.is_editable:
+            raise WorkflowError("báo cáo đã khóa; hãy mở phiên bản mới",
+                                "the report is locked; open a revision first")
+        version = submission.versions.get(number=submission.version)
+        safe_name = filename.replace("/", "_").replace("\\", "_")[-200:] or f"report.{kind}"
+        document = Document(version=version, filename=safe_name, kind=kind, size=len(data),
+                            sha256=hashlib.sha256(data).hexdigest(), uploaded_by=_user(actor))
+        document.file.save(f"{submission.pk}-v{version.number}.{kind}", ContentFile(data),
+                           save=False)
+        document.save()
+        record(EventType.VALUES_SAVED, actor=actor, org_unit=unit, obj=submission,
+               summary=f"{submission}: document {safe_name}",
+               data={"document": document.pk, "sha256": document.sha256})
+    return document

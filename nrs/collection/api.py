@@ -11,12 +11,13 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from ninja import Router, Schema, Status
+from ninja import File, Router, Schema, Status, UploadedFile
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
 from nrs.collection import actions, idempotency, queries
+from nrs.collection.documents import DocumentError
 from nrs.collection.models import Submission
 from nrs.collection.payloads import Header, PayloadError, parse_csv, parse_json
 from nrs.collection.workflow import WorkflowError
@@ -209,3 +210,25 @@ def list_submissions(request: HttpRequest, regime: str = "", period: str = "",
     if orgUnit:
         found = found.filter(org_unit__code=orgUnit)
     return Status(200, {"submissions": [_submission(s) for s in found.order_by("id")[:10_000]]})
+
+
+@router.post("/documents", response={200: dict, 400: dict, 403: dict, 409: dict, 422: dict})
+def post_document(request: HttpRequest, regime: str, orgUnit: str, period: str,
+                  file: File[UploadedFile]) -> Status[dict[str, Any]]:
+    """Attach the text report (signed PDF or DOCX) to regime × unit × period."""
+    resolved = _resolve(Header(regime=regime, org_unit=orgUnit, period=period))
+    if not isinstance(resolved[0], Regime):
+        return Status(*resolved)  # type: ignore[arg-type]
+    found_regime, unit, found_period = resolved  # type: ignore[misc]
+    try:
+        document = actions.attach_document(found_regime, unit, found_period, file.read(),
+                                           file.name or "report", actor=request.user,
+                                           token=request_token(request))
+    except PermissionDenied:
+        return Status(403, FORBIDDEN)
+    except DocumentError as exc:
+        return Status(400, {"status": "error", "message_vi": exc.vi, "message_en": exc.en})
+    except WorkflowError as exc:
+        return Status(409, {"status": "error", "message_vi": exc.vi, "message_en": exc.en})
+    return Status(200, {"status": "ok", "document": document.pk, "kind": document.kind,
+                        "sha256": document.sha256, "size": document.size})

@@ -159,3 +159,26 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Document(models.Model):
+    """The text part of a report (the outline report, signed PDF or DOCX).
+    Documents are added, never replaced: the newest of a version counts."""
+
+    version = models.ForeignKey(SubmissionVersion, on_delete=models.PROTECT,
+                                related_name="documents")
+    file = models.FileField(_("file"), upload_to="submissions/%Y/%m/")
+    filename = models.CharField(_("file name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=4)  # pdf | docx
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("report document")
+        verbose_name_plural = _("report documents")
+
+    def __str__(self) -> str:
+        return self.filename

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.collection import actions, context
-from nrs.collection.models import Flag, State, Submission
+from nrs.collection.documents import DocumentError
+from nrs.collection.models import Document, Flag, State, Submission
 from nrs.collection.validation import Issue, Row
 from nrs.collection.workflow import WorkflowError
 from nrs.lib import periods
@@ -68,6 +69,8 @@ def report_form(request: HttpRequest, regime_code: str, unit_code: str, period_i
 def _handle_post(request: HttpRequest, regime: Regime, unit: OrgUnit,
                  period: periods.Period) -> tuple[list[Issue], str]:
     action = request.POST.get("action", "save")
+    if action == "attach":
+        return _attach(request, regime, unit, period)
     if action == "save":
         result = actions.check_and_save_values(regime, unit, period, _rows(request, regime, unit),
                                                actor=request.user)
@@ -90,6 +93,20 @@ def _handle_post(request: HttpRequest, regime: Regime, unit: OrgUnit,
     except WorkflowError as exc:
         return exc.issues or [Issue("form", "state", "workflow", "error", exc.vi, exc.en)], ""
     return [], f"done:{action}"
+
+
+def _attach(request: HttpRequest, regime: Regime, unit: OrgUnit,
+            period: periods.Period) -> tuple[list[Issue], str]:
+    upload = request.FILES.get("document")
+    if upload is None:
+        return [Issue("document", "document", "document_missing", "error",
+                      "hãy chọn tệp PDF hoặc DOCX", "choose a PDF or DOCX file")], ""
+    try:
+        actions.attach_document(regime, unit, period, upload.read(), upload.name or "report",
+                                actor=request.user)
+    except (DocumentError, WorkflowError) as exc:
+        return [Issue("document", "document", "document_invalid", "error", exc.vi, exc.en)], ""
+    return [], "done:attach"
 
 
 def _rows(request: HttpRequest, regime: Regime, unit: OrgUnit) -> list[Row]:
@@ -130,6 +147,9 @@ def _render(request: HttpRequest, regime: Regime, unit: OrgUnit, period: periods
         "can_enter": access.has_perm(request.user, Perm.ENTER_DATA, unit),
         "can_approve": access.has_perm(request.user, Perm.APPROVE, unit),
         "states": State, "warnings": [i for i in issues if i.severity == "warning"],
+        "documents": Document.objects.filter(version__submission=submission).select_related(
+            "version").order_by("-id") if submission else [],
+        "needs_document": regime.content in ("text", "both"),
     }
     template = "collection/_form.html" if request.htmx else "collection/report_form.html"  # type: ignore[attr-defined]
     return render(request, template, data)
