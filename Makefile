@@ -31,12 +31,15 @@ serve: install
 test: install browser
 	$(BIN)/pytest
 
-## browser: Debian's Chromium for the browser tests (skipped without it, except under CI=true)
+## browser: Debian's Chromium (browser tests) and headless LibreOffice Calc (the Excel
+## template must open in it); skipped without them, except under CI=true
 browser:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	  echo "Installing Chromium for the browser tests"; \
-	  (apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null) \
-	    || echo "Could not install Chromium: browser tests will be skipped"; \
+	@if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/soffice ]; } && [ "$$(id -u)" = "0" ] \
+	    && command -v apt-get >/dev/null; then \
+	  echo "Installing Chromium and LibreOffice Calc for the tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium fonts-dejavu-core libreoffice-calc-nogui >/dev/null) \
+	    || echo "Could not install them: those tests will be skipped"; \
 	fi
 
 lint: install

@@ -192,6 +192,14 @@ VI.update({
     "file": "tệp", "file name": "tên tệp", "size": "dung lượng", "SHA-256": "SHA-256",
     "uploaded at": "thời điểm tải lên", "report document": "văn bản báo cáo",
     "report documents": "văn bản báo cáo",
+    "Download the Excel template": "Tải mẫu Excel", "or upload it filled in:": "hoặc tải lên bản đã điền:",
+    "Filled-in Excel template": "Mẫu Excel đã điền", "Upload": "Tải lên",
+    "On time": "Đúng hạn", "Late": "Muộn", "Missing": "Chưa gửi", "Not due yet": "Chưa đến hạn",
+    "Compliance": "Tình hình báo cáo", "Reporting compliance": "Tình hình chấp hành chế độ báo cáo",
+    "All": "Tất cả", "Export CSV": "Xuất CSV", "Status": "Tình trạng", "Submitted": "Đã gửi",
+    "Nothing to show.": "Không có dữ liệu.",
+    "%(n)s of the %(t)s indicators received (approved) for period %(p)s.":
+        "Đã nhận (đã duyệt) %(n)s trên %(t)s chỉ tiêu cho kỳ %(p)s.",
 })
 
 PLURALS = {

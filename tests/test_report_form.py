@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from nrs.collection.models import DataValue, Submission
-from django.core.files.uploadedfile import SimpleUploadedFile
-
 from tests.test_collection_api import PDF, form_values
 
 pytestmark = pytest.mark.django_db

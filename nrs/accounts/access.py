@@ -77,7 +77,7 @@ def _paths_with(user: User, perm: Perm) -> list[str]:
     return [path for role, path in _grant_paths(user) if perm in ROLE_PERMS.get(role, ())]
 
 
-_READ_PERMS = frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED})
+_READ_PERMS = frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.VIEW_COMPLIANCE, Perm.VIEW_AUDIT})
 
 
 def _token_allows(token: Any, perm: Perm, unit: Any) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -147,7 +147,8 @@ def _write(submission: Submission, cleans: list[validation.Clean], period: perio
 # -- workflow -------------------------------------------------------------------------
 
 def _transition(submission: Submission, action: str, *, actor: Any, token: Any = None,
-                comment: str = "", today: date | None = None) -> Submission:
+                comment: str = "", today: date | None = None,
+                at: datetime | None = None) -> Submission:
     step = STEPS[action]
     access.require(actor, step.perm, submission.org_unit, token=token)
     with transaction.atomic():
@@ -161,16 +162,17 @@ def _transition(submission: Submission, action: str, *, actor: Any, token: Any =
             raise WorkflowError("cần ghi rõ lý do", "a reason is required")
         if action == "submit":
             _check_complete(locked, today or timezone.localdate())
-        _apply(locked, action, step.target, actor=actor, comment=comment)
+        _apply(locked, action, step.target, actor=actor, comment=comment, at=at)
         if action == "submit" and not locked.regime.approval_required:
-            _apply(locked, "approve", State.APPROVED, actor=None,
+            _apply(locked, "approve", State.APPROVED, actor=None, at=at,
                    comment="Tự động duyệt: chế độ không yêu cầu phê duyệt / auto-approved")
     return locked
 
 
-def _apply(submission: Submission, action: str, target: str, *, actor: Any, comment: str) -> None:
+def _apply(submission: Submission, action: str, target: str, *, actor: Any, comment: str,
+           at: datetime | None = None) -> None:
     source = submission.state
-    now = timezone.now()
+    now = at or timezone.now()
     if action == "revise":
         submission.version += 1
         SubmissionVersion.objects.create(submission=submission, number=submission.version,
@@ -211,9 +213,11 @@ def _check_complete(submission: Submission, today: date) -> None:
 
 
 def submit_submission(submission: Submission, *, actor: Any, token: Any = None,
-                      comment: str = "", today: date | None = None) -> Submission:
+                      comment: str = "", today: date | None = None,
+                      at: datetime | None = None) -> Submission:
+    """``at``: when it was sent, if not now (imports of reports sent earlier, tests)."""
     return _transition(submission, "submit", actor=actor, token=token, comment=comment,
-                       today=today)
+                       today=today, at=at)
 
 
 def approve_submission(submission: Submission, *, actor: Any, token: Any = None,

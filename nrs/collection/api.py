@@ -16,7 +16,7 @@ from ninja import File, Router, Schema, Status, UploadedFile
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
-from nrs.collection import actions, idempotency, queries
+from nrs.collection import actions, compliance, excel, idempotency, queries
 from nrs.collection.documents import DocumentError
 from nrs.collection.models import Submission
 from nrs.collection.payloads import Header, PayloadError, parse_csv, parse_json
@@ -25,6 +25,7 @@ from nrs.lib import periods
 from nrs.registry.models import OrgUnit, Regime
 
 router = Router(tags=["data"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Answer = tuple[int, dict[str, Any]]
 FORBIDDEN = {"status": "error", "message_vi": "Đơn vị nằm ngoài phạm vi được phân quyền",
@@ -48,7 +49,9 @@ BODY_DOC = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": VALUE_SET_SCHEMA},
     "text/csv": {"schema": {"type": "string", "description":
                             "columns: indicator,value[,orgUnit,breakdown,flag,comment,period]; "
-                            "regime, orgUnit and period as query parameters"}}}}}
+                            "regime, orgUnit and period as query parameters"}},
+    XLSX: {"schema": {"type": "string", "format": "binary",
+                      "description": "a filled-in NRS Excel template"}}}}}
 
 
 class Message(Schema):
@@ -67,6 +70,13 @@ def _parse(request: HttpRequest, regime: str, org_unit: str, period: str) -> Hea
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if content_type == "text/csv":
         return parse_csv(request.body, regime, org_unit, period)
+    if content_type == XLSX:
+        try:
+            parsed = excel.parse_upload(request.body)
+        except excel.ExcelError as exc:
+            raise PayloadError(exc.ref, exc.vi, exc.en) from None
+        return Header(regime=parsed.regime, org_unit=parsed.org_unit, period=parsed.period,
+                      rows=parsed.rows)
     return parse_json(request.body)
 
 
@@ -232,3 +242,31 @@ def post_document(request: HttpRequest, regime: str, orgUnit: str, period: str,
         return Status(409, {"status": "error", "message_vi": exc.vi, "message_en": exc.en})
     return Status(200, {"status": "ok", "document": document.pk, "kind": document.kind,
                         "sha256": document.sha256, "size": document.size})
+
+
+@router.get("/compliance", response={200: dict, 400: dict, 403: dict, 404: dict})
+def get_compliance(request: HttpRequest, regime: str, period: str) -> Status[dict[str, Any]]:
+    """Expected reporters of a regime for a period, each on time, late, returned,
+    missing or not yet due, within the caller's scope; plus indicator coverage."""
+    token = request_token(request)
+    if not access.has_perm(request.user, Perm.VIEW_COMPLIANCE, token=token):
+        return Status(403, FORBIDDEN)
+    found = Regime.objects.filter(code=regime).first()
+    if found is None:
+        return Status(404, {"status": "error", "message_vi": f"không có chế độ '{regime}'",
+                            "message_en": f"unknown regime '{regime}'"})
+    try:
+        parsed = periods.parse(period)
+    except periods.PeriodError as exc:
+        return Status(400, {"status": "error", "message_vi": f"kỳ không hợp lệ: {exc}",
+                            "message_en": f"invalid period: {exc}"})
+    scope = access.scope_q(request.user, Perm.VIEW_COMPLIANCE, field="", token=token)
+    rows = compliance.matrix(found, parsed, scope=scope)
+    received, total = compliance.coverage(parsed.sdmx)
+    return Status(200, {
+        "regime": found.code, "period": parsed.sdmx, "summary": compliance.summary(rows),
+        "coverage": {"received": received, "total": total},
+        "units": [{"orgUnit": r.org_unit_code, "name": r.org_unit_name, "status": r.status,
+                   "state": r.state, "approved": r.approved, "deadline": r.deadline.isoformat(),
+                   "submittedAt": r.submitted_at.isoformat() if r.submitted_at else None}
+                  for r in rows]})

@@ -3,6 +3,7 @@ action and validation as the API and Excel."""
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from typing import Any
 
@@ -11,18 +12,21 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
-from nrs.collection import actions, context
+from nrs.collection import actions, compliance, context, excel
 from nrs.collection.documents import DocumentError
 from nrs.collection.models import Document, Flag, State, Submission
 from nrs.collection.validation import Issue, Row
 from nrs.collection.workflow import WorkflowError
-from nrs.lib import periods
+from nrs.lib import csvsafe, periods
 from nrs.lib.numbers import plain
 from nrs.registry.models import OrgUnit, Regime
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _unit_for(code: str, period: periods.Period) -> OrgUnit:
@@ -71,6 +75,8 @@ def _handle_post(request: HttpRequest, regime: Regime, unit: OrgUnit,
     action = request.POST.get("action", "save")
     if action == "attach":
         return _attach(request, regime, unit, period)
+    if action == "excel":
+        return _excel_upload(request, regime, unit, period)
     if action == "save":
         result = actions.check_and_save_values(regime, unit, period, _rows(request, regime, unit),
                                                actor=request.user)
@@ -107,6 +113,46 @@ def _attach(request: HttpRequest, regime: Regime, unit: OrgUnit,
     except (DocumentError, WorkflowError) as exc:
         return [Issue("document", "document", "document_invalid", "error", exc.vi, exc.en)], ""
     return [], "done:attach"
+
+
+def _excel_upload(request: HttpRequest, regime: Regime, unit: OrgUnit,
+                  period: periods.Period) -> tuple[list[Issue], str]:
+    upload = request.FILES.get("workbook")
+    if upload is None:
+        return [Issue("workbook", "workbook", "workbook_missing", "error",
+                      "hãy chọn tệp Excel (.xlsx)", "choose an Excel file (.xlsx)")], ""
+    try:
+        parsed = excel.parse_upload(upload.read())
+        parsed.check_target(regime.code, unit.code, period.sdmx)
+    except excel.ExcelError as exc:
+        return [Issue(exc.ref, "workbook", "workbook_invalid", "error", exc.vi, exc.en)], ""
+    result = actions.check_and_save_values(regime, unit, period, parsed.rows, actor=request.user)
+    if not result.ok:
+        return result.issues, ""
+    return result.issues, f"saved:{result.saved}"
+
+
+@login_required
+def excel_template(request: HttpRequest, regime_code: str, unit_code: str, period_id: str
+                   ) -> HttpResponse:
+    """The Excel template, prefilled with the report's current values."""
+    regime = get_object_or_404(Regime, code=regime_code)
+    try:
+        period = periods.parse(period_id)
+    except periods.PeriodError:
+        raise Http404 from None
+    unit = _unit_for(unit_code, period)
+    if not access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit):
+        raise PermissionDenied
+    submission = Submission.objects.filter(regime=regime, org_unit=unit, period=period.sdmx).first()
+    existing = {key[0]: row.value for key, row in context.existing_rows(submission).items()
+                if key[1] == unit.code and key[2] == ""}
+    data = excel.build_template(regime, unit, period, existing=existing,
+                                language=request.LANGUAGE_CODE)  # type: ignore[attr-defined]
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = (f'attachment; filename="{regime.code}_{unit.code}_'
+                                       f'{period.sdmx}.xlsx"')
+    return response
 
 
 def _rows(request: HttpRequest, regime: Regime, unit: OrgUnit) -> list[Row]:
@@ -164,3 +210,48 @@ def _grid_row(indicator: Any, row: Any, issues: list[Issue], posted: Any) -> dic
             "flag": posted.get(f"f-{code}", "") if posted is not None else (row.flag if row else ""),
             "comment": posted.get(f"c-{code}", "") if posted is not None else (row.comment if row else ""),
             "issues": issues, "error": any(i.severity == "error" for i in issues)}
+
+
+STATUS_LABELS = {"on_time": _("On time"), "late": _("Late"), "returned": _("Returned"),
+                 "missing": _("Missing"), "pending": _("Not due yet")}
+
+
+@login_required
+def compliance_page(request: HttpRequest) -> HttpResponse:
+    """Who reported on time, late, not at all, or was sent back — for one regime
+    and period, in the coordinator's or leader's scope."""
+    if not access.has_perm(request.user, Perm.VIEW_COMPLIANCE):
+        raise PermissionDenied
+    regimes = Regime.objects.exclude(frequency="").order_by("code")
+    regime = regimes.filter(code=request.GET.get("regime", "PROV_KTXH_M")).first() or regimes.first()
+    today = timezone.localdate()
+    try:
+        period = periods.parse(request.GET["period"]) if request.GET.get("period") else None
+    except periods.PeriodError:
+        period = None
+    if regime is not None and period is None:
+        period = regime.next_schedule(today).period.previous()  # type: ignore[union-attr]
+    scope = access.scope_q(request.user, Perm.VIEW_COMPLIANCE, field="")
+    rows = compliance.matrix(regime, period, today=today, scope=scope) if regime and period else []
+    wanted = request.GET.get("status", "")
+    shown = [r for r in rows if not wanted or r.status == wanted]
+    if request.GET.get("format") == "csv":
+        return _compliance_csv(shown, regime, period)
+    received, total = compliance.coverage(period.sdmx) if period else (0, 0)
+    return render(request, "collection/compliance.html", {
+        "regimes": regimes, "regime": regime, "period": period, "rows": shown,
+        "summary": compliance.summary(rows), "labels": STATUS_LABELS, "status": wanted,
+        "received": received, "total": total})
+
+
+def _compliance_csv(rows: list[compliance.Status], regime: Any, period: Any) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="compliance_{regime.code}_{period}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["org_unit", "name", "status", "state", "submitted_at", "deadline", "approved"])
+    for r in rows:
+        writer.writerow([csvsafe.cell(v) for v in (
+            r.org_unit_code, r.org_unit_name, r.status, r.state,
+            timezone.localtime(r.submitted_at).isoformat() if r.submitted_at else "",
+            r.deadline.isoformat(), "yes" if r.approved else "no")])
+    return response
