@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "huey.contrib.djhuey",
     "nrs.audit",
     "nrs.accounts",
     "nrs.registry",
@@ -117,6 +118,25 @@ REDIS_URL = os.environ.get("NRS_REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL}}
+
+# Background tasks: huey on SQLite by default, on Redis when NRS_REDIS_URL is set.
+HUEY = {
+    "name": "nrs",
+    "immediate": _env_bool("NRS_TASKS_IMMEDIATE", False),
+    "utc": False,  # crontab times are Asia/Ho_Chi_Minh
+    **({"huey_class": "huey.RedisHuey", "url": REDIS_URL} if REDIS_URL else
+       {"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "tasks.sqlite3")}),
+}
+
+# E-mail: printed to the console unless an SMTP host is configured.
+EMAIL_HOST = os.environ.get("NRS_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("NRS_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("NRS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("NRS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("NRS_EMAIL_TLS", False)
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("NRS_EMAIL_FROM", "nrs@localhost")
 
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [

@@ -182,3 +182,23 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class Notice(models.Model):
+    """A reminder or overdue notice sent for one unit's report; never sent twice."""
+
+    regime = models.ForeignKey("registry.Regime", on_delete=models.CASCADE, related_name="+")
+    org_unit = models.ForeignKey("registry.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("period"), max_length=16)
+    kind = models.CharField(_("kind"), max_length=16)  # reminder | overdue
+    recipients = models.JSONField(_("recipients"), default=list)
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        constraints = [models.UniqueConstraint(fields=["regime", "org_unit", "period", "kind"],
+                                               name="notice_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.regime_id}/{self.org_unit_id}/{self.period}"
