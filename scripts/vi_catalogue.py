@@ -196,7 +196,7 @@ VI.update({
     "Filled-in Excel template": "Mẫu Excel đã điền", "Upload": "Tải lên",
     "On time": "Đúng hạn", "Late": "Muộn", "Missing": "Chưa gửi", "Not due yet": "Chưa đến hạn",
     "Compliance": "Tình hình báo cáo", "Reporting compliance": "Tình hình chấp hành chế độ báo cáo",
-    "All": "Tất cả", "Export CSV": "Xuất CSV", "Status": "Tình trạng", "Submitted": "Đã gửi",
+    "All": "Tất cả", "Export CSV": "Xuất CSV", "Status": "Tình trạng",
     "Nothing to show.": "Không có dữ liệu.",
     "%(n)s of the %(t)s indicators received (approved) for period %(p)s.":
         "Đã nhận (đã duyệt) %(n)s trên %(t)s chỉ tiêu cho kỳ %(p)s.",

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 from django.db import transaction
+from django.utils import timezone
 
 from nrs.accounts import actions as account_actions
+from nrs.collection import bulk
+from nrs.lib import periods
 from nrs.registry import actions as registry_actions
 from nrs.registry.models import Indicator, OrgUnit
+from nrs.web import demo_values
 
 DEMO_PASSWORD = "nrs-demo-2026"
 TARGETS_FILE = Path(__file__).parent / "data" / "demo_targets.yaml"
@@ -29,6 +36,7 @@ class DemoLogin:
     full_name: str
 
 
+DEMO_SERVICE = DemoLogin("nrs.demo", "system", "CP", "Nạp dữ liệu demo (hệ thống)")
 DEMO_USERS = [
     DemoLogin("lanhdao", "leader", "CP", "Lãnh đạo Chính phủ (demo)"),
     DemoLogin("dieuphoi", "coordinator", "CP", "Chuyên viên điều phối VPCP (demo)"),
@@ -46,6 +54,8 @@ DEMO_USERS = [
 class DemoResult:
     users_created: int = 0
     targets_changed: int = 0
+    reports: int = 0
+    values: int = 0
 
 
 def _current_unit(code: str) -> OrgUnit:
@@ -75,3 +85,27 @@ def load_demo() -> DemoResult:
             Decimal(str(item["value"])), actor=coordinator, reason="Demo data / Dữ liệu demo")
         result.targets_changed += int(changed)
     return result
+
+
+def _service_account() -> Any:
+    """The demo's own loader: a system and approver grant on the whole country."""
+    user, _created = account_actions.create_user(
+        DEMO_SERVICE.username, secrets.token_urlsafe(24), full_name=DEMO_SERVICE.full_name,
+        is_demo=True, check_password=False)
+    root = _current_unit("CP")
+    account_actions.grant_role(user, "system", root)
+    account_actions.grant_role(user, "approver", root)
+    return user
+
+
+def load_demo_values(progress: Callable[[int], None] = lambda n: None) -> DemoResult:
+    """The provinces' monthly reports since 2020-01 (63 old provinces until 2025-06),
+    leaving Hà Nội's current month for the demo reporter to fill in."""
+    today = timezone.localdate()
+    current = periods.Period.containing(periods.Kind.MONTH, today)
+    skip = frozenset({("01", current.sdmx)})
+    result = bulk.import_reports(demo_values.reports(today, skip=skip), actor=_service_account(),
+                                 today=today, progress=progress)
+    if result.issues:
+        raise DemoError("; ".join(str(issue) for issue in result.issues[:5]))
+    return DemoResult(reports=result.reports, values=result.values)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nrs.web import demo
 
@@ -13,10 +14,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = demo.load_demo()
+            with Progress(TextColumn("demo reports"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn()) as bars:
+                task = bars.add_task("reports", total=None)
+                values = demo.load_demo_values(lambda n: bars.advance(task, n))
         except demo.DemoError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(
             f"Demo: {result.users_created} users and {result.targets_changed} targets added"))
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo: {values.reports} reports with {values.values} values added "
+            "(labelled as demo data / có ghi chú dữ liệu demo)"))
         self.stdout.write("\nDemo logins / Tài khoản demo (password / mật khẩu: "
                           f"{demo.DEMO_PASSWORD}):")
         for login in demo.DEMO_USERS:

@@ -1,0 +1,163 @@
+"""Bulk import of whole reports (historical series, demo data, benchmarks).
+
+The same validation module checks every row (structure, types, rules); what
+differs from check_and_save_values is only the batching: submissions,
+versions, transitions and values of many reports are written with bulk inserts
+in one transaction per batch, with one audit event per batch. Reports that
+already exist are skipped, so an import can be re-run. Outlier checks are not
+applied: an import is the history that later outlier checks compare against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import transaction
+
+from nrs.accounts import access
+from nrs.accounts.access import Perm
+from nrs.audit.events import EventType
+from nrs.audit.log import record
+from nrs.collection import context, validation
+from nrs.collection.models import DataValue, State, Submission, SubmissionVersion, Transition
+from nrs.lib import periods
+from nrs.registry.models import Frequency, OrgUnit, Regime
+
+BATCH = 200
+
+
+@dataclass
+class Report:
+    regime: Regime
+    unit: OrgUnit
+    period: periods.Period
+    rows: list[validation.Row]
+    state: str = State.APPROVED
+    submitted_at: datetime | None = None
+    approved_at: datetime | None = None
+    comment: str = ""
+
+
+@dataclass
+class BulkResult:
+    reports: int = 0
+    values: int = 0
+    skipped: int = 0
+    issues: list[validation.Issue] = field(default_factory=list)
+
+
+class _Checker:
+    """Per-regime validation context, built once and reused for every report."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.cache: dict[int, tuple[dict[str, validation.IndicatorSpec], list[validation.Rule]]] = {}
+
+    def check(self, report: Report) -> tuple[list[validation.Clean], list[validation.Issue]]:
+        form, rules = self._regime(report.regime)
+        unit = report.unit
+        ctx = validation.Context(
+            period=report.period, today=self.today, form=form, rules=rules, backfill=True,
+            expected_kind=Frequency(report.regime.frequency).period_kind,
+            units={unit.code: validation.UnitSpec(unit.code, unit.valid_from, unit.valid_to)},
+            submission_unit=unit.code)
+        issues = validation.check_period(ctx)
+        cleans, row_issues = validation.check_rows(report.rows, ctx)
+        refs = {clean.key: clean.ref for clean in cleans}
+        issues += row_issues + validation.check_rules(validation.merged(ctx, cleans), rules, refs)
+        return cleans, issues
+
+    def _regime(self, regime: Regime) -> tuple[dict[str, validation.IndicatorSpec],
+                                               list[validation.Rule]]:
+        if regime.pk not in self.cache:
+            form = context.indicator_specs(regime)
+            self.cache[regime.pk] = (form, context.rules_for(form))
+        return self.cache[regime.pk]
+
+
+def import_reports(reports: Iterable[Report], *, actor: Any, today: date,
+                   progress: Callable[[int], None] = lambda n: None) -> BulkResult:
+    """Validate and store whole reports. A batch with any error stores nothing
+    and stops the import; its issues are returned."""
+    checker = _Checker(today)
+    result = BulkResult()
+    batch: list[Report] = []
+    for report in reports:
+        batch.append(report)
+        if len(batch) >= BATCH:
+            if not _flush(batch, checker, actor, result):
+                return result
+            progress(len(batch))
+            batch = []
+    if batch and _flush(batch, checker, actor, result):
+        progress(len(batch))
+    return result
+
+
+def _flush(batch: list[Report], checker: _Checker, actor: Any, result: BulkResult) -> bool:
+    for report in batch:
+        access.require(actor, Perm.ENTER_DATA, report.unit)
+        if report.state == State.APPROVED:
+            access.require(actor, Perm.APPROVE, report.unit)
+    with transaction.atomic():
+        existing = _existing(batch)
+        fresh = [r for r in batch if (r.regime.pk, r.unit.pk, r.period.sdmx) not in existing]
+        result.skipped += len(batch) - len(fresh)
+        checked = [(report, *checker.check(report)) for report in fresh]
+        errors = [i for _r, _c, issues in checked for i in validation.errors(issues)]
+        if errors:
+            result.issues = errors
+            return False
+        written = _write(checked, actor)
+        result.reports += len(fresh)
+        result.values += written
+        if fresh:
+            record(EventType.VALUES_SAVED, actor=actor, summary=f"bulk import: {len(fresh)} reports",
+                   data={"reports": len(fresh), "values": written})
+    return True
+
+
+def _existing(batch: list[Report]) -> set[tuple[int, int, str]]:
+    found = Submission.objects.filter(regime_id__in={r.regime.pk for r in batch},
+                                      org_unit_id__in={r.unit.pk for r in batch},
+                                      period__in={r.period.sdmx for r in batch})
+    return set(found.values_list("regime_id", "org_unit_id", "period"))
+
+
+def _write(checked: list[tuple[Report, list[validation.Clean], list[validation.Issue]]],
+           actor: Any) -> int:
+    user = actor if getattr(actor, "pk", None) else None
+    submissions = Submission.objects.bulk_create([
+        Submission(regime=r.regime, org_unit=r.unit, period=r.period.sdmx,
+                   period_start=r.period.start, state=r.state, backfill=True,
+                   first_submitted_at=r.submitted_at) for r, _c, _i in checked])
+    versions = SubmissionVersion.objects.bulk_create([
+        SubmissionVersion(submission=s, number=1, opened_by=user, approved_at=r.approved_at)
+        for s, (r, _c, _i) in zip(submissions, checked, strict=True)])
+    Transition.objects.bulk_create([t for s, (r, _c, _i) in zip(submissions, checked, strict=True)
+                                    for t in _transitions(s, r, user)])
+    ids = context.indicator_ids(c.key[0] for _r, cleans, _i in checked for c in cleans)
+    values = [DataValue(version=v, indicator_id=ids[c.key[0]], org_unit=r.unit,
+                        period=r.period.sdmx, period_start=r.period.start, breakdown=c.key[2],
+                        value=c.value, flag=c.flag, comment=c.comment, created_by=user)
+              for v, (r, cleans, _i) in zip(versions, checked, strict=True) for c in cleans]
+    DataValue.objects.bulk_create(values, batch_size=2000)
+    return len(values)
+
+
+def _transitions(submission: Submission, report: Report, user: Any) -> list[Transition]:
+    paths: dict[str, list[str]] = {
+        State.DRAFT: [State.DRAFT],
+        State.SUBMITTED: [State.DRAFT, State.SUBMITTED],
+        State.RETURNED: [State.DRAFT, State.SUBMITTED, State.RETURNED],
+        State.APPROVED: [State.DRAFT, State.SUBMITTED, State.APPROVED]}
+    path = paths[report.state]
+    steps = []
+    for source, target in zip(["", *path], path, strict=False):
+        comment = report.comment if target == State.RETURNED else "bulk import"
+        steps.append(Transition(submission=submission, version=1, from_state=source,
+                                to_state=target, actor=user, comment=comment))
+    return steps
