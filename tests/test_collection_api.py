@@ -321,3 +321,12 @@ def test_documents_are_checked_by_content(hanoi_reporter) -> None:  # type: igno
     assert stored["kind"] == "pdf" and len(stored["sha256"]) == 64
     other = attach(reporter, unit="31")
     assert other.status_code == 403
+
+
+def test_oversized_body_is_refused_without_a_server_error(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    big = json.dumps(value_set([{"indicator": "EXPORT_TOTAL", "value": "1", "comment": "x" * 1000}
+                                for _ in range(11_000)]))
+    assert len(big) > 10 * 1024 * 1024
+    response = post(api(hanoi_reporter), big)
+    assert response.status_code in (400, 413)
+    assert not DataValue.objects.exists()

@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 
 from nrs.collection import context
 from nrs.collection.models import Submission
-from tests.test_collection_api import api, form_values, post, value_set
+from nrs.lib.numbers import plain
+from tests.test_collection_api import api, attach, form_values, post, value_set
 
 pytestmark = pytest.mark.django_db
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -20,7 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def stored(period: str) -> dict[str, str]:
     submission = Submission.objects.get(org_unit__code="01", period=period)
-    return {key[0]: str(row.value.normalize()) for key, row in
+    return {key[0]: plain(row.value) for key, row in
             context.existing_rows(submission).items()}
 
 
@@ -39,7 +40,8 @@ def filled_workbook(client: Client, url: str) -> bytes:
     return out.getvalue()
 
 
-def test_web_excel_and_api_store_the_same_values(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+def test_web_excel_and_api_store_the_same_values(hanoi_reporter, make_user, coordinator,  # type: ignore[no-untyped-def]
+                                                 leader) -> None:
     web = Client()
     web.force_login(hanoi_reporter)
     grid = {f"v-{row['indicator']}": row["value"] for row in form_values()}
@@ -51,6 +53,21 @@ def test_web_excel_and_api_store_the_same_values(hanoi_reporter) -> None:  # typ
     assert post(api(hanoi_reporter), value_set(form_values(), period="2026-10")).status_code == 200
     assert stored("2026-08") == stored("2026-09") == stored("2026-10")
     assert len(stored("2026-10")) == len(form_values())
+    # Submitted, approved; the coordinator sees it (late: the deadline was 20/10/2026) …
+    reporter = api(hanoi_reporter)
+    sid = Submission.objects.get(org_unit__code="01", period="2026-10").pk
+    attach(reporter)
+    assert reporter.post(f"/api/submissions/{sid}/submit", {}, content_type="application/json"
+                         ).status_code == 200
+    approver = api(make_user("hanoi.approver", "approver", "01"))
+    assert approver.post(f"/api/submissions/{sid}/approve", {}, content_type="application/json"
+                         ).json()["state"] == "approved"
+    board = api(coordinator, "CP", "read").get("/api/compliance?regime=PROV_KTXH_M&period=2026-10")
+    hanoi = next(u for u in board.json()["units"] if u["orgUnit"] == "01")
+    assert hanoi["status"] in ("on_time", "late") and hanoi["approved"]
+    # … and a leader sees the approved values.
+    seen = api(leader, "CP", "read").get("/api/dataValues?orgUnit=01&period=2026-10").json()
+    assert {r["indicator"]: r["value"] for r in seen["dataValues"]} == stored("2026-10")
 
 
 def test_excel_errors_name_the_cell(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
