@@ -38,6 +38,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from nrs.collection.validation import MAX_ABS, Row
+from nrs.lib.errors import InputError
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -75,15 +76,8 @@ INPUT_FILL = PatternFill("solid", start_color="FFF9E5")
 HEADER_FILL = PatternFill("solid", start_color="DCE6F1")
 
 
-class ExcelError(ValueError):
+class ExcelError(InputError):
     """A structural problem with an uploaded workbook, in both languages."""
-
-    def __init__(self, ref: str, vi: str, en: str) -> None:
-        self.ref, self.vi, self.en = ref, vi, en
-        super().__init__(f"{ref}: {vi} / {en}")
-
-    def as_dict(self) -> dict[str, str]:
-        return {"status": "error", "ref": self.ref, "message_vi": self.vi, "message_en": self.en}
 
 
 @dataclass

@@ -14,17 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nrs.collection.validation import Row
+from nrs.lib.errors import InputError
 
 MAX_ROWS = 100_000
 
 
-class PayloadError(ValueError):
-    def __init__(self, ref: str, vi: str, en: str) -> None:
-        self.ref, self.vi, self.en = ref, vi, en
-        super().__init__(f"{ref}: {vi} / {en}")
-
-    def as_dict(self) -> dict[str, str]:
-        return {"status": "error", "ref": self.ref, "message_vi": self.vi, "message_en": self.en}
+class PayloadError(InputError):
+    """A request body that is not a well-formed data value set."""
 
 
 @dataclass

@@ -29,12 +29,22 @@ from nrs.registry.models import OrgUnit, Regime
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _unit_for(code: str, period: periods.Period) -> OrgUnit:
-    versions = list(OrgUnit.objects.filter(code=code).order_by("-valid_from"))
+def _access_report(request: HttpRequest, regime_code: str, unit_code: str, period_id: str
+                   ) -> tuple[Regime, OrgUnit, periods.Period]:
+    """The regime, unit version and period a report URL names, once the user may
+    see that unit's unapproved data (404 for unknown ones, 403 outside scope)."""
+    regime = get_object_or_404(Regime, code=regime_code)
+    try:
+        period = periods.parse(period_id)
+    except periods.PeriodError:
+        raise Http404 from None
+    versions = list(OrgUnit.objects.filter(code=unit_code).order_by("-valid_from"))
     unit = next((u for u in versions if u.is_valid_on(period.end)), None)
     if unit is None:
         raise Http404
-    return unit
+    if not access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit):
+        raise PermissionDenied
+    return regime, unit, period
 
 
 @login_required
@@ -55,14 +65,7 @@ def my_reports(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_form(request: HttpRequest, regime_code: str, unit_code: str, period_id: str
                 ) -> HttpResponse:
-    regime = get_object_or_404(Regime, code=regime_code)
-    try:
-        period = periods.parse(period_id)
-    except periods.PeriodError:
-        raise Http404 from None
-    unit = _unit_for(unit_code, period)
-    if not access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit):
-        raise PermissionDenied
+    regime, unit, period = _access_report(request, regime_code, unit_code, period_id)
     issues: list[Issue] = []
     message = ""
     if request.method == "POST":
@@ -136,14 +139,7 @@ def _excel_upload(request: HttpRequest, regime: Regime, unit: OrgUnit,
 def excel_template(request: HttpRequest, regime_code: str, unit_code: str, period_id: str
                    ) -> HttpResponse:
     """The Excel template, prefilled with the report's current values."""
-    regime = get_object_or_404(Regime, code=regime_code)
-    try:
-        period = periods.parse(period_id)
-    except periods.PeriodError:
-        raise Http404 from None
-    unit = _unit_for(unit_code, period)
-    if not access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit):
-        raise PermissionDenied
+    regime, unit, period = _access_report(request, regime_code, unit_code, period_id)
     submission = Submission.objects.filter(regime=regime, org_unit=unit, period=period.sdmx).first()
     existing = {key[0]: row.value for key, row in context.existing_rows(submission).items()
                 if key[1] == unit.code and key[2] == ""}
