@@ -140,11 +140,6 @@ def can_browse_registry(user: Any) -> bool:
     return _active(user)
 
 
-def is_national(user: Any, perm: Perm, root: Any) -> bool:
-    """``perm`` over the whole country: a grant on the Government root."""
-    return has_perm(user, perm, root)
-
-
 def can_use_admin(user: Any) -> bool:
     """The Django admin is for metadata stewards (coordinators) and auditors."""
     return has_perm(user, Perm.MANAGE_CATALOGUE) or has_perm(user, Perm.VIEW_AUDIT)

@@ -54,12 +54,6 @@ BODY_DOC = {"requestBody": {"required": True, "content": {
                       "description": "a filled-in NRS Excel template"}}}}}
 
 
-class Message(Schema):
-    status: str
-    message_vi: str = ""
-    message_en: str = ""
-
-
 def _issue(ref: str, vi: str, en: str) -> Answer:
     return 422, {"status": "error", "issues": [{"ref": ref, "field": ref, "code": "invalid",
                                                 "severity": "error", "message_vi": vi,
