@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "nrs.accounts",
     "nrs.registry",
     "nrs.collection",
+    "nrs.analytics",
     "nrs.web",
 ]
 

@@ -22,7 +22,7 @@ from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.audit.events import EventType
 from nrs.audit.log import record
-from nrs.collection import context, documents, validation
+from nrs.collection import context, documents, signals, validation
 from nrs.collection.models import (
     DataValue,
     Document,
@@ -191,6 +191,7 @@ def _apply(submission: Submission, action: str, target: str, *, actor: Any, comm
     record(EventType.SUBMISSION_TRANSITION, actor=actor, org_unit=submission.org_unit,
            obj=submission, summary=f"{submission}: {source} → {target}",
            data={"action": action, "version": submission.version, "comment": comment})
+    signals.submission_changed.send(sender=Submission, submission=submission, action=action)
 
 
 def _check_complete(submission: Submission, today: date) -> None:

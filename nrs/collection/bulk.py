@@ -21,7 +21,7 @@ from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.audit.events import EventType
 from nrs.audit.log import record
-from nrs.collection import context, validation
+from nrs.collection import context, signals, validation
 from nrs.collection.models import DataValue, State, Submission, SubmissionVersion, Transition
 from nrs.lib import periods
 from nrs.registry.models import Frequency, OrgUnit, Regime
@@ -47,6 +47,7 @@ class BulkResult:
     values: int = 0
     skipped: int = 0
     issues: list[validation.Issue] = field(default_factory=list)
+    indicators: set[str] = field(default_factory=set)  # the indicators stored
 
 
 class _Checker:
@@ -89,11 +90,16 @@ def import_reports(reports: Iterable[Report], *, actor: Any, today: date,
         batch.append(report)
         if len(batch) >= BATCH:
             if not _flush(batch, checker, actor, result):
-                return result
+                break
             progress(len(batch))
             batch = []
-    if batch and _flush(batch, checker, actor, result):
-        progress(len(batch))
+    else:
+        if batch and _flush(batch, checker, actor, result):
+            progress(len(batch))
+    if result.indicators:
+        with transaction.atomic():
+            signals.reports_imported.send(sender=Submission, indicators=result.indicators,
+                                          reports=result.reports)
     return result
 
 
@@ -112,6 +118,7 @@ def _flush(batch: list[Report], checker: _Checker, actor: Any, result: BulkResul
             result.issues = errors
             return False
         written = _write(checked, actor)
+        result.indicators |= {c.key[0] for _r, cleans, _i in checked for c in cleans}
         result.reports += len(fresh)
         result.values += written
         if fresh:

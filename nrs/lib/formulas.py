@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from graphlib import CycleError, TopologicalSorter
 
 _BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
@@ -24,7 +25,9 @@ class FormulaError(ValueError):
     """A formula that cannot be parsed, refers to unknown codes, or cycles."""
 
 
+@lru_cache(maxsize=1024)
 def _parse(expression: str) -> ast.expr:
+    """Parsed once per expression (the tree is only read, never changed)."""
     if not expression or not expression.strip():
         raise FormulaError("the formula is empty")
     try:

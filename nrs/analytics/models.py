@@ -1,0 +1,69 @@
+"""The aggregate store: every figure the dashboards show, kept current on write.
+
+A cell is derived data (the reported values, with every vintage, stay in
+nrs.collection); a refresh replaces the cells it recomputes. ``Refresh`` rows
+are the append-only log of refreshes that live dashboards follow.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Basis(models.TextChoices):
+    APPROVED = "A", _("Approved values")
+    PREVIEW = "P", _("Approved and submitted values (preview)")
+
+
+class Cell(models.Model):
+    """One figure: indicator × org unit × period, on a basis.
+
+    Preview cells exist only where a submitted report changes a figure; a
+    preview reads them over the approved cells.
+    """
+
+    basis = models.CharField(_("basis"), max_length=1, choices=Basis.choices)
+    indicator = models.ForeignKey("registry.Indicator", on_delete=models.CASCADE, related_name="+")
+    org_unit = models.ForeignKey("registry.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("period"), max_length=16)
+    kind = models.CharField(_("period kind"), max_length=3)
+    period_start = models.DateField(_("period start"))
+    value = models.DecimalField(_("value"), max_digits=24, decimal_places=6)
+    n = models.PositiveIntegerField(_("reported values"))
+    rebuilt = models.BooleanField(_("rebuilt through the lineage"), default=False)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("aggregate")
+        verbose_name_plural = _("aggregates")
+        constraints = [models.UniqueConstraint(fields=["basis", "indicator", "org_unit", "period"],
+                                               name="cell_key_uniq")]
+        indexes = [
+            # A series: one indicator, one unit, one kind of period, in time order.
+            models.Index(fields=["basis", "indicator", "org_unit", "kind", "period_start"],
+                         name="cell_series_idx"),
+            # A map or a ranking: one indicator, one period, every unit.
+            models.Index(fields=["basis", "indicator", "period"], name="cell_slice_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.basis}:{self.indicator_id}/{self.org_unit_id}/{self.period}={self.value}"
+
+
+class Refresh(models.Model):
+    """One refresh of the store (append-only). Dashboards watch the newest id."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    cells = models.PositiveIntegerField(_("cells written"))
+    indicators = models.JSONField(_("indicators"), default=list)
+    periods = models.JSONField(_("periods"), default=list)
+
+    class Meta:
+        verbose_name = _("aggregate refresh")
+        verbose_name_plural = _("aggregate refreshes")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.reason}"

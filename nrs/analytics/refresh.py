@@ -1,0 +1,112 @@
+"""Keeping the aggregate store current: the one write path for cells.
+
+- refresh_submission(): on approval (and, for the preview, on every workflow
+  step), recompute only what the report's values touch: its units and their
+  ancestors, successors rebuilt from them, the longer periods and formulas.
+- rebuild(): recompute indicators from scratch (after a bulk import, or with
+  ``nrs analytics rebuild``).
+- compute(): the same engine over raw values, in memory, for "as known on D".
+
+Each runs inside the caller's transaction and appends a Refresh row that live
+dashboards watch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from nrs.analytics import store
+from nrs.analytics.models import Basis, Refresh
+from nrs.analytics.rollup import Cell, Engine, Key, dependents
+from nrs.collection.models import DataValue, State, Submission
+from nrs.lib.periods import Period, parse_sdmx
+
+
+def _closure(rules: dict, codes: Iterable[str]) -> set[str]:  # type: ignore[type-arg]
+    """``codes`` with everything they are computed from (weights, formula inputs)."""
+    found: set[str] = set()
+    todo = [c for c in codes if c in rules]
+    while todo:
+        code = todo.pop()
+        if code not in found:
+            found.add(code)
+            todo += [c for c in rules[code].inputs if c in rules]
+    return found
+
+
+def _changed(own: dict[Key, Cell], units_by_key: dict[tuple[str, str], set[int]]) -> dict[tuple[str, str], set[int]]:
+    changed = defaultdict(set, {k: set(v) for k, v in units_by_key.items()})
+    for code, unit, period in own:
+        changed[(code, period)].add(unit)
+    return dict(changed)
+
+
+def refresh_submission(submission: Submission, basis: str = Basis.APPROVED, *, reason: str = "") -> int:
+    """Recompute the cells that ``submission``'s values touch, on ``basis``."""
+    keys = set(DataValue.objects.filter(version__submission=submission)
+               .values_list("indicator__code", "org_unit_id", "period"))
+    if not keys:
+        return 0
+    rules, tree = store.rules(), store.tree()
+    codes = dependents(rules, {code for code, _u, _p in keys})
+    period = parse_sdmx(submission.period)
+    units = {unit for _c, unit, _p in keys}
+    changed = {(code, period.sdmx): set(units) for code in codes if not rules[code].formula}
+    chain = tree.chain(units)
+    successors = {s for u in chain for s in tree.succs.get(u, ())}
+    around = ({kid for kid, node in tree.nodes.items() if node.parent in set(chain)}
+              | {pred for s in successors for pred, _share in tree.preds.get(s, ())})
+    needed = _closure(rules, codes)
+    known = store.stored(basis, indicators=needed, units=around,
+                         periods=[period.sdmx, str(period.year), str(period.year - 1)])
+    known.update(store.stored(basis, indicators=needed, units=set(chain) | successors,
+                              years=[period.year - 1, period.year]))
+    own = store.own_values(basis=basis, indicators=[c for c in codes if not rules[c].formula],
+                           units=chain, periods=[period.sdmx])
+    cells = Engine(rules, tree, known).run(own, changed)
+    return _save(basis, cells, reason or f"{submission}", codes, [period])
+
+
+def _save(basis: str, cells: dict[Key, Cell | None], reason: str, codes: Iterable[str],
+          periods: list[Period], replace_all: bool = False) -> int:
+    written = store.write(basis, cells, at=timezone.now(), replace_all=replace_all, indicators=codes)
+    Refresh.objects.create(reason=reason[:200], cells=written, indicators=sorted(codes),
+                           periods=sorted({p.sdmx for p in periods})[:50])
+    return written
+
+
+def compute(*, indicators: Iterable[str] | None = None, basis: str = Basis.APPROVED,
+            known_on: datetime | None = None) -> dict[Key, Cell]:
+    """Every cell of ``indicators`` (and what they are computed from), from the
+    reported values, in memory."""
+    rules, tree = store.rules(), store.tree()
+    codes = _closure(rules, indicators) if indicators is not None else set(rules)
+    own = store.own_values(basis=basis, indicators=[c for c in codes if not rules[c].formula],
+                           known_on=known_on)
+    scoped = {code: rules[code] for code in codes}
+    cells = Engine(scoped, tree, {}).run(own, _changed(own, {}))
+    return {key: cell for key, cell in cells.items() if cell is not None}
+
+
+def rebuild(indicators: Iterable[str] | None = None, *, reason: str = "rebuild") -> int:
+    """Recompute ``indicators`` (and those computed from them) from scratch,
+    then the preview of every report awaiting approval."""
+    rules = store.rules()
+    codes = set(rules) if indicators is None else _closure(rules, dependents(rules, indicators))
+    with transaction.atomic():
+        cells = compute(indicators=codes)
+        written = _save(Basis.APPROVED, dict(cells), reason, codes, [], replace_all=True)
+        store.write(Basis.PREVIEW, {}, at=timezone.now(), replace_all=True, indicators=codes)
+        for submission in Submission.objects.filter(state=State.SUBMITTED).select_related("regime", "org_unit"):
+            refresh_submission(submission, Basis.PREVIEW)
+    return written
+
+
+def latest() -> Refresh | None:
+    return Refresh.objects.order_by("-id").first()
+

@@ -1,0 +1,364 @@
+"""The aggregation rules, as pure functions over in-memory cells.
+
+A cell is one figure: indicator × org unit × period. The engine here computes
+every cell that depends on a set of reported ("own") values:
+
+1. over org units: a unit's own value stands; otherwise its children combine
+   by the indicator's rule (sum, weighted mean, or none). At the root, a
+   central agency's value (a ministry's national figure) stands as national;
+2. through the lineage: a unit that did not exist yet in a period is rebuilt
+   from its predecessors (sums by share, rates weighted), and marked rebuilt;
+3. over time: months roll up into quarters, halves, nine months, the year and
+   year-to-date, by the indicator's rule (sum, average, last, or none);
+4. formulas: derived indicators are computed from the cells above, so a ratio
+   of sums is right at every level and period.
+
+The same engine serves the incremental refresh on approval (``changed`` names
+the few units whose values changed; ``known`` holds the stored cells around
+them) and the full computation from raw values (``known`` empty, ``changed``
+everything), which is also how "as known on D" is answered.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+
+from nrs.lib import formulas
+from nrs.lib.periods import Kind, Period
+from nrs.lib.periods import parse_sdmx as _parse_sdmx
+
+PLACES = Decimal("0.000001")
+Key = tuple[str, int, str]  # indicator code, org unit id, period (SDMX)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    value: Decimal
+    n: int = 1  # how many reported values it was computed from
+    rebuilt: bool = False  # computed through the lineage, before the unit existed
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    ou: str = "sum"  # sum | wmean | none
+    time: str = "sum"  # sum | avg | last | none
+    weight: str = ""  # weighting indicator for wmean
+    formula: str = ""
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        """The indicators this one is computed from."""
+        return _inputs(self.formula, self.weight)
+
+
+@lru_cache(maxsize=1024)
+def _inputs(formula: str, weight: str) -> frozenset[str]:
+    found = formulas.references(formula) if formula else set()
+    return frozenset(found | ({weight} if weight else set()))
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: int
+    parent: int | None
+    depth: int
+    valid_from: date
+    agency: bool = False  # a central agency: its figures are national
+
+
+@dataclass
+class Tree:
+    nodes: dict[int, Node]
+    preds: dict[int, list[tuple[int, Decimal]]] = field(default_factory=dict)  # successor -> links
+    succs: dict[int, list[int]] = field(default_factory=dict)  # predecessor -> successors
+
+    def ancestors(self, unit: int) -> list[int]:
+        found = []
+        parent = self.nodes[unit].parent
+        while parent is not None:
+            found.append(parent)
+            parent = self.nodes[parent].parent
+        return found
+
+    def chain(self, units: Iterable[int]) -> list[int]:
+        """``units`` and all their ancestors, deepest first."""
+        every = set()
+        for unit in units:
+            if unit in self.nodes:
+                every.add(unit)
+                every.update(self.ancestors(unit))
+        return sorted(every, key=lambda u: (-self.nodes[u].depth, u))
+
+
+@lru_cache(maxsize=65536)
+def parse_sdmx(text: str) -> Period:
+    """Period ids repeat millions of times in a rebuild: parse each once."""
+    return _parse_sdmx(text)
+
+
+def quantize(value: Decimal) -> Decimal:
+    return value.quantize(PLACES)
+
+
+# -- over org units ---------------------------------------------------------------
+
+def combine_units(rule: Rule, parts: list[tuple[Cell, Decimal | None]]) -> Cell | None:
+    """Children's cells (with their weights, for a weighted mean) into the parent's."""
+    if not parts or rule.ou not in ("sum", "wmean"):
+        return None
+    n = sum(cell.n for cell, _w in parts)
+    if rule.ou == "sum":
+        return Cell(sum((cell.value for cell, _w in parts), Decimal(0)), n)
+    if any(weight is None for _c, weight in parts):
+        return None  # a rate is weighted only where every weight exists
+    total = sum((w for _c, w in parts if w is not None), Decimal(0))
+    if total == 0:
+        return None
+    weighted = sum((cell.value * w for cell, w in parts if w is not None), Decimal(0))
+    return Cell(quantize(weighted / total), n)
+
+
+def rebuild(rule: Rule, parts: list[tuple[Cell | None, Decimal, Decimal | None]]) -> Cell | None:
+    """A successor's cell from its predecessors' (cell, share, weight), before it existed.
+
+    Incomplete predecessors give no value: a rebuilt figure is never a partial sum.
+    """
+    if not parts or any(cell is None for cell, _s, _w in parts):
+        return None
+    cells = [(cell, share, weight) for cell, share, weight in parts if cell is not None]
+    n = sum(cell.n for cell, _s, _w in cells)
+    if rule.ou == "sum":
+        return Cell(quantize(sum((c.value * s for c, s, _w in cells), Decimal(0))), n, True)
+    if rule.ou == "wmean":
+        if any(w is None for _c, _s, w in cells):
+            return None
+        total = sum((s * w for _c, s, w in cells if w is not None), Decimal(0))
+        if total == 0:
+            return None
+        weighted = sum((c.value * s * w for c, s, w in cells if w is not None), Decimal(0))
+        return Cell(quantize(weighted / total), n, True)
+    if len(cells) == 1 and cells[0][1] == 1:  # a renamed unit: the same figure
+        return Cell(cells[0][0].value, n, True)
+    return None
+
+
+# -- over time ----------------------------------------------------------------------
+
+@lru_cache(maxsize=4096)
+def time_targets(period: Period) -> list[Period]:
+    """The longer periods whose value depends on ``period``."""
+    year, index = period.year, period.index
+    match period.kind:
+        case Kind.MONTH:
+            found = [Period.quarter(year, (index - 1) // 3 + 1), Period.half(year, (index - 1) // 6 + 1)]
+            found += [Period.nine_months(year)] if index <= 9 else []
+            return found + [Period.annual(year)] + [Period.ytd(year, m) for m in range(index, 13)]
+        case Kind.QUARTER:
+            found = [Period.half(year, (index - 1) // 2 + 1)]
+            found += [Period.nine_months(year)] if index <= 3 else []
+            return found + [Period.annual(year)] + [Period.ytd(year, 3 * q) for q in range(index, 5)]
+        case Kind.HALF:
+            return [Period.annual(year)] + [Period.ytd(year, 6 * h) for h in range(index, 3)]
+    return []
+
+
+@lru_cache(maxsize=4096)
+def time_parts(target: Period, base: Kind) -> list[Period]:
+    """The periods of kind ``base`` that make up ``target``, in order."""
+    months = {Kind.MONTH: 1, Kind.QUARTER: 3, Kind.HALF: 6}[base]
+    count = {Kind.MONTH: 12, Kind.QUARTER: 4, Kind.HALF: 2}[base]
+    every = [Period(target.year, base, i) for i in range(1, count + 1)]
+    found = [p for p in every if target.first_month <= p.first_month and p.last_month <= target.last_month]
+    if not found or found[-1].last_month != target.last_month:
+        return []
+    return found
+
+
+def combine_periods(rule: Rule, parts: list[Cell | None]) -> Cell | None:
+    """Sub-periods' cells into the longer period's. Sums and averages need
+    every sub-period; "last" takes the closing one."""
+    if not parts or rule.time not in ("sum", "avg", "last"):
+        return None
+    if rule.time == "last":
+        return parts[-1]
+    if any(cell is None for cell in parts):
+        return None
+    cells = [cell for cell in parts if cell is not None]
+    total = sum((cell.value for cell in cells), Decimal(0))
+    value = total if rule.time == "sum" else quantize(total / len(cells))
+    return Cell(value, sum(cell.n for cell in cells), any(cell.rebuilt for cell in cells))
+
+
+# -- formulas ----------------------------------------------------------------------
+
+def derive(rule: Rule, inputs: Mapping[str, Cell]) -> Cell | None:
+    result = formulas.evaluate(rule.formula, {code: float(cell.value) for code, cell in inputs.items()})
+    if result is None:
+        return None
+    return Cell(quantize(Decimal(repr(result))), sum(c.n for c in inputs.values()),
+                any(c.rebuilt for c in inputs.values()))
+
+
+# -- the engine --------------------------------------------------------------------
+
+def order(rules: Mapping[str, Rule]) -> list[str]:
+    """Indicators in dependency order: weights and formula inputs first."""
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(code: str) -> None:
+        if code in seen:
+            return
+        seen.add(code)
+        for needed in sorted(rules[code].inputs):
+            if needed in rules:
+                visit(needed)
+        done.append(code)
+
+    for code in sorted(rules):
+        visit(code)
+    return done
+
+
+def dependents(rules: Mapping[str, Rule], codes: Iterable[str]) -> set[str]:
+    """``codes`` and every indicator computed from them, transitively."""
+    found = set(codes)
+    grew = True
+    while grew:
+        more = {code for code, rule in rules.items() if code not in found and rule.inputs & found}
+        found |= more
+        grew = bool(more)
+    return found
+
+
+class Engine:
+    """Computes cells from own values, on top of ``known`` (stored) cells."""
+
+    def __init__(self, rules: Mapping[str, Rule], tree: Tree, known: Mapping[Key, Cell]) -> None:
+        self.rules = rules
+        self.tree = tree
+        self.known = known
+        self.out: dict[Key, Cell | None] = {}
+        self.by_slice: dict[tuple[str, str], list[tuple[int, Cell]]] = defaultdict(list)
+        for (code, unit, period), cell in known.items():
+            self.by_slice[(code, period)].append((unit, cell))
+
+    def get(self, key: Key) -> Cell | None:
+        return self.out[key] if key in self.out else self.known.get(key)
+
+    def run(self, own: Mapping[Key, Cell], changed: Mapping[tuple[str, str], set[int]]) -> dict[Key, Cell | None]:
+        """``changed``: (indicator, period) -> the units whose own value changed
+        (or may have). Returns every cell that had to be recomputed; None means
+        the cell no longer has a value."""
+        touched: dict[tuple[str, int], set[int]] = defaultdict(set)  # (code, year) -> units
+        base_periods: dict[tuple[str, int], set[str]] = defaultdict(set)
+        for code in order(self.rules):
+            rule = self.rules[code]
+            if rule.formula:
+                continue
+            for (changed_code, period), units in sorted(changed.items()):
+                if changed_code != code:
+                    continue
+                done = self._over_units(rule, parse_sdmx(period), own, units)
+                year = parse_sdmx(period).year
+                touched[(code, year)] |= done
+                base_periods[(code, year)].add(period)
+            for (touched_code, year), units in list(touched.items()):
+                if touched_code == code:
+                    self._over_time(rule, units, base_periods[(code, year)])
+        self._formulas(touched, base_periods)
+        return self.out
+
+    def _weight(self, rule: Rule, unit: int, period: Period) -> Decimal | None:
+        for candidate in (period.sdmx, str(period.year), str(period.year - 1)):
+            cell = self.get((rule.weight, unit, candidate))
+            if cell is not None:
+                return cell.value
+        return None
+
+    def _over_units(self, rule: Rule, period: Period, own: Mapping[Key, Cell], units: set[int]) -> set[int]:
+        """Recompute ``units`` and their ancestors for one period; then the
+        successors rebuilt from them. Returns the units recomputed."""
+        code, sdmx, nodes = rule.code, period.sdmx, self.tree.nodes
+        chain = self.tree.chain(units)
+        in_chain = set(chain)
+        kids: dict[int, dict[int, Cell]] = defaultdict(dict)
+        for unit, cell in self.by_slice.get((code, sdmx), ()):
+            if not cell.rebuilt and unit in nodes:
+                parent = nodes[unit].parent
+                if parent in in_chain and unit not in in_chain:
+                    kids[parent][unit] = cell
+        for unit in chain:
+            cell = own.get((code, unit, sdmx)) or self._from_children(rule, unit, kids.get(unit, {}), period)
+            self.out[(code, unit, sdmx)] = cell
+            parent = nodes[unit].parent
+            if parent is not None and cell is not None:
+                kids[parent][unit] = cell
+        rebuilt = self._rebuild(rule, period, chain)
+        return in_chain | rebuilt
+
+    def _from_children(self, rule: Rule, unit: int, kids: dict[int, Cell], period: Period) -> Cell | None:
+        nodes = self.tree.nodes
+        if nodes[unit].parent is None:
+            agencies = sorted(u for u in kids if nodes[u].agency)
+            if agencies:  # a ministry's national figure is the national figure
+                return kids[agencies[0]]
+        parts = [(cell, self._weight(rule, child, period) if rule.ou == "wmean" else None)
+                 for child, cell in sorted(kids.items()) if not nodes[child].agency]
+        return combine_units(rule, parts)
+
+    def _rebuild(self, rule: Rule, period: Period, units: list[int]) -> set[int]:
+        successors = {s for u in units for s in self.tree.succs.get(u, ())
+                      if period.end < self.tree.nodes[s].valid_from}
+        for successor in sorted(successors):
+            parts = [(self._own_cell(rule.code, pred, period), share,
+                      self._weight(rule, pred, period) if rule.ou == "wmean" else None)
+                     for pred, share in self.tree.preds[successor]]
+            self.out[(rule.code, successor, period.sdmx)] = rebuild(rule, parts)
+        return successors
+
+    def _own_cell(self, code: str, unit: int, period: Period) -> Cell | None:
+        cell = self.get((code, unit, period.sdmx))
+        return None if cell is None or cell.rebuilt else cell
+
+    def _over_time(self, rule: Rule, units: set[int], periods: set[str]) -> None:
+        if rule.time not in ("sum", "avg", "last"):
+            return
+        base = parse_sdmx(next(iter(periods))).kind
+        targets = sorted({t for p in periods for t in time_targets(parse_sdmx(p))})
+        plan = [(t.sdmx, [p.sdmx for p in time_parts(t, base)]) for t in targets]
+        code, get = rule.code, self.get
+        for unit in sorted(units):
+            for target, parts in plan:
+                self.out[(code, unit, target)] = combine_periods(rule, [get((code, unit, p)) for p in parts])
+
+    def _formulas(self, touched: dict[tuple[str, int], set[int]],
+                  base_periods: dict[tuple[str, int], set[str]]) -> None:
+        for code in order(self.rules):
+            rule = self.rules[code]
+            if not rule.formula:
+                continue
+            inputs = formulas.references(rule.formula)
+            cells: dict[tuple[int, str], None] = {}
+            for (t_code, year), units in touched.items():
+                if t_code not in inputs:
+                    continue
+                periods = {p for p in base_periods[(t_code, year)]}
+                periods |= {t.sdmx for p in list(periods) for t in time_targets(parse_sdmx(p))}
+                for unit in units:
+                    for period in periods:
+                        cells[(unit, period)] = None
+            for unit, period in sorted(cells):
+                found = {name: self.get((name, unit, period)) for name in inputs}
+                complete = {name: cell for name, cell in found.items() if cell is not None}
+                value = derive(rule, complete) if len(complete) == len(inputs) else None
+                self.out[(code, unit, period)] = value
+                year = parse_sdmx(period).year
+                touched[(code, year)].add(unit)
+                base_periods[(code, year)].add(period)

@@ -1,0 +1,150 @@
+"""Reading and writing what the engine needs: rules, the unit tree, reported
+values (current, preview or as known on a date) and stored cells."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import F, Q
+
+from nrs.analytics import models
+from nrs.analytics.rollup import Cell, Key, Node, Rule, Tree, parse_sdmx
+from nrs.collection.models import DataValue, State
+from nrs.registry.models import Indicator, Level, Lineage, OrgUnit
+
+_TREE: dict[str, object] = {}
+
+
+def rules() -> dict[str, Rule]:
+    found = {}
+    for ind in Indicator.objects.select_related("weight").only(
+            "code", "ou_aggregation", "time_aggregation", "formula", "weight__code"):
+        found[ind.code] = Rule(ind.code, ou=ind.ou_aggregation, time=ind.time_aggregation,
+                               weight=ind.weight.code if ind.weight else "", formula=ind.formula)
+    return found
+
+
+def tree() -> Tree:
+    """The whole unit tree with its lineage, cached until the registry changes."""
+    stamp = (OrgUnit.objects.count(), Lineage.objects.count(),
+             OrgUnit.objects.order_by("-id").values_list("id", flat=True).first())
+    if _TREE.get("stamp") == stamp:
+        return _TREE["tree"]  # type: ignore[return-value]
+    nodes = {pk: Node(pk, parent, path.count("/") - 1, valid_from, level == Level.AGENCY)
+             for pk, parent, path, valid_from, level in OrgUnit.objects.values_list(
+                 "id", "parent_id", "path", "valid_from", "level")}
+    preds: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    succs: dict[int, list[int]] = defaultdict(list)
+    for pred, succ, share in Lineage.objects.values_list("predecessor_id", "successor_id", "share"):
+        preds[succ].append((pred, share))
+        succs[pred].append(succ)
+    built = Tree(nodes, dict(preds), dict(succs))
+    _TREE.update(stamp=stamp, tree=built)
+    return built
+
+
+def indicator_ids(codes: Iterable[str]) -> dict[str, int]:
+    return dict(Indicator.objects.filter(code__in=set(codes)).values_list("code", "id"))
+
+
+# -- reported values ------------------------------------------------------------------
+
+def _basis_filter(basis: str, known_on: datetime | None) -> Q:
+    if known_on is not None:
+        return Q(version__approved_at__lte=known_on)
+    approved = Q(version__approved_at__isnull=False)
+    if basis == models.Basis.PREVIEW:
+        return approved | Q(version__submission__state=State.SUBMITTED,
+                            version__number=F("version__submission__version"))
+    return approved
+
+
+def own_values(*, basis: str = models.Basis.APPROVED, indicators: Iterable[str] | None = None,
+               units: Iterable[int] | None = None, periods: Iterable[str] | None = None,
+               known_on: datetime | None = None) -> dict[Key, Cell]:
+    """The reported value of each key, newest vintage on the basis.
+
+    A key's total is its value; where only a breakdown was reported, the
+    breakdown's values add up to the total (one codelist, the first by name).
+    """
+    rows = DataValue.objects.filter(_basis_filter(basis, known_on))
+    if indicators is not None:
+        rows = rows.filter(indicator__code__in=list(indicators))
+    if units is not None:
+        rows = rows.filter(org_unit_id__in=list(units))
+    if periods is not None:
+        rows = rows.filter(period__in=list(periods))
+    newest: dict[tuple[str, int, str, str], Decimal | None] = {}
+    for code, unit, period, breakdown, value in rows.order_by("id").values_list(
+            "indicator__code", "org_unit_id", "period", "breakdown", "value"):
+        newest[(code, unit, period, breakdown)] = value
+    return _totals(newest)
+
+
+def _totals(newest: Mapping[tuple[str, int, str, str], Decimal | None]) -> dict[Key, Cell]:
+    totals: dict[Key, Cell] = {}
+    parts: dict[Key, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    for (code, unit, period, breakdown), value in newest.items():
+        if value is None:
+            continue
+        if not breakdown:
+            totals[(code, unit, period)] = Cell(value)
+        elif ";" not in breakdown:
+            parts[(code, unit, period)][breakdown.split("=")[0]].append(value)
+    for key, by_list in parts.items():
+        if key not in totals:
+            values = by_list[min(by_list)]
+            totals[key] = Cell(sum(values, Decimal(0)), len(values))
+    return totals
+
+
+# -- stored cells -------------------------------------------------------------------
+
+def stored(basis: str, *, indicators: Iterable[str], units: Iterable[int],
+           periods: Iterable[str] | None = None, years: Iterable[int] | None = None) -> dict[Key, Cell]:
+    """Stored cells; a preview reads its own cells over the approved ones."""
+    bases = [models.Basis.APPROVED] + ([models.Basis.PREVIEW] if basis == models.Basis.PREVIEW else [])
+    rows = models.Cell.objects.filter(basis__in=bases, indicator__code__in=list(indicators),
+                                      org_unit_id__in=list(units))
+    if periods is not None:
+        rows = rows.filter(period__in=list(periods))
+    if years is not None:
+        years = list(years)
+        rows = rows.filter(period_start__year__gte=min(years), period_start__year__lte=max(years))
+    found: dict[Key, Cell] = {}
+    # Approved first, so a preview cell replaces its approved one.
+    for _b, code, unit, period, value, n, rebuilt in rows.order_by("basis").values_list(
+            "basis", "indicator__code", "org_unit_id", "period", "value", "n", "rebuilt"):
+        found[(code, unit, period)] = Cell(value, n, rebuilt)
+    return found
+
+
+def write(basis: str, cells: Mapping[Key, Cell | None], *, at: datetime, replace_all: bool = False,
+          indicators: Iterable[str] = ()) -> int:
+    """Replace ``cells`` (None deletes). ``replace_all`` first clears the basis
+    for ``indicators``. Returns the number of cells written."""
+    ids = indicator_ids({key[0] for key in cells} | set(indicators))
+    if replace_all:
+        models.Cell.objects.filter(basis=basis, indicator_id__in=ids.values()).delete()
+    else:
+        by_slice: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for code, unit, period in cells:
+            by_slice[(code, period)].append(unit)
+        for (code, period), units in by_slice.items():
+            models.Cell.objects.filter(basis=basis, indicator_id=ids[code], period=period,
+                                       org_unit_id__in=units).delete()
+    fresh = [(key, cell) for key, cell in cells.items() if cell is not None]
+    for start in range(0, len(fresh), 5000):  # model instances a batch at a time: memory stays flat
+        models.Cell.objects.bulk_create([_row(basis, ids, key, cell, at) for key, cell in fresh[start:start + 5000]])
+    return len(fresh)
+
+
+def _row(basis: str, ids: dict[str, int], key: Key, cell: Cell, at: datetime) -> models.Cell:
+    code, unit, period = key
+    parsed = parse_sdmx(period)
+    return models.Cell(basis=basis, indicator_id=ids[code], org_unit_id=unit, period=period,
+                       kind=parsed.kind.value, period_start=parsed.start, value=cell.value,
+                       n=cell.n, rebuilt=cell.rebuilt, refreshed_at=at)
