@@ -171,7 +171,6 @@ def time_targets(period: Period) -> list[Period]:
 @lru_cache(maxsize=4096)
 def time_parts(target: Period, base: Kind) -> list[Period]:
     """The periods of kind ``base`` that make up ``target``, in order."""
-    months = {Kind.MONTH: 1, Kind.QUARTER: 3, Kind.HALF: 6}[base]
     count = {Kind.MONTH: 12, Kind.QUARTER: 4, Kind.HALF: 2}[base]
     every = [Period(target.year, base, i) for i in range(1, count + 1)]
     found = [p for p in every if target.first_month <= p.first_month and p.last_month <= target.last_month]

@@ -63,7 +63,7 @@ class _Checker:
         ctx = validation.Context(
             period=report.period, today=self.today, form=form, rules=rules, backfill=True,
             expected_kind=Frequency(report.regime.frequency).period_kind,
-            units={unit.code: validation.UnitSpec(unit.code, unit.valid_from, unit.valid_to)},
+            units=_units(unit, report),
             submission_unit=unit.code)
         issues = validation.check_period(ctx)
         cleans, row_issues = validation.check_rows(report.rows, ctx)
@@ -77,6 +77,24 @@ class _Checker:
             form = context.indicator_specs(regime)
             self.cache[regime.pk] = (form, context.rules_for(form))
         return self.cache[regime.pk]
+
+
+def _units(unit: OrgUnit, report: Report) -> dict[str, validation.UnitSpec]:
+    """The report's unit; and, when rows name units below it, those (one query)."""
+    named = {str(row.org_unit) for row in report.rows if row.org_unit and str(row.org_unit) != unit.code}
+    if named:
+        return context.unit_specs(unit, named, report.period)
+    return {unit.code: validation.UnitSpec(unit.code, unit.valid_from, unit.valid_to)}
+
+
+def _unit_ids(report: Report, cleans: list[validation.Clean]) -> dict[str, int]:
+    ids = {report.unit.code: report.unit.pk}
+    named = {c.key[1] for c in cleans} - set(ids)
+    if named:
+        for unit in (OrgUnit.objects.subtree(report.unit).filter(code__in=named)
+                     .valid_on(report.period.end)):
+            ids[unit.code] = unit.pk
+    return ids
 
 
 def import_reports(reports: Iterable[Report], *, actor: Any, today: date,
@@ -147,10 +165,11 @@ def _write(checked: list[tuple[Report, list[validation.Clean], list[validation.I
     Transition.objects.bulk_create([t for s, (r, _c, _i) in zip(submissions, checked, strict=True)
                                     for t in _transitions(s, r, user)])
     ids = context.indicator_ids(c.key[0] for _r, cleans, _i in checked for c in cleans)
-    values = [DataValue(version=v, indicator_id=ids[c.key[0]], org_unit=r.unit,
+    values = [DataValue(version=v, indicator_id=ids[c.key[0]], org_unit_id=units[c.key[1]],
                         period=r.period.sdmx, period_start=r.period.start, breakdown=c.key[2],
                         value=c.value, flag=c.flag, comment=c.comment, created_by=user)
-              for v, (r, cleans, _i) in zip(versions, checked, strict=True) for c in cleans]
+              for v, (r, cleans, _i) in zip(versions, checked, strict=True)
+              for units in [_unit_ids(r, cleans)] for c in cleans]
     DataValue.objects.bulk_create(values, batch_size=2000)
     return len(values)
 

@@ -1,0 +1,176 @@
+"""The analytics API: figures by indicator, unit (and level below it), period
+range and comparisons, as JSON or CSV. Each answer says what it was computed from."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from ninja import Router, Status
+
+from nrs.accounts import access
+from nrs.accounts.access import Perm
+from nrs.accounts.api_auth import request_token
+from nrs.analytics import queries
+from nrs.analytics.models import Basis
+from nrs.lib import csvsafe, periods
+from nrs.lib.errors import InputError
+from nrs.lib.numbers import plain
+from nrs.registry.models import Indicator, Level, OrgUnit
+
+router = Router(tags=["analytics"])
+MAX_ROWS = 100_000
+KINDS = {k.value for k in periods.Kind}
+
+
+@dataclass
+class Question:
+    indicators: list[Indicator]
+    unit: OrgUnit
+    level: str
+    kind: str
+    start: periods.Period | None
+    end: periods.Period | None
+    compare: list[str]
+    basis: str
+    known_on: datetime | None
+    as_was: bool
+
+
+def _known_on(text: str) -> datetime | None:
+    if not text:
+        return None
+    moment = parse_datetime(text)
+    if moment is None and (day := parse_date(text)) is not None:
+        moment = datetime.combine(day, time.max)
+    if moment is None:
+        raise InputError("knownOn", "knownOn phải là ngày (2026-01-31) hoặc ngày giờ ISO",
+                         "knownOn must be a date (2026-01-31) or an ISO date-time")
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _period(name: str, text: str) -> periods.Period | None:
+    if not text:
+        return None
+    try:
+        return periods.parse(text)
+    except periods.PeriodError as exc:
+        raise InputError(name, f"{name}: kỳ không hợp lệ ({exc})", f"{name}: invalid period ({exc})") from None
+
+
+def parse_question(*, indicator: str, orgUnit: str, level: str, kind: str, start: str, end: str,
+                   compare: str, basis: str, knownOn: str, asWas: bool) -> Question:
+    codes = [c.strip() for c in indicator.split(",") if c.strip()]
+    if not codes:
+        raise InputError("indicator", "cần ít nhất một mã chỉ tiêu", "at least one indicator code is required")
+    found = {i.code: i for i in Indicator.objects.filter(code__in=codes).select_related("unit")}
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise InputError("indicator", f"không có chỉ tiêu: {', '.join(missing)}",
+                         f"unknown indicator: {', '.join(missing)}")
+    unit = OrgUnit.objects.filter(code=orgUnit or "CP").order_by("-valid_from").first()
+    if unit is None:
+        raise InputError("orgUnit", f"không có đơn vị '{orgUnit}'", f"unknown org unit '{orgUnit}'")
+    if level and level not in Level.values:
+        raise InputError("level", f"cấp không hợp lệ: {level}", f"invalid level: {level}")
+    if kind and kind not in KINDS:
+        raise InputError("kind", f"loại kỳ không hợp lệ: {kind}", f"invalid period kind: {kind}")
+    wanted = [c for c in compare.split(",") if c]
+    if bad := [c for c in wanted if c not in queries.COMPARISONS]:
+        raise InputError("compare", f"so sánh không hợp lệ: {', '.join(bad)}",
+                         f"unknown comparison: {', '.join(bad)} (use {', '.join(queries.COMPARISONS)})")
+    if basis not in ("approved", "preview"):
+        raise InputError("basis", "basis phải là approved hoặc preview", "basis must be approved or preview")
+    return Question([found[c] for c in codes], unit, level, kind, _period("start", start), _period("end", end),
+                    wanted, Basis.PREVIEW if basis == "preview" else Basis.APPROVED, _known_on(knownOn), asWas)
+
+
+def answer(question: Question, user: Any, token: Any = None) -> dict[str, Any]:
+    """The rows and what they were computed from. Raises PermissionDenied."""
+    perm = Perm.VIEW_UNAPPROVED if question.basis == Basis.PREVIEW else Perm.VIEW_DATA
+    access.require(user, perm, question.unit, token=token)
+    reader = queries.Reader(question.basis, question.known_on)
+    scope: Q = access.scope_q(user, perm, field="", token=token)
+    on = question.end.end if (question.as_was and question.end) else None
+    units = queries.units_at(question.unit, question.level, on=on, scope=scope)
+    rows = []
+    for indicator in question.indicators:
+        kind = question.kind or indicator.frequency
+        for unit in units:
+            for point in queries.series(indicator, unit, kind, reader, start=question.start, end=question.end,
+                                        compare_with=question.compare):
+                rows.append(_row(point))
+                if len(rows) > MAX_ROWS:
+                    raise InputError("query", f"quá {MAX_ROWS} dòng; hãy thu hẹp khoảng kỳ",
+                                     f"more than {MAX_ROWS} rows; narrow the period range")
+    return {"meta": _meta(question, reader, rows), "rows": rows}
+
+
+def _row(point: queries.Point) -> dict[str, Any]:
+    row = {"indicator": point.indicator.code, "orgUnit": point.unit.code, "orgUnitName": point.unit.name,
+           "period": point.period.sdmx, "value": point.value, "rebuilt": bool(point.cell and point.cell.rebuilt),
+           "reportedValues": point.cell.n if point.cell else 0}
+    row.update(point.extra)
+    return {k: plain(v) if hasattr(v, "quantize") else v for k, v in row.items()}
+
+
+def _meta(question: Question, reader: queries.Reader, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "basis": "preview" if question.basis == Basis.PREVIEW else "approved",
+        "knownOn": question.known_on.isoformat() if question.known_on else None,
+        "computedFrom": ("reported values approved by knownOn, recomputed with the aggregation rules"
+                         if reader.known_on else "the aggregate store, kept current on every approval"),
+        **queries.freshness(),
+        "reportedValues": sum(r["reportedValues"] for r in rows),
+        "rebuiltRows": sum(1 for r in rows if r["rebuilt"]),
+        "rules": {i.code: {"overUnits": i.ou_aggregation, "overTime": i.time_aggregation,
+                           "weight": i.weight.code if i.weight_id else None, "formula": i.formula or None,
+                           "unit": i.unit.code, "frequency": i.frequency} for i in question.indicators},
+        "rows": len(rows),
+    }
+
+
+def to_csv(result: dict[str, Any]) -> str:
+    rows = result["rows"]
+    columns = list(dict.fromkeys(k for row in rows for k in row)) or ["indicator", "orgUnit", "period", "value"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csvsafe.cell(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+@router.get("/analytics", response={200: dict, 400: dict, 403: dict})
+def get_analytics(request: HttpRequest, indicator: str, orgUnit: str = "CP", level: str = "", kind: str = "",
+                  start: str = "", end: str = "", compare: str = "", basis: str = "approved",
+                  knownOn: str = "", asWas: bool = False, format: str = "json") -> Any:
+    """Figures for one or more indicators (comma-separated codes) for `orgUnit`,
+    or for its units at `level` (province, commune): every period of `kind`
+    (M, Q, S, N, Y, YTD; default the indicator's frequency) from `start` to
+    `end`. `compare`: yoy, prev, ytd, share, percapita, plan. `basis=preview`
+    includes submitted values; `knownOn` answers as known on that date.
+    `asWas=true` lists the units as they were at `end` instead of today's (whose
+    history before July 2025 is rebuilt from their predecessors). `format=csv`."""
+    try:
+        question = parse_question(indicator=indicator, orgUnit=orgUnit, level=level, kind=kind, start=start,
+                                  end=end, compare=compare, basis=basis, knownOn=knownOn, asWas=asWas)
+        result = answer(question, request.user, request_token(request))
+    except InputError as exc:
+        return Status(400, exc.as_dict())
+    except PermissionDenied:
+        return Status(403, {"status": "error", "message_vi": "Đơn vị nằm ngoài phạm vi được phân quyền",
+                            "message_en": "this org unit is outside your scope"})
+    if format == "csv":
+        response = HttpResponse(to_csv(result), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="nrs-analytics.csv"'
+        return response
+    return Status(200, result)

@@ -1,0 +1,246 @@
+"""Reading figures for dashboards and the analytics API.
+
+Every figure comes from the aggregate store (current approved cells, or the
+preview over them). "As known on D" recomputes the same cells from the
+vintages approved by D, with the same engine. Comparisons (against last year,
+the previous period, the plan, the parent unit, the population) are computed
+here from cells, never from raw values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q
+
+from nrs.analytics import refresh
+from nrs.analytics.models import Basis
+from nrs.analytics.models import Cell as CellRow
+from nrs.analytics.rollup import Cell, Key, parse_sdmx, quantize
+from nrs.lib.periods import Kind, Period
+from nrs.registry.models import REORGANISATION_2025, Indicator, Level, OrgUnit, Target
+
+POPULATION = "POP_AVG"  # thousand persons
+RATE_UNITS = frozenset({"PCT", "INDEX"})
+COMPARISONS = ("yoy", "prev", "ytd", "share", "percapita", "plan")
+
+
+class Reader:
+    """Cells on one basis, now or as known on a date (memoised per request)."""
+
+    def __init__(self, basis: str = Basis.APPROVED, known_on: datetime | None = None) -> None:
+        self.basis = basis
+        self.known_on = known_on
+        self._computed: dict[Key, Cell] | None = None
+        self._codes: set[str] = set()
+        self.cache: dict[Key, Cell | None] = {}
+
+    @property
+    def source(self) -> str:
+        return "vintages" if self.known_on else "aggregates"
+
+    def cells(self, codes: Iterable[str], units: Iterable[int], *, kind: str | None = None,
+              periods: Iterable[str] | None = None, start: date | None = None,
+              end: date | None = None) -> dict[Key, Cell]:
+        codes, units = set(codes), set(units)
+        periods = set(periods) if periods is not None else None
+        if self.known_on is not None:
+            found = self._from_vintages(codes, units, kind, periods, start, end)
+        else:
+            found = self._from_store(codes, units, kind, periods, start, end)
+        self.cache.update(found)
+        return found
+
+    def get(self, code: str, unit: int, period: str) -> Cell | None:
+        key = (code, unit, period)
+        if key not in self.cache:
+            self.cache[key] = self.cells([code], [unit], periods=[period]).get(key)
+        return self.cache[key]
+
+    def _from_store(self, codes: set[str], units: set[int], kind: str | None, periods: set[str] | None,
+                    start: date | None, end: date | None) -> dict[Key, Cell]:
+        bases = [Basis.APPROVED] + ([Basis.PREVIEW] if self.basis == Basis.PREVIEW else [])
+        rows = CellRow.objects.filter(basis__in=bases, indicator__code__in=codes, org_unit_id__in=units)
+        if kind:
+            rows = rows.filter(kind=kind)
+        if periods is not None:
+            rows = rows.filter(period__in=periods)
+        if start:
+            rows = rows.filter(period_start__gte=start)
+        if end:
+            rows = rows.filter(period_start__lte=end)
+        found: dict[Key, Cell] = {}
+        for _b, code, unit, period, value, n, rebuilt in rows.order_by("basis").values_list(
+                "basis", "indicator__code", "org_unit_id", "period", "value", "n", "rebuilt"):
+            found[(code, unit, period)] = Cell(value, n, rebuilt)
+        return found
+
+    def _from_vintages(self, codes: set[str], units: set[int], kind: str | None, periods: set[str] | None,
+                       start: date | None, end: date | None) -> dict[Key, Cell]:
+        if self._computed is None or not codes <= self._codes:
+            self._codes |= codes
+            self._computed = refresh.compute(indicators=self._codes, known_on=self.known_on)
+        found = {}
+        for (code, unit, period), cell in self._computed.items():
+            if code not in codes or unit not in units or (periods is not None and period not in periods):
+                continue
+            parsed = parse_sdmx(period)
+            if (kind and parsed.kind.value != kind) or (start and parsed.start < start) or (
+                    end and parsed.start > end):
+                continue
+            found[(code, unit, period)] = cell
+        return found
+
+
+# -- comparisons ------------------------------------------------------------------------
+
+def is_rate(indicator: Indicator) -> bool:
+    return indicator.unit.code in RATE_UNITS or indicator.ou_aggregation != "sum"
+
+
+def change(indicator: Indicator, now: Cell | None, then: Cell | None) -> Decimal | None:
+    """Change from ``then`` to ``now``: in points for rates, in per cent otherwise."""
+    if now is None or then is None:
+        return None
+    if is_rate(indicator):
+        return quantize(now.value - then.value)
+    if then.value == 0:
+        return None
+    return quantize((now.value / then.value - 1) * 100)
+
+
+def ytd_period(period: Period) -> Period | None:
+    if period.kind in (Kind.MONTH, Kind.QUARTER, Kind.HALF, Kind.NINE_MONTHS, Kind.YEAR):
+        return Period.ytd(period.year, period.last_month)
+    return period if period.kind is Kind.YTD else None
+
+
+def plan(indicator: Indicator, unit: OrgUnit, year: int) -> Decimal | None:
+    target = (Target.objects.filter(indicator=indicator, org_unit=unit, year=year)
+              .order_by("-version").values_list("value", flat=True).first())
+    return target
+
+
+def plan_progress(indicator: Indicator, unit: OrgUnit, period: Period, reader: Reader) -> dict[str, Any]:
+    """% of the annual plan: the year-to-date total for additive indicators, the
+    period's own value for rates."""
+    target = plan(indicator, unit, period.year)
+    if target is None or target == 0:
+        return {"plan": target, "planPct": None}
+    basis = period if is_rate(indicator) or indicator.time_aggregation != "sum" else ytd_period(period)
+    cell = reader.get(indicator.code, unit.pk, basis.sdmx) if basis else None
+    pct = None if cell is None else quantize(cell.value / target * 100)
+    return {"plan": target, "planPct": pct}
+
+
+def compare(indicator: Indicator, unit: OrgUnit, period: Period, cell: Cell | None, reader: Reader,
+            wanted: Iterable[str]) -> dict[str, Any]:
+    """The comparisons asked for, for one figure."""
+    out: dict[str, Any] = {}
+    code = indicator.code
+    for name in wanted:
+        if name == "yoy":
+            last = reader.get(code, unit.pk, period.same_period_last_year().sdmx)
+            out |= {"lastYear": _num(last), "yoy": change(indicator, cell, last),
+                    "yoyUnit": "pp" if is_rate(indicator) else "%"}
+        elif name == "prev":
+            before = reader.get(code, unit.pk, period.previous().sdmx)
+            out |= {"previous": _num(before), "prevChange": change(indicator, cell, before)}
+        elif name == "ytd":
+            ytd = ytd_period(period)
+            out["ytd"] = _num(reader.get(code, unit.pk, ytd.sdmx)) if ytd else None
+        elif name == "share":
+            parent = unit.parent_id
+            whole = reader.get(code, parent, period.sdmx) if parent else None
+            out["sharePct"] = (quantize(cell.value / whole.value * 100)
+                               if cell and whole and whole.value and not is_rate(indicator) else None)
+        elif name == "percapita":
+            pop = (reader.get(POPULATION, unit.pk, str(period.year))
+                   or reader.get(POPULATION, unit.pk, str(period.year - 1)))
+            out["perCapita"] = (quantize(cell.value / (pop.value * 1000))
+                                if cell and pop and pop.value and not is_rate(indicator) else None)
+        elif name == "plan":
+            out |= plan_progress(indicator, unit, period, reader)
+    return out
+
+
+def _num(cell: Cell | None) -> Decimal | None:
+    return None if cell is None else cell.value
+
+
+# -- the questions dashboards ask --------------------------------------------------------
+
+@dataclass
+class Point:
+    indicator: Indicator
+    unit: OrgUnit
+    period: Period
+    cell: Cell | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def value(self) -> Decimal | None:
+        return None if self.cell is None else self.cell.value
+
+
+def units_at(unit: OrgUnit, level: str | None, *, on: date | None = None, scope: Q | None = None) -> list[OrgUnit]:
+    """``unit`` itself, or its descendants at ``level``: current ones (their history
+    rebuilt through the lineage), or those that existed ``on`` a date."""
+    if not level:
+        return [unit]
+    found = OrgUnit.objects.subtree(unit).filter(level=level).exclude(pk=unit.pk)
+    found = found.valid_on(on) if on else found.current()
+    if scope is not None:
+        found = found.filter(scope)
+    return list(found.order_by("code"))
+
+
+def series(indicator: Indicator, unit: OrgUnit, kind: str, reader: Reader, *, start: Period | None = None,
+           end: Period | None = None, compare_with: Iterable[str] = ()) -> list[Point]:
+    """One unit's figures for every period of ``kind`` in the range, oldest first."""
+    cells = reader.cells([indicator.code], [unit.pk], kind=kind, start=start.start if start else None,
+                         end=end.start if end else None)
+    points = []
+    for (_c, _u, period), cell in sorted(cells.items(), key=lambda item: parse_sdmx(item[0][2]).start):
+        parsed = parse_sdmx(period)
+        points.append(Point(indicator, unit, parsed, cell,
+                            compare(indicator, unit, parsed, cell, reader, compare_with)))
+    return points
+
+
+def slice_(indicator: Indicator, units: list[OrgUnit], period: Period, reader: Reader,
+           compare_with: Iterable[str] = ()) -> list[Point]:
+    """Several units' figures for one period (a map, a ranking)."""
+    cells = reader.cells([indicator.code], [u.pk for u in units], periods=[period.sdmx])
+    return [Point(indicator, u, period, cells.get((indicator.code, u.pk, period.sdmx)),
+                  compare(indicator, u, period, cells.get((indicator.code, u.pk, period.sdmx)), reader,
+                          compare_with)) for u in units]
+
+
+def latest_period(indicator: Indicator, unit: OrgUnit, reader: Reader, kind: str | None = None) -> Period | None:
+    """The newest period of the indicator's own frequency with a figure for ``unit``."""
+    kind = kind or indicator.frequency
+    if reader.known_on is None:
+        bases = [Basis.APPROVED] + ([Basis.PREVIEW] if reader.basis == Basis.PREVIEW else [])
+        period = (CellRow.objects.filter(basis__in=bases, indicator=indicator, org_unit=unit, kind=kind)
+                  .order_by("-period_start").values_list("period", flat=True).first())
+        return parse_sdmx(period) if period else None
+    cells = reader.cells([indicator.code], [unit.pk], kind=kind)
+    return max((parse_sdmx(p) for _c, _u, p in cells), default=None, key=lambda p: p.start)
+
+
+def merged_provinces() -> set[int]:
+    """Current provinces formed in the 2025 reorganisation (their history is rebuilt)."""
+    return set(OrgUnit.objects.filter(level=Level.PROVINCE, valid_from=REORGANISATION_2025)
+               .values_list("pk", flat=True))
+
+
+def freshness() -> dict[str, Any]:
+    latest = refresh.latest()
+    return {"refreshId": latest.pk if latest else 0,
+            "refreshedAt": latest.at.isoformat() if latest else None,
+            "reason": latest.reason if latest else ""}
