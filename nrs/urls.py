@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("registry/", include("nrs.registry.urls")),
     path("report/", include("nrs.collection.urls")),
+    path("dashboard/", include("nrs.analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -176,7 +176,8 @@ def test_incremental_refresh_equals_a_full_recomputation(service, make_user) -> 
     assert len(stored) > 500
     assert Indicator.objects.filter(code="ONLINE_DOSSIER_SHARE").exists()
     share = stored[("ONLINE_DOSSIER_SHARE", hanoi.pk, "2025-07")]
-    online, received = stored[("DOSSIER_ONLINE", hanoi.pk, "2025-07")], stored[("DOSSIER_RECEIVED", hanoi.pk, "2025-07")]
+    online = stored[("DOSSIER_ONLINE", hanoi.pk, "2025-07")]
+    received = stored[("DOSSIER_RECEIVED", hanoi.pk, "2025-07")]
     assert abs(share - online / received * 100) < Decimal("0.0001")
 
 

@@ -89,14 +89,24 @@ def browser_type_launch_args() -> dict[str, object]:
     return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
-def _sign_in(page, base: str, username: str = "hanoi.baocao") -> None:  # type: ignore[no-untyped-def]
+SHOTS = Path(os.environ.get("NRS_SCREENSHOTS", Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"))
+
+
+def _shot(page, name: str, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
+    """Screenshots are kept as test artefacts (artifacts/screenshots, or $NRS_SCREENSHOTS)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), **kwargs)
+
+
+def _sign_in(page, base: str, username: str = "hanoi.baocao",  # type: ignore[no-untyped-def]
+             landing: str = "/registry/") -> None:
     from nrs.web.demo import DEMO_PASSWORD
 
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("#sign-in")
-    page.wait_for_url(f"{base}/registry/")
+    page.wait_for_url(f"{base}{landing}")
 
 
 @pytest.mark.browser
@@ -130,7 +140,7 @@ def test_expand_the_unit_tree_before_the_reorganisation(demo_server: str, page) 
     page.click("li[data-code='35'] > a")
     page.wait_for_selector("#successors")
     assert "Ninh Bình" in page.inner_text("#successors")
-    page.screenshot(path=str(Path(os.environ.get("NRS_SCREENSHOTS", "/tmp")) / "nrs-unit.png"))
+    _shot(page, "unit.png")
 
 
 def test_init_rejects_bad_data_naming_file_and_row(tmp_path: Path) -> None:
@@ -188,11 +198,71 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     page.wait_for_selector("#documents >> text=bao-cao-thang-10.pdf")
     page.click("#submit")
     page.wait_for_selector("[data-state='submitted']")
-    page.screenshot(path=str(Path(os.environ.get("NRS_SCREENSHOTS", "/tmp")) / "nrs-form.png"),
-                    full_page=False)
+    _shot(page, "form.png", full_page=False)
+    # A leader watches Hà Nội's exports in another browser context.
+    leader = page.context.browser.new_context()
+    board = leader.new_page()
+    _sign_in(board, demo_server, "lanhdao", landing="/dashboard/")
+    board.goto(f"{demo_server}/dashboard/indicator/EXPORT_TOTAL/?unit=01")
+    board.wait_for_function("document.getElementById('series') && document.getElementById('series').dataset.drawn")
+    before = board.get_attribute("#live", "data-refresh-id")
+    assert month not in board.evaluate("document.getElementById('series').data[0].x")
     _sign_out(page, demo_server)
     _sign_in(page, demo_server, "hanoi.duyet")
     page.goto(form)
     page.click("#approve")
+    approved_at = time.monotonic()
     page.wait_for_selector("[data-state='approved']")
     assert "2500.5" in page.input_value("input[name='v-EXPORT_TOTAL']")
+    # The open dashboard updates by itself (Server-Sent Events), within a few seconds.
+    board.wait_for_function(f"document.getElementById('live').dataset.refreshId !== '{before}'", timeout=5000)
+    board.wait_for_function(f"document.getElementById('series').data[0].x.includes('{month}')", timeout=5000)
+    assert time.monotonic() - approved_at < 5
+    _shot(board, "live-update.png")
+    leader.close()
+
+
+def _watch(page, base: str) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+    """Console errors and requests that leave the server, collected as the page runs."""
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: None if r.url.startswith((base, "data:", "blob:")) else outside.append(r.url))
+    return errors, outside
+
+
+@pytest.mark.browser
+def test_dashboards_render_locally_with_the_map(demo_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    errors, outside = _watch(page, demo_server)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    _sign_in(page, demo_server, "lanhdao", landing="/dashboard/")
+    card = page.locator("[data-indicator=RETAIL_SALES] .card-value")
+    assert card.inner_text().strip()[0].isdigit()
+    assert page.locator(".cards .card").count() >= 9
+    assert "Số liệu tính đến" in page.inner_text("[data-testid=freshness]")
+    _shot(page, "overview.png", full_page=True)
+    page.goto(f"{demo_server}/dashboard/indicator/RETAIL_SALES/")
+    page.wait_for_function("document.getElementById('map') && document.getElementById('map').dataset.drawn")
+    assert page.locator("#map path.choroplethlocation").count() == 34
+    labels = page.evaluate("document.getElementById('map').data[1].text")
+    assert labels == ["Quần đảo Hoàng Sa", "Quần đảo Trường Sa"]
+    shown = page.locator("#map .textpoint text").all_inner_texts()
+    assert "Quần đảo Hoàng Sa" in shown and "Quần đảo Trường Sa" in shown
+    assert "gần đúng" in page.inner_text("#map")  # boundaries are approximate
+    assert page.locator("[data-testid=ranking] tbody tr").count() >= 20
+    _shot(page, "indicator.png", full_page=True)
+    page.click("[data-view=YTD]")
+    page.wait_for_url("**view=YTD**")
+    page.wait_for_function("document.getElementById('series').dataset.drawn")
+    assert all("YTD" in x for x in page.evaluate("document.getElementById('series').data[0].x"))
+    page.click("button[data-lang=en]")
+    page.wait_for_selector("text=Provinces")
+    page.wait_for_function("document.getElementById('map') && document.getElementById('map').dataset.drawn")
+    assert "Hoang Sa (Paracel) Islands" in page.locator("#map .textpoint text").all_inner_texts()
+    page.goto(f"{demo_server}/dashboard/province/37/")
+    assert page.locator("[data-testid=profile] tbody tr").count() >= 30
+    page.goto(f"{demo_server}/dashboard/screen/")
+    page.wait_for_selector(".slide.shown")
+    assert errors == [], errors
+    assert outside == [], outside

@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -101,6 +102,9 @@ def answer(question: Question, user: Any, token: Any = None) -> dict[str, Any]:
     scope: Q = access.scope_q(user, perm, field="", token=token)
     on = question.end.end if (question.as_was and question.end) else None
     units = queries.units_at(question.unit, question.level, on=on, scope=scope)
+    since = question.start.same_period_last_year().start if question.start else date(1900, 1, 1)
+    reader.prefetch([i.code for i in question.indicators] + [queries.POPULATION],
+                    {u.pk for u in units} | {u.parent_id for u in units if u.parent_id}, since)
     rows = []
     for indicator in question.indicators:
         kind = question.kind or indicator.frequency
@@ -119,7 +123,7 @@ def _row(point: queries.Point) -> dict[str, Any]:
            "period": point.period.sdmx, "value": point.value, "rebuilt": bool(point.cell and point.cell.rebuilt),
            "reportedValues": point.cell.n if point.cell else 0}
     row.update(point.extra)
-    return {k: plain(v) if hasattr(v, "quantize") else v for k, v in row.items()}
+    return {k: plain(v) if isinstance(v, Decimal) else v for k, v in row.items()}
 
 
 def _meta(question: Question, reader: queries.Reader, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -132,7 +136,7 @@ def _meta(question: Question, reader: queries.Reader, rows: list[dict[str, Any]]
         "reportedValues": sum(r["reportedValues"] for r in rows),
         "rebuiltRows": sum(1 for r in rows if r["rebuilt"]),
         "rules": {i.code: {"overUnits": i.ou_aggregation, "overTime": i.time_aggregation,
-                           "weight": i.weight.code if i.weight_id else None, "formula": i.formula or None,
+                           "weight": i.weight.code if i.weight else None, "formula": i.formula or None,
                            "unit": i.unit.code, "frequency": i.frequency} for i in question.indicators},
         "rows": len(rows),
     }

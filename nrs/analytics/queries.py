@@ -38,6 +38,8 @@ class Reader:
         self._computed: dict[Key, Cell] | None = None
         self._codes: set[str] = set()
         self.cache: dict[Key, Cell | None] = {}
+        self.covered: list[tuple[set[str], set[int], date]] = []  # prefetched: a miss there is None
+        self.targets: dict[tuple[int, int], dict[int, Decimal]] = {}
 
     @property
     def source(self) -> str:
@@ -55,8 +57,18 @@ class Reader:
         self.cache.update(found)
         return found
 
+    def prefetch(self, codes: Iterable[str], units: Iterable[int], since: date) -> dict[Key, Cell]:
+        """Every cell of ``codes`` × ``units`` from ``since`` on, in one query."""
+        codes, units = set(codes), set(units)
+        found = self.cells(codes, units, start=since)
+        self.covered.append((codes, units, since))
+        return found
+
     def get(self, code: str, unit: int, period: str) -> Cell | None:
         key = (code, unit, period)
+        if key not in self.cache and any(code in c and unit in u and parse_sdmx(period).start >= s
+                                         for c, u, s in self.covered):
+            return None
         if key not in self.cache:
             self.cache[key] = self.cells([code], [unit], periods=[period]).get(key)
         return self.cache[key]
@@ -119,16 +131,22 @@ def ytd_period(period: Period) -> Period | None:
     return period if period.kind is Kind.YTD else None
 
 
-def plan(indicator: Indicator, unit: OrgUnit, year: int) -> Decimal | None:
-    target = (Target.objects.filter(indicator=indicator, org_unit=unit, year=year)
-              .order_by("-version").values_list("value", flat=True).first())
-    return target
+def plan(indicator: Indicator, unit: OrgUnit, year: int, reader: Reader | None = None) -> Decimal | None:
+    """The current annual target (memoised on the reader: one query per indicator and unit)."""
+    cache = reader.targets if reader is not None else {}
+    if (indicator.pk, unit.pk) not in cache:
+        found: dict[int, Decimal] = {}
+        for target_year, value in (Target.objects.filter(indicator=indicator, org_unit=unit)
+                                   .order_by("year", "version").values_list("year", "value")):
+            found[target_year] = value  # the highest version wins
+        cache[(indicator.pk, unit.pk)] = found
+    return cache[(indicator.pk, unit.pk)].get(year)
 
 
 def plan_progress(indicator: Indicator, unit: OrgUnit, period: Period, reader: Reader) -> dict[str, Any]:
     """% of the annual plan: the year-to-date total for additive indicators, the
     period's own value for rates."""
-    target = plan(indicator, unit, period.year)
+    target = plan(indicator, unit, period.year, reader)
     if target is None or target == 0:
         return {"plan": target, "planPct": None}
     basis = period if is_rate(indicator) or indicator.time_aggregation != "sum" else ytd_period(period)

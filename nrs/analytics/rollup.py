@@ -288,13 +288,15 @@ class Engine:
         chain = self.tree.chain(units)
         in_chain = set(chain)
         kids: dict[int, dict[int, Cell]] = defaultdict(dict)
-        for unit, cell in self.by_slice.get((code, sdmx), ()):
-            if not cell.rebuilt and unit in nodes:
+        for unit, stored in self.by_slice.get((code, sdmx), ()):
+            if not stored.rebuilt and unit in nodes:
                 parent = nodes[unit].parent
                 if parent in in_chain and unit not in in_chain:
-                    kids[parent][unit] = cell
+                    kids[parent][unit] = stored
         for unit in chain:
-            cell = own.get((code, unit, sdmx)) or self._from_children(rule, unit, kids.get(unit, {}), period)
+            cell: Cell | None = own.get((code, unit, sdmx))
+            if cell is None:
+                cell = self._from_children(rule, unit, kids.get(unit, {}), period)
             self.out[(code, unit, sdmx)] = cell
             parent = nodes[unit].parent
             if parent is not None and cell is not None:

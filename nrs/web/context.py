@@ -16,5 +16,6 @@ def nrs(request: HttpRequest) -> dict[str, Any]:
         "nrs_demo": settings.DEMO_MODE,
         "nrs_can_admin": access.can_use_admin(user),
         "nrs_can_compliance": access.has_perm(user, access.Perm.VIEW_COMPLIANCE),
+        "nrs_can_dashboard": access.has_perm(user, access.Perm.VIEW_DATA),
         "nrs_roles": sorted(access.roles(user)),
     }

@@ -4,9 +4,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from nrs.accounts import access
+
+DASHBOARD_ROLES = frozenset({"leader", "coordinator", "viewer", "auditor"})
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Leaders, coordinators and viewers land on the dashboard; the others on the registry."""
+    if access.roles(request.user) & DASHBOARD_ROLES and access.has_perm(request.user, access.Perm.VIEW_DATA):
+        return redirect("analytics:overview")
     return redirect("registry:home")
 
 

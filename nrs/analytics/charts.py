@@ -1,0 +1,105 @@
+"""Plotly figures (as JSON for the page) and SVG sparklines, built on the server.
+
+Pages never load Plotly from outside: plotly.min.js comes from the plotly
+wheel and the world topojson from npm, both as static files. The province map
+is the committed GeoJSON (nrs/static/nrs/map), with Hoàng Sa and Trường Sa
+drawn as part of Đà Nẵng and Khánh Hòa and labelled.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+from django.templatetags.static import static
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from nrs.analytics.queries import Point
+
+MAP_DIR = Path(__file__).resolve().parent.parent / "static" / "nrs" / "map"
+COLOURS = "Blues"
+
+
+@lru_cache(maxsize=1)
+def archipelagos() -> list[dict[str, Any]]:
+    return json.loads((MAP_DIR / "archipelagos.json").read_text(encoding="utf-8"))
+
+
+def _english() -> bool:
+    return (get_language() or "vi").startswith("en")
+
+
+def series_figure(points: list[Point], title: str, unit_label: str) -> dict[str, Any]:
+    """A line over time; rebuilt figures (before the 2025 merger) drawn hollow."""
+    x = [p.period.sdmx for p in points]
+    y = [float(p.value) if p.value is not None else None for p in points]
+    rebuilt = [bool(p.cell and p.cell.rebuilt) for p in points]
+    fig = go.Figure(go.Scatter(
+        x=x, y=y, mode="lines+markers", name=title, line={"color": "#0b5394", "width": 2},
+        marker={"size": 6, "symbol": ["circle-open" if r else "circle" for r in rebuilt]},
+        hovertemplate="%{x}: %{y:,.1f}<extra></extra>"))
+    fig.update_layout(margin={"l": 50, "r": 10, "t": 10, "b": 40}, height=320, yaxis_title=unit_label,
+                      xaxis={"type": "category", "nticks": 12}, plot_bgcolor="#fff", paper_bgcolor="#fff")
+    return fig.to_plotly_json()
+
+
+def map_figure(points: list[Point], unit_label: str) -> dict[str, Any]:
+    """A choropleth of the provinces, with both archipelagos labelled."""
+    english = _english()
+    with_values = [p for p in points if p.value is not None]
+    fig = go.Figure(go.Choropleth(
+        geojson=static("nrs/map/vn-provinces-34.geojson"), featureidkey="properties.code",
+        locations=[p.unit.code for p in points], z=[float(p.value) if p.value is not None else None for p in points],
+        text=[p.unit.name for p in points], colorscale=COLOURS, marker_line_color="#ffffff",
+        marker_line_width=0.5, colorbar={"title": {"text": unit_label}, "thickness": 12},
+        hovertemplate="%{text}: %{z:,.1f}<extra></extra>", zmin=min((float(p.value or 0) for p in with_values),
+                                                                    default=0)))
+    labels = archipelagos()
+    fig.add_trace(go.Scattergeo(
+        lon=[a["lon"] for a in labels], lat=[a["lat"] for a in labels], mode="text",
+        text=[a["name_en"] if english else a["name_vi"] for a in labels], textfont={"size": 11, "color": "#333"},
+        hoverinfo="text", showlegend=False, name="archipelagos"))
+    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator",
+                    lonaxis_range=[101.5, 117.5], lataxis_range=[7.5, 23.5])
+    fig.update_layout(
+        margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=560, paper_bgcolor="#fff",
+        annotations=[{"text": _("Boundaries are approximate (Natural Earth, merged along the 2025 reorganisation)."),
+                      "showarrow": False, "x": 0, "y": 0, "xref": "paper", "yref": "paper",
+                      "font": {"size": 10, "color": "#555"}, "xanchor": "left"}])
+    return fig.to_plotly_json()
+
+
+def sparkline(values: list[Decimal | None], width: int = 120, height: int = 32) -> str:
+    """An inline SVG polyline (no script), gaps where a value is missing."""
+    known = [float(v) for v in values if v is not None]
+    if len(known) < 2:
+        return ""
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    step = width / max(len(values) - 1, 1)
+    segments: list[list[str]] = []
+    current: list[str] = []
+    for i, value in enumerate(values):
+        if value is None:
+            if current:
+                segments.append(current)
+            current = []
+            continue
+        current.append(f"{i * step:.1f},{height - 2 - (float(value) - low) / span * (height - 4):.1f}")
+    if current:
+        segments.append(current)
+    lines = "".join(f'<polyline points="{" ".join(s)}" fill="none" stroke="#0b5394" stroke-width="1.5"/>'
+                    for s in segments if len(s) > 1)
+    return (f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'role="img" aria-hidden="true">{lines}</svg>')
+
+
+def plot_config() -> dict[str, Any]:
+    """Plotly's config: local topojson, PNG download, no logo, no outside links."""
+    return {"topojsonURL": static("topojson/"), "displaylogo": False, "responsive": True,
+            "showLink": False, "toImageButtonOptions": {"format": "png", "scale": 2}}

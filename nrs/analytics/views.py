@@ -1,0 +1,308 @@
+"""Leaders' dashboards: the national overview, an indicator, a province, the big
+screen, and the live stream that refreshes them. Every page asks access.py
+for the unit; every figure comes from the aggregate store (queries.Reader)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from openpyxl import Workbook
+
+from nrs.accounts import access
+from nrs.accounts.access import Perm
+from nrs.analytics import api, charts, queries
+from nrs.analytics.models import Basis, Cell, Refresh
+from nrs.lib import csvsafe
+from nrs.lib.periods import Kind, Period
+from nrs.registry.models import Area, Indicator, Level, OrgUnit
+
+VIEWS = {"M": Kind.MONTH, "Q": Kind.QUARTER, "Y": Kind.YEAR, "YTD": Kind.YTD}
+HISTORY_YEARS = 6
+
+
+# -- shared -------------------------------------------------------------------------
+
+def _unit(request: HttpRequest, code: str | None = None) -> OrgUnit:
+    """The unit asked for (default: the widest the user may see), checked."""
+    code = code or request.GET.get("unit", "")
+    if code:
+        unit = OrgUnit.objects.current().filter(code=code).first()
+        if unit is None:
+            raise Http404(code)
+    else:
+        scope = access.scope_q(request.user, Perm.VIEW_DATA, field="")
+        unit = min(OrgUnit.objects.current().filter(scope), key=lambda u: (u.depth, u.code), default=None)
+        if unit is None:
+            raise PermissionDenied(Perm.VIEW_DATA.value)
+    access.require(request.user, Perm.VIEW_DATA, unit)
+    return unit
+
+
+def _reader(request: HttpRequest, unit: OrgUnit) -> queries.Reader:
+    preview = request.GET.get("basis") == "preview" and access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit)
+    return queries.Reader(Basis.PREVIEW if preview else Basis.APPROVED)
+
+
+def _common(request: HttpRequest, unit: OrgUnit, reader: queries.Reader) -> dict[str, Any]:
+    latest = Refresh.objects.order_by("-id").first()
+    return {"unit": unit, "preview": reader.basis == Basis.PREVIEW,
+            "can_preview": access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit),
+            "refresh": latest, "refresh_id": latest.pk if latest else 0, "now": timezone.now(),
+            "plot_config": charts.plot_config()}
+
+
+def _since(years: int = 2) -> date:
+    return date(timezone.localdate().year - years, 1, 1)
+
+
+# -- national overview -----------------------------------------------------------------
+
+def _card(indicator: Indicator, unit: OrgUnit, reader: queries.Reader) -> dict[str, Any]:
+    period = _latest(indicator, unit, reader)
+    if period is None:
+        return {"indicator": indicator, "period": None}
+    cell = reader.get(indicator.code, unit.pk, period.sdmx)
+    extra = queries.compare(indicator, unit, period, cell, reader, ["yoy", "ytd", "plan"])
+    history = [reader.get(indicator.code, unit.pk, period.shift(-i).sdmx) for i in range(12, -1, -1)]
+    return {"indicator": indicator, "period": period, "cell": cell, **extra,
+            "spark": charts.sparkline([c.value if c else None for c in history])}
+
+
+def _latest(indicator: Indicator, unit: OrgUnit, reader: queries.Reader) -> Period | None:
+    found = [parse for (code, u, p), cell in reader.cache.items()
+             if code == indicator.code and u == unit.pk and cell is not None
+             and (parse := queries.parse_sdmx(p)).kind.value == indicator.frequency]
+    return max(found, key=lambda p: p.start, default=None)
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    reader = _reader(request, unit)
+    headline = list(Indicator.objects.filter(headline=True).select_related("unit").order_by("area", "code"))
+    reader.prefetch([i.code for i in headline], [unit.pk], _since())
+    areas: list[dict[str, Any]] = []
+    for area in Area:
+        cards = [_card(i, unit, reader) for i in headline if i.area == area.value]
+        if cards:
+            areas.append({"area": area, "cards": cards})
+    periods: list[Period] = [c["period"] for a in areas for c in a["cards"] if c["period"]]
+    newest = max(periods, default=None, key=lambda p: p.end)
+    return render(request, "analytics/overview.html",
+                  {**_common(request, unit, reader), "areas": areas, "newest": newest})
+
+
+# -- indicator page ----------------------------------------------------------------------
+
+def _kind(request: HttpRequest, indicator: Indicator) -> Kind:
+    wanted = VIEWS.get(request.GET.get("view", ""), Kind(indicator.frequency))
+    allowed = _views(indicator)
+    return wanted if wanted.value in allowed else Kind(indicator.frequency)
+
+
+def _views(indicator: Indicator) -> list[str]:
+    base = indicator.frequency
+    if indicator.time_aggregation == "none" and not indicator.formula:
+        return [base]
+    return {"M": ["M", "Q", "Y", "YTD"], "Q": ["Q", "Y", "YTD"], "S": ["S", "Y"]}.get(base, [base])
+
+
+def _children(unit: OrgUnit) -> tuple[str, list[OrgUnit]]:
+    level = Level.PROVINCE if unit.level == Level.NATIONAL else Level.COMMUNE
+    return level, queries.units_at(unit, level)
+
+
+def _period(request: HttpRequest, points: list[queries.Point]) -> Period | None:
+    chosen = request.GET.get("period", "")
+    known = [p.period for p in points if p.value is not None]
+    for period in known:
+        if period.sdmx == chosen:
+            return period
+    return known[-1] if known else None
+
+
+@login_required
+def indicator(request: HttpRequest, code: str) -> HttpResponse:
+    found = get_object_or_404(Indicator.objects.select_related("unit", "weight"), code=code)
+    unit = _unit(request)
+    reader = _reader(request, unit)
+    kind = _kind(request, found)
+    points = queries.series(found, unit, kind.value, reader, start=Period.annual(_since(HISTORY_YEARS).year),
+                            compare_with=["yoy"])
+    period = _period(request, points)
+    level, units = _children(unit)
+    ranking = queries.slice_(found, units, period, reader, ["yoy", "share"]) if period else []
+    ranked = sorted((p for p in ranking if p.value is not None), key=lambda p: p.value or 0, reverse=True)
+    context = {
+        **_common(request, unit, reader), "indicator": found, "kind": kind.value, "views": _views(found),
+        "points": points, "period": period, "ranking": ranked, "level": level,
+        "periods": [p.period.sdmx for p in reversed(points) if p.value is not None][:36],
+        "rebuilt": any(p.cell and p.cell.rebuilt for p in points),
+        "series_fig": charts.series_figure(points, found.name, found.unit.name),
+        "map_fig": charts.map_figure(ranking, found.unit.name) if level == Level.PROVINCE and ranking else None,
+    }
+    return render(request, "analytics/indicator.html", context)
+
+
+@login_required
+def download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """The indicator page's figures: the unit's series and its units' ranking, CSV or XLSX."""
+    found = get_object_or_404(Indicator, code=code)
+    unit = _unit(request)
+    reader = _reader(request, unit)
+    level, _units = _children(unit)
+    question = api.parse_question(indicator=found.code, orgUnit=unit.code, level="", kind=_kind(request, found).value,
+                                  start="", end="", compare="yoy,prev,ytd,share,plan",
+                                  basis="preview" if reader.basis == Basis.PREVIEW else "approved",
+                                  knownOn="", asWas=False)
+    rows = api.answer(question, request.user)["rows"]
+    question.level = level
+    rows += api.answer(question, request.user)["rows"]
+    result = {"rows": rows}
+    name = f"nrs-{found.code}-{unit.code}"
+    if fmt == "csv":
+        response = HttpResponse(api.to_csv(result), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    return _xlsx(result["rows"], name)
+
+
+def _xlsx(rows: list[dict[str, Any]], name: str) -> HttpResponse:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "NRS"
+    columns = list(dict.fromkeys(k for row in rows for k in row)) or ["indicator"]
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([_xlsx_cell(row.get(c)) for c in columns])
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    book.save(response)
+    return response
+
+
+def _xlsx_cell(value: Any) -> Any:
+    """Numbers as numbers; text guarded so a spreadsheet never runs it as a formula."""
+    if isinstance(value, bool) or value is None:
+        return value
+    try:
+        return float(Decimal(str(value))) if isinstance(value, str) and value.strip() else csvsafe.cell(value)
+    except ArithmeticError:
+        return csvsafe.cell(value)
+
+
+# -- province profile ------------------------------------------------------------------------
+
+def _peers(unit: OrgUnit, provinces: list[OrgUnit], count: int = 4) -> list[OrgUnit]:
+    """Provinces of similar size (area), for comparison."""
+    others = [p for p in provinces if p.pk != unit.pk and p.area_km2]
+    if not unit.area_km2:
+        return others[:count]
+    return sorted(others, key=lambda p: abs((p.area_km2 or 0) - (unit.area_km2 or 0)))[:count]
+
+
+@login_required
+def province(request: HttpRequest, code: str) -> HttpResponse:
+    unit = _unit(request, code)
+    if unit.level != Level.PROVINCE:
+        raise Http404(code)
+    reader = _reader(request, unit)
+    nation = OrgUnit.objects.current().get(parent__isnull=True)
+    provinces = queries.units_at(nation, Level.PROVINCE)
+    peers = _peers(unit, provinces)
+    indicators = list(Indicator.objects.filter(pk__in=Cell.objects.filter(org_unit=unit).values("indicator"))
+                      .select_related("unit").order_by("area", "code"))
+    reader.prefetch([i.code for i in indicators], [unit.pk, nation.pk, *(p.pk for p in peers)], _since(1))
+    rows = []
+    for ind in indicators:
+        period = _latest(ind, unit, reader)
+        if period is None:
+            continue
+        cell = reader.get(ind.code, unit.pk, period.sdmx)
+        peer_values = [c.value for p in peers if (c := reader.get(ind.code, p.pk, period.sdmx)) is not None]
+        national = reader.get(ind.code, nation.pk, period.sdmx)
+        rows.append({"indicator": ind, "period": period, "cell": cell,
+                     **queries.compare(ind, unit, period, cell, reader, ["yoy", "share"]),
+                     "nation": national.value if national else None,
+                     "peers": median(peer_values) if peer_values else None})
+    return render(request, "analytics/province.html",
+                  {**_common(request, unit, reader), "rows": rows, "peers": peers, "nation": nation})
+
+
+# -- big screen --------------------------------------------------------------------------------
+
+@login_required
+def screen(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    reader = _reader(request, unit)
+    headline = list(Indicator.objects.filter(headline=True).select_related("unit").order_by("area", "code"))
+    reader.prefetch([i.code for i in headline], [unit.pk], _since())
+    cards = [c for c in (_card(i, unit, reader) for i in headline) if c["period"]]
+    return render(request, "analytics/screen.html", {**_common(request, unit, reader), "cards": cards})
+
+
+# -- live updates ---------------------------------------------------------------------------------
+
+def _newest_refresh() -> dict[str, Any]:
+    latest = Refresh.objects.order_by("-id").values("id", "at", "reason").first()
+    if latest is None:
+        return {"id": 0, "at": None, "reason": ""}
+    return {"id": latest["id"], "at": latest["at"].isoformat(), "reason": latest["reason"]}
+
+
+@login_required
+def freshness(request: HttpRequest) -> JsonResponse:
+    """The polling fallback: the newest refresh of the aggregate store."""
+    if not access.has_perm(request.user, Perm.VIEW_DATA):
+        raise PermissionDenied(Perm.VIEW_DATA.value)
+    return JsonResponse(_newest_refresh())
+
+
+POLL_SECONDS = 0.25
+STREAM_SECONDS = 300  # then the browser reconnects (EventSource does so by itself)
+
+
+async def events(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """Server-Sent Events: `refresh` whenever the aggregate store changes.
+
+    Served live by the ASGI server (`nrs serve`); under WSGI it is buffered,
+    and the pages fall back to polling /dashboard/freshness/.
+    """
+    user = await request.auser()
+    allowed = await sync_to_async(access.has_perm)(user, Perm.VIEW_DATA)
+    if not allowed:
+        return HttpResponse(status=403)
+    since = int(request.GET.get("since", "0") or 0)
+    once = request.GET.get("once") == "1"
+    response = StreamingHttpResponse(_stream(since, once), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+async def _stream(since: int, once: bool) -> AsyncIterator[str]:
+    yield "retry: 2000\n\n"
+    last, waited = since, 0.0
+    while waited < STREAM_SECONDS:
+        newest = await sync_to_async(_newest_refresh)()
+        if newest["id"] != last:
+            last = newest["id"]
+            yield f"event: refresh\ndata: {json.dumps(newest)}\n\n"
+            if once:
+                return
+        elif waited % 15 < POLL_SECONDS:
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(POLL_SECONDS)
+        waited += POLL_SECONDS
