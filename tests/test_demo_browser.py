@@ -81,7 +81,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
 
 
 @pytest.fixture(scope="session")
@@ -216,7 +220,8 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     assert "2500.5" in page.input_value("input[name='v-EXPORT_TOTAL']")
     # The open dashboard updates by itself (Server-Sent Events), within a few seconds.
     board.wait_for_function(f"document.getElementById('live').dataset.refreshId !== '{before}'", timeout=5000)
-    board.wait_for_function(f"document.getElementById('series').data[0].x.includes('{month}')", timeout=5000)
+    board.wait_for_function("(document.getElementById('series').data || [{x: []}])[0].x"
+                            f".includes('{month}')", timeout=5000)
     assert time.monotonic() - approved_at < 5
     _shot(board, "live-update.png")
     leader.close()

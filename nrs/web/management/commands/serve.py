@@ -17,4 +17,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.stdout.write(f"NRS: http://{options['host']}:{options['port']}/")
         uvicorn.run("nrs.asgi:application", host=options["host"], port=options["port"],
-                    workers=options["workers"], log_level="info", lifespan="off")
+                    workers=options["workers"], log_level="info", lifespan="off",
+                    # Live dashboards hold event streams open: do not wait on them to stop.
+                    timeout_graceful_shutdown=3)
