@@ -262,6 +262,7 @@ VI.update({
 PLURALS = {
     "%(n)s indicator": "%(n)s chỉ tiêu",
     "%(n)s decimal": "%(n)s chữ số thập phân",
+    "%(n)s report": "%(n)s báo cáo",
 }
 
 
