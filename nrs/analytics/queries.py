@@ -76,7 +76,8 @@ class Reader:
     def _from_store(self, codes: set[str], units: set[int], kind: str | None, periods: set[str] | None,
                     start: date | None, end: date | None) -> dict[Key, Cell]:
         bases = [Basis.APPROVED] + ([Basis.PREVIEW] if self.basis == Basis.PREVIEW else [])
-        rows = CellRow.objects.filter(basis__in=bases, indicator__code__in=codes, org_unit_id__in=units)
+        names = dict(Indicator.objects.filter(code__in=codes).values_list("pk", "code"))
+        rows = CellRow.objects.filter(basis__in=bases, indicator_id__in=list(names), org_unit_id__in=units)
         if kind:
             rows = rows.filter(kind=kind)
         if periods is not None:
@@ -86,9 +87,9 @@ class Reader:
         if end:
             rows = rows.filter(period_start__lte=end)
         found: dict[Key, Cell] = {}
-        for _b, code, unit, period, value, n, rebuilt in rows.order_by("basis").values_list(
-                "basis", "indicator__code", "org_unit_id", "period", "value", "n", "rebuilt"):
-            found[(code, unit, period)] = Cell(value, n, rebuilt)
+        for _b, pk, unit, period, value, n, rebuilt in rows.order_by("basis").values_list(
+                "basis", "indicator_id", "org_unit_id", "period", "value", "n", "rebuilt"):
+            found[(names[pk], unit, period)] = Cell(value, n, rebuilt)
         return found
 
     def _from_vintages(self, codes: set[str], units: set[int], kind: str | None, periods: set[str] | None,

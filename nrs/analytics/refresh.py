@@ -62,10 +62,14 @@ def refresh_submission(submission: Submission, basis: str = Basis.APPROVED, *, r
     around = ({kid for kid, node in tree.nodes.items() if node.parent in set(chain)}
               | {pred for s in successors for pred, _share in tree.preds.get(s, ())})
     needed = _closure(rules, codes)
-    known = store.stored(basis, indicators=needed, units=around,
-                         periods=[period.sdmx, str(period.year), str(period.year - 1)])
-    known.update(store.stored(basis, indicators=needed, units=set(chain) | successors,
-                              years=[period.year - 1, period.year]))
+    weights = {rules[c].weight for c in needed if rules[c].weight}
+    # Around the chain: the siblings at this period (and their weights' annual figures) ...
+    known = store.stored(basis, indicators=needed, units=around, periods=[period.sdmx])
+    if weights:
+        known.update(store.stored(basis, indicators=weights, units=around | set(chain),
+                                  periods=[str(period.year), str(period.year - 1)]))
+    # ... and on it: this year's periods, for the longer periods and the formulas.
+    known.update(store.stored(basis, indicators=needed, units=set(chain) | successors, years=[period.year]))
     own = store.own_values(basis=basis, indicators=[c for c in codes if not rules[c].formula],
                            units=chain, periods=[period.sdmx])
     cells = Engine(rules, tree, known).run(own, changed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import F, Q
@@ -107,18 +107,19 @@ def stored(basis: str, *, indicators: Iterable[str], units: Iterable[int],
            periods: Iterable[str] | None = None, years: Iterable[int] | None = None) -> dict[Key, Cell]:
     """Stored cells; a preview reads its own cells over the approved ones."""
     bases = [models.Basis.APPROVED] + ([models.Basis.PREVIEW] if basis == models.Basis.PREVIEW else [])
-    rows = models.Cell.objects.filter(basis__in=bases, indicator__code__in=list(indicators),
-                                      org_unit_id__in=list(units))
+    ids = indicator_ids(indicators)  # by id, so the (basis, indicator, …) indexes serve the query
+    codes = {pk: code for code, pk in ids.items()}
+    rows = models.Cell.objects.filter(basis__in=bases, indicator_id__in=list(codes), org_unit_id__in=list(units))
     if periods is not None:
         rows = rows.filter(period__in=list(periods))
     if years is not None:
-        years = list(years)
-        rows = rows.filter(period_start__year__gte=min(years), period_start__year__lte=max(years))
+        years = list(years)  # a date range, not __year (which no index serves)
+        rows = rows.filter(period_start__gte=date(min(years), 1, 1), period_start__lte=date(max(years), 12, 31))
     found: dict[Key, Cell] = {}
     # Approved first, so a preview cell replaces its approved one.
-    for _b, code, unit, period, value, n, rebuilt in rows.order_by("basis").values_list(
-            "basis", "indicator__code", "org_unit_id", "period", "value", "n", "rebuilt"):
-        found[(code, unit, period)] = Cell(value, n, rebuilt)
+    for _b, pk, unit, period, value, n, rebuilt in rows.order_by("basis").values_list(
+            "basis", "indicator_id", "org_unit_id", "period", "value", "n", "rebuilt"):
+        found[(codes[pk], unit, period)] = Cell(value, n, rebuilt)
     return found
 
 
@@ -130,12 +131,17 @@ def write(basis: str, cells: Mapping[Key, Cell | None], *, at: datetime, replace
     if replace_all:
         models.Cell.objects.filter(basis=basis, indicator_id__in=ids.values()).delete()
     else:
-        by_slice: dict[tuple[str, str], list[int]] = defaultdict(list)
+        # One DELETE per period and set of units (the same chain for every indicator).
+        by_period: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
         for code, unit, period in cells:
-            by_slice[(code, period)].append(unit)
-        for (code, period), units in by_slice.items():
-            models.Cell.objects.filter(basis=basis, indicator_id=ids[code], period=period,
-                                       org_unit_id__in=units).delete()
+            by_period[period][code].add(unit)
+        for period, units_by_code in by_period.items():
+            groups: dict[frozenset[int], list[int]] = defaultdict(list)
+            for code, units in units_by_code.items():
+                groups[frozenset(units)].append(ids[code])
+            for units, pks in groups.items():
+                models.Cell.objects.filter(basis=basis, period=period, indicator_id__in=pks,
+                                           org_unit_id__in=units)._raw_delete(models.Cell.objects.db)
     fresh = [(key, cell) for key, cell in cells.items() if cell is not None]
     for start in range(0, len(fresh), 5000):  # model instances a batch at a time: memory stays flat
         models.Cell.objects.bulk_create([_row(basis, ids, key, cell, at) for key, cell in fresh[start:start + 5000]])
