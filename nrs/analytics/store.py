@@ -139,9 +139,9 @@ def write(basis: str, cells: Mapping[Key, Cell | None], *, at: datetime, replace
             groups: dict[frozenset[int], list[int]] = defaultdict(list)
             for code, units in units_by_code.items():
                 groups[frozenset(units)].append(ids[code])
-            for units, pks in groups.items():
+            for group, pks in groups.items():
                 models.Cell.objects.filter(basis=basis, period=period, indicator_id__in=pks,
-                                           org_unit_id__in=units)._raw_delete(models.Cell.objects.db)
+                                           org_unit_id__in=group).delete()
     fresh = [(key, cell) for key, cell in cells.items() if cell is not None]
     for start in range(0, len(fresh), 5000):  # model instances a batch at a time: memory stays flat
         models.Cell.objects.bulk_create([_row(basis, ids, key, cell, at) for key, cell in fresh[start:start + 5000]])
