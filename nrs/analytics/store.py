@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
+from django.db import connection
 from django.db.models import F, Q
 
 from nrs.analytics import models
@@ -142,15 +144,48 @@ def write(basis: str, cells: Mapping[Key, Cell | None], *, at: datetime, replace
             for group, pks in groups.items():
                 models.Cell.objects.filter(basis=basis, period=period, indicator_id__in=pks,
                                            org_unit_id__in=group).delete()
-    fresh = [(key, cell) for key, cell in cells.items() if cell is not None]
-    for start in range(0, len(fresh), 5000):  # model instances a batch at a time: memory stays flat
-        models.Cell.objects.bulk_create([_row(basis, ids, key, cell, at) for key, cell in fresh[start:start + 5000]])
-    return len(fresh)
+    fresh = (_row(basis, ids, key, cell, at) for key, cell in cells.items() if cell is not None)
+    return _insert(fresh)
 
 
-def _row(basis: str, ids: dict[str, int], key: Key, cell: Cell, at: datetime) -> models.Cell:
+COLUMNS = ("basis", "indicator_id", "org_unit_id", "period", "kind", "period_start", "value", "n", "rebuilt",
+           "refreshed_at")
+
+
+def _row(basis: str, ids: dict[str, int], key: Key, cell: Cell, at: datetime) -> tuple[Any, ...]:
     code, unit, period = key
     parsed = parse_sdmx(period)
-    return models.Cell(basis=basis, indicator_id=ids[code], org_unit_id=unit, period=period,
-                       kind=parsed.kind.value, period_start=parsed.start, value=cell.value,
-                       n=cell.n, rebuilt=cell.rebuilt, refreshed_at=at)
+    return (basis, ids[code], unit, period, parsed.kind.value, parsed.start, cell.value, cell.n, cell.rebuilt, at)
+
+
+def _insert(rows: Iterable[tuple[Any, ...]]) -> int:
+    """Insert cells in bulk: COPY on PostgreSQL, executemany elsewhere (a full
+    rebuild writes a million cells; model instances would cost minutes)."""
+    table = models.Cell._meta.db_table
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        sql = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append(_sqlite(row))
+            if len(batch) >= 10_000:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def _sqlite(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Values as Django stores them on SQLite (decimals and datetimes as text)."""
+    basis, indicator, unit, period, kind, start, value, n, rebuilt, at = row
+    return (basis, indicator, unit, period, kind, start.isoformat(), str(value), n, rebuilt,
+            at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "))
