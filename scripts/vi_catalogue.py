@@ -205,6 +205,8 @@ VI = {
     "Nation": "Cả nước",
     "Share of nation": "Tỷ trọng trong cả nước",
     "Similar provinces (median)": "Các tỉnh tương đồng (trung vị)",
+    "Today's units (history rebuilt)": "Đơn vị hiện nay (số liệu cũ tính lại)",
+    "Units as they were then": "Đơn vị như tại thời điểm đó",
 }
 VI.update({
     "Read": "Chỉ đọc", "Read and write": "Đọc và ghi", "name": "tên",

@@ -34,10 +34,10 @@ def service(make_user):  # type: ignore[no-untyped-def]
 
 
 def load(service, unit: OrgUnit, period: str, values: dict[str, str], *,  # type: ignore[no-untyped-def]
-         approved_at: datetime = T0, state: str = "approved") -> None:
+         approved_at: datetime = T0, state: str = "approved", regime: str = REGIME) -> None:
     rows = [Row(ref=f"{code}@{u}", indicator=code, org_unit=u, value=v)
             for (code, u), v in ((k if isinstance(k, tuple) else (k, unit.code), v) for k, v in values.items())]
-    report = bulk.Report(regime=Regime.objects.get(code=REGIME), unit=unit, period=periods.parse_sdmx(period),
+    report = bulk.Report(regime=Regime.objects.get(code=regime), unit=unit, period=periods.parse_sdmx(period),
                          rows=rows, state=state, submitted_at=approved_at,
                          approved_at=approved_at if state == "approved" else None)
     result = bulk.import_reports([report], actor=service, today=date(2026, 11, 20))
@@ -207,3 +207,71 @@ def test_analytics_api_scope_csv_and_errors(service, make_user) -> None:  # type
                                          "start": "2026-01", "end": "2026-01", "compare": "share"}).json()["rows"]
     shares = {r["orgUnit"]: r["sharePct"] for r in rows}
     assert shares == {"01": "61.5", "79": "38.5"}
+
+
+def test_per_capita_plan_and_previous_period(service, coordinator, leader) -> None:  # type: ignore[no-untyped-def]
+    from nrs.registry import actions as registry_actions
+
+    hanoi = current("01")
+    load(service, hanoi, "2025", {"POP_AVG": "8500"}, regime="PROV_KTXH_Y")
+    for month, value in ((1, "100"), (2, "120"), (3, "150")):
+        load(service, hanoi, f"2026-{month:02d}", {"RETAIL_SALES": value})
+    registry_actions.set_target(Indicator.objects.get(code="RETAIL_SALES"), hanoi, 2026, Decimal(1480),
+                                actor=coordinator)
+    [row] = api(leader, indicator="RETAIL_SALES", orgUnit="01", start="2026-03", end="2026-03",
+                compare="percapita,plan,ytd,prev")["rows"]
+    assert (row["ytd"], row["plan"], row["planPct"]) == ("370", "1480", "25")
+    assert (row["previous"], row["prevChange"]) == ("120", "25")
+    assert row["perCapita"] == "0.000018"  # VND bn 150 over 8.5 million people
+    quarter = api(leader, indicator="RETAIL_SALES", orgUnit="01", kind="Q", start="2026-Q1", end="2026-Q1")
+    assert quarter["rows"][0]["value"] == "370"
+
+
+def test_units_as_they_were(service, leader) -> None:  # type: ignore[no-untyped-def]
+    for code, value in (("35", "100"), ("36", "200"), ("37", "300")):
+        load(service, legacy(code), "2024-08", {"EXPORT_TOTAL": value})
+    today = api(leader, indicator="EXPORT_TOTAL", orgUnit="CP", level="province", start="2024-08", end="2024-08")
+    assert {r["orgUnit"]: (r["value"], r["rebuilt"]) for r in today["rows"]} == {"37": ("600", True)}
+    then = api(leader, indicator="EXPORT_TOTAL", orgUnit="CP", level="province", start="2024-08", end="2024-08",
+               asWas="true")
+    assert {r["orgUnit"]: r["value"] for r in then["rows"]} == {"35": "100", "36": "200", "37": "300"}
+    client = Client()
+    client.force_login(leader)
+    page = client.get("/dashboard/indicator/EXPORT_TOTAL/", {"unit": "CP", "period": "2024-08", "aswas": "1"})
+    assert page.status_code == 200 and legacy("36").name_vi in page.content.decode()
+    old = client.get("/dashboard/indicator/EXPORT_TOTAL/", {"unit": "36", "on": "2025-06-30"})
+    assert old.status_code == 200 and "2024-08" in old.content.decode()
+
+
+def test_dashboard_pages_and_scope(service, make_user) -> None:  # type: ignore[no-untyped-def]
+    load(service, current("01"), "2026-01", {"RETAIL_SALES": "123", "EXPORT_TOTAL": "5"})
+    viewer = make_user("hn.v", "viewer", "01")
+    client = Client()
+    client.force_login(viewer)
+    assert client.get("/").url == "/dashboard/"
+    overview = client.get("/dashboard/")
+    assert overview.status_code == 200 and current("01").name_vi in overview.content.decode()
+    assert client.get("/dashboard/", {"unit": "79"}).status_code == 403
+    assert client.get("/dashboard/province/79/").status_code == 403
+    for url in ("/dashboard/indicator/RETAIL_SALES/", "/dashboard/province/01/", "/dashboard/screen/",
+                "/dashboard/freshness/"):
+        assert client.get(url, {"unit": "01"}).status_code == 200, url
+    csv = client.get("/dashboard/indicator/RETAIL_SALES/download.csv", {"unit": "01"})
+    assert "RETAIL_SALES,01" in csv.content.decode()
+    xlsx = client.get("/dashboard/indicator/RETAIL_SALES/download.xlsx", {"unit": "01"})
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(xlsx.content)).active
+    assert sheet["A1"].value == "indicator" and sheet["E2"].value == 123
+    # The live stream announces the newest refresh.
+    stream = client.get("/dashboard/events/", {"since": "0", "once": "1"})
+    from asgiref.sync import async_to_sync
+
+    async def read() -> bytes:
+        return b"".join([chunk async for chunk in stream.streaming_content])  # type: ignore[attr-defined]
+
+    body = async_to_sync(read)().decode()
+    assert "event: refresh" in body and '"id":' in body
+    assert Client().get("/dashboard/").status_code == 302  # signed out: to the login page

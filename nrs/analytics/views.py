@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from openpyxl import Workbook
 
 from nrs.accounts import access
@@ -26,7 +27,7 @@ from nrs.analytics import api, charts, queries
 from nrs.analytics.models import Basis, Cell, Refresh
 from nrs.lib import csvsafe
 from nrs.lib.periods import Kind, Period
-from nrs.registry.models import Area, Indicator, Level, OrgUnit
+from nrs.registry.models import REORGANISATION_2025, Area, Indicator, Level, OrgUnit
 
 VIEWS = {"M": Kind.MONTH, "Q": Kind.QUARTER, "Y": Kind.YEAR, "YTD": Kind.YTD}
 HISTORY_YEARS = 6
@@ -37,8 +38,10 @@ HISTORY_YEARS = 6
 def _unit(request: HttpRequest, code: str | None = None) -> OrgUnit:
     """The unit asked for (default: the widest the user may see), checked."""
     code = code or request.GET.get("unit", "")
+    on = parse_date(request.GET.get("on", "") or "")
     if code:
-        unit = OrgUnit.objects.current().filter(code=code).first()
+        units = OrgUnit.objects.valid_on(on) if on else OrgUnit.objects.current()
+        unit = units.filter(code=code).first()
         if unit is None:
             raise Http404(code)
     else:
@@ -125,9 +128,12 @@ def _views(indicator: Indicator) -> list[str]:
     return {"M": ["M", "Q", "Y", "YTD"], "Q": ["Q", "Y", "YTD"], "S": ["S", "Y"]}.get(base, [base])
 
 
-def _children(unit: OrgUnit) -> tuple[str, list[OrgUnit]]:
+def _children(unit: OrgUnit, on: date | None = None) -> tuple[str, list[OrgUnit]]:
+    """The units one level down: today's (history rebuilt), or those that existed ``on`` a date."""
     level = Level.PROVINCE if unit.level == Level.NATIONAL else Level.COMMUNE
-    return level, queries.units_at(unit, level)
+    if not unit.is_current:
+        on = on or unit.valid_to
+    return level, queries.units_at(unit, level, on=on)
 
 
 def _period(request: HttpRequest, points: list[queries.Point]) -> Period | None:
@@ -148,7 +154,8 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
     points = queries.series(found, unit, kind.value, reader, start=Period.annual(_since(HISTORY_YEARS).year),
                             compare_with=["yoy"])
     period = _period(request, points)
-    level, units = _children(unit)
+    as_was = bool(request.GET.get("aswas")) and period is not None and period.start < REORGANISATION_2025
+    level, units = _children(unit, period.end if as_was and period else None)
     ranking = queries.slice_(found, units, period, reader, ["yoy", "share"]) if period else []
     ranked = sorted((p for p in ranking if p.value is not None), key=lambda p: p.value or 0, reverse=True)
     context = {
@@ -157,7 +164,9 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
         "periods": [p.period.sdmx for p in reversed(points) if p.value is not None][:36],
         "rebuilt": any(p.cell and p.cell.rebuilt for p in points),
         "series_fig": charts.series_figure(points, found.name, found.unit.name),
-        "map_fig": charts.map_figure(ranking, found.unit.name) if level == Level.PROVINCE and ranking else None,
+        "as_was": as_was, "before_merger": bool(period and period.start < REORGANISATION_2025),
+        "map_fig": (charts.map_figure(ranking, found.unit.name)
+                    if level == Level.PROVINCE and ranking and not as_was and unit.is_current else None),
     }
     return render(request, "analytics/indicator.html", context)
 

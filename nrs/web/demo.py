@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from nrs.accounts import actions as account_actions
+from nrs.accounts.models import User
+from nrs.analytics import queries
 from nrs.collection import bulk
 from nrs.lib import periods
 from nrs.registry import actions as registry_actions
-from nrs.registry.models import Indicator, OrgUnit
+from nrs.registry.models import Indicator, OrgUnit, Target
 from nrs.web import demo_values
 
 DEMO_PASSWORD = "nrs-demo-2026"
@@ -104,8 +107,34 @@ def load_demo_values(progress: Callable[[int], None] = lambda n: None) -> DemoRe
     today = timezone.localdate()
     current = periods.Period.containing(periods.Kind.MONTH, today)
     skip = frozenset({("01", current.sdmx)})
-    result = bulk.import_reports(demo_values.reports(today, skip=skip), actor=_service_account(),
-                                 today=today, progress=progress)
+    service = _service_account()
+    result = bulk.import_reports(chain(demo_values.population_reports(today), demo_values.reports(today, skip=skip)),
+                                 actor=service, today=today, progress=progress)
     if result.issues:
         raise DemoError("; ".join(str(issue) for issue in result.issues[:5]))
-    return DemoResult(reports=result.reports, values=result.values)
+    targets = _plan_targets(today.year)
+    return DemoResult(reports=result.reports, values=result.values, targets_changed=targets)
+
+
+PLAN_GROWTH = Decimal("1.08")
+
+
+@transaction.atomic
+def _plan_targets(year: int) -> int:
+    """This year's plan for the headline totals, where none was set: last year's
+    figure plus 8 %, for the nation and each province (demo only)."""
+    coordinator = User.objects.filter(username="dieuphoi").first()
+    reader = queries.Reader()
+    units = [_current_unit("CP"), *queries.units_at(_current_unit("CP"), "province")]
+    changed = 0
+    for indicator in Indicator.objects.filter(headline=True, ou_aggregation="sum", time_aggregation="sum"):
+        cells = reader.cells([indicator.code], [u.pk for u in units], periods=[str(year - 1)])
+        for unit in units:
+            last = cells.get((indicator.code, unit.pk, str(year - 1)))
+            if last is None or Target.objects.filter(indicator=indicator, org_unit=unit, year=year).exists():
+                continue
+            plan = (last.value * PLAN_GROWTH).quantize(Decimal(1).scaleb(-indicator.decimals))
+            registry_actions.set_target(indicator, unit, year, plan, actor=coordinator,
+                                        reason="Demo: kế hoạch = năm trước + 8% / plan = last year + 8%")
+            changed += 1
+    return changed

@@ -134,3 +134,25 @@ def _report(regime: Regime, unit: OrgUnit, scale: float, period: periods.Period,
     return Report(regime=regime, unit=unit, period=period, state=state, submitted_at=sent,
                   approved_at=approved, rows=values_for(indicators, unit.code, scale, period),
                   comment="Thiếu thuyết minh số liệu xuất khẩu (demo)" if state == State.RETURNED else "")
+
+
+POPULATION_REGIME = "PROV_KTXH_Y"
+AVERAGE_PROVINCE = 1450.0  # thousand persons: about 101 million over 63 provinces, before the merger
+
+
+def population_reports(today: date) -> Iterator[Report]:
+    """Each province's average population (POP_AVG, thousand persons) for every
+    complete year since 2020, in the annual report, so figures per person can be
+    shown. Synthetic like the rest, and merged provinces sum their predecessors."""
+    regime = Regime.objects.get(code=POPULATION_REGIME)
+    for unit, scale in provinces():
+        for year in range(FIRST.year, today.year):
+            period = periods.Period.annual(year)
+            if not unit.is_valid_on(period.end):  # old provinces: until 2024; merged ones: from 2025
+                continue
+            value = AVERAGE_PROVINCE * scale ** 0.5 * 1.009 ** (year - FIRST.year)
+            sent = datetime.combine(date(year + 1, 2, 10), time(10, 0), HANOI)
+            yield Report(regime=regime, unit=unit, period=period, state=State.APPROVED, submitted_at=sent,
+                         approved_at=sent + timedelta(days=2),
+                         rows=[Row(ref="POP_AVG", indicator="POP_AVG", org_unit=unit.code,
+                                   value=f"{value:.1f}", flag="estimate", comment=COMMENT)])

@@ -21,7 +21,8 @@ class Command(BaseCommand):
         except demo.DemoError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(self.style.SUCCESS(
-            f"Demo: {result.users_created} users and {result.targets_changed} targets added"))
+            f"Demo: {result.users_created} users and {result.targets_changed + values.targets_changed} "
+            "targets added"))
         self.stdout.write(self.style.SUCCESS(
             f"Demo: {values.reports} reports with {values.values} values added "
             "(labelled as demo data / có ghi chú dữ liệu demo)"))
