@@ -40,6 +40,7 @@ class Reader:
         self.cache: dict[Key, Cell | None] = {}
         self.covered: list[tuple[set[str], set[int], date]] = []  # prefetched: a miss there is None
         self.targets: dict[tuple[int, int], dict[int, Decimal]] = {}
+        self._index: dict[tuple[str, int], dict[str, Cell]] = {}
 
     @property
     def source(self) -> str:
@@ -54,6 +55,9 @@ class Reader:
             found = self._from_vintages(codes, units, kind, periods, start, end)
         else:
             found = self._from_store(codes, units, kind, periods, start, end)
+        for (code, unit, period), cell in found.items():
+            if (code, unit, period) not in self.cache:
+                self._index.setdefault((code, unit), {})[period] = cell
         self.cache.update(found)
         return found
 
@@ -63,6 +67,10 @@ class Reader:
         found = self.cells(codes, units, start=since)
         self.covered.append((codes, units, since))
         return found
+
+    def series_index(self) -> dict[tuple[str, int], dict[str, Cell]]:
+        """The cells read so far, by indicator and unit."""
+        return self._index
 
     def get(self, code: str, unit: int, period: str) -> Cell | None:
         key = (code, unit, period)

@@ -89,9 +89,8 @@ COMPLETE = 0.8  # a period counts as reported when it has 80 % of the usual numb
 def _latest(indicator: Indicator, unit: OrgUnit, reader: queries.Reader) -> Period | None:
     """The newest period that is substantially reported: a national total from the
     first few provinces of a month would read as a collapse."""
-    found = [(parse, cell.n) for (code, u, p), cell in reader.cache.items()
-             if code == indicator.code and u == unit.pk and cell is not None
-             and (parse := queries.parse_sdmx(p)).kind.value == indicator.frequency]
+    found = [(parse, cell.n) for p, cell in reader.series_index().get((indicator.code, unit.pk), {}).items()
+             if (parse := queries.parse_sdmx(p)).kind.value == indicator.frequency]
     usual = max((n for _p, n in found), default=0)
     return max((p for p, n in found if n >= COMPLETE * usual), key=lambda p: p.start, default=None)
 
