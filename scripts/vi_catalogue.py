@@ -207,6 +207,7 @@ VI = {
     "Similar provinces (median)": "Các tỉnh tương đồng (trung vị)",
     "Today's units (history rebuilt)": "Đơn vị hiện nay (số liệu cũ tính lại)",
     "Units as they were then": "Đơn vị như tại thời điểm đó",
+    "no figure": "chưa có số liệu",
 }
 VI.update({
     "Read": "Chỉ đọc", "Read and write": "Đọc và ghi", "name": "tên",

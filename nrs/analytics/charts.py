@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from nrs.analytics.queries import Point
 
 MAP_DIR = Path(__file__).resolve().parent.parent / "static" / "nrs" / "map"
-COLOURS = "Blues"
+COLOURS = [[0.0, "#c6dbef"], [0.5, "#4292c6"], [1.0, "#08306b"]]  # the lightest still stands out
+NO_DATA = "#e5e5e5"
 
 
 @lru_cache(maxsize=1)
@@ -51,14 +52,21 @@ def series_figure(points: list[Point], title: str, unit_label: str) -> dict[str,
 def map_figure(points: list[Point], unit_label: str) -> dict[str, Any]:
     """A choropleth of the provinces, with both archipelagos labelled."""
     english = _english()
+    geojson = static("nrs/map/vn-provinces-34.geojson")
     with_values = [p for p in points if p.value is not None]
+    missing = _("no figure")
+    # Every province first, in grey: one without a figure is shown as such, never left out.
     fig = go.Figure(go.Choropleth(
-        geojson=static("nrs/map/vn-provinces-34.geojson"), featureidkey="properties.code",
-        locations=[p.unit.code for p in points], z=[float(p.value) if p.value is not None else None for p in points],
-        text=[p.unit.name for p in points], colorscale=COLOURS, marker_line_color="#ffffff",
-        marker_line_width=0.5, colorbar={"title": {"text": unit_label}, "thickness": 12},
-        hovertemplate="%{text}: %{z:,.1f}<extra></extra>", zmin=min((float(p.value or 0) for p in with_values),
-                                                                    default=0)))
+        geojson=geojson, featureidkey="properties.code", locations=[p.unit.code for p in points],
+        z=[0] * len(points), text=[f"{p.unit.name}: {missing}" for p in points],
+        colorscale=[[0, NO_DATA], [1, NO_DATA]], showscale=False, marker_line_color="#ffffff",
+        marker_line_width=0.6, hovertemplate="%{text}<extra></extra>", name="provinces"))
+    fig.add_trace(go.Choropleth(
+        geojson=geojson, featureidkey="properties.code", locations=[p.unit.code for p in with_values],
+        z=[float(p.value or 0) for p in with_values], text=[p.unit.name for p in with_values],
+        colorscale=COLOURS, marker_line_color="#ffffff", marker_line_width=0.6,
+        colorbar={"title": {"text": unit_label}, "thickness": 12}, name="values",
+        hovertemplate="%{text}: %{z:,.1f}<extra></extra>"))
     labels = archipelagos()
     fig.add_trace(go.Scattergeo(
         lon=[a["lon"] for a in labels], lat=[a["lat"] for a in labels], mode="text",
