@@ -208,6 +208,9 @@ VI = {
     "Today's units (history rebuilt)": "Đơn vị hiện nay (số liệu cũ tính lại)",
     "Units as they were then": "Đơn vị như tại thời điểm đó",
     "no figure": "chưa có số liệu",
+    "Figures as known on %(day)s (recomputed from the vintages approved by then)":
+        "Số liệu như đã biết vào ngày %(day)s (tính lại từ các phiên bản đã duyệt đến ngày đó)",
+    "Current figures": "Số liệu hiện tại",
 }
 VI.update({
     "Read": "Chỉ đọc", "Read and write": "Đọc và ghi", "name": "tên",

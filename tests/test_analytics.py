@@ -145,6 +145,13 @@ def test_known_on_returns_the_older_vintage(service, make_user, leader) -> None:
     assert "knownOn" in as_then["meta"]["computedFrom"]
     before_any = api(leader, **params, knownOn="2026-04-01")
     assert before_any["rows"] == []
+    # The indicator page answers the same question.
+    client = Client()
+    client.force_login(leader)
+    page = client.get("/dashboard/indicator/RETAIL_SALES/", {"unit": "01", "known": "2026-04-11"}).content.decode()
+    assert 'data-testid="known-on"' in page and f"{float(old)}" in page and f"{float(new)}" not in page
+    page = client.get("/dashboard/indicator/RETAIL_SALES/", {"unit": "01"}).content.decode()
+    assert f"{float(new)}" in page
 
 
 def test_incremental_refresh_equals_a_full_recomputation(service, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from statistics import median
 from typing import Any
@@ -54,13 +54,18 @@ def _unit(request: HttpRequest, code: str | None = None) -> OrgUnit:
 
 
 def _reader(request: HttpRequest, unit: OrgUnit) -> queries.Reader:
+    """Approved figures; the preview (with submitted reports) for those who may see
+    them; or, with ``?known=2026-03-31``, the figures as known at the end of that day."""
+    known = parse_date(request.GET.get("known", "") or "")
+    if known is not None:
+        return queries.Reader(Basis.APPROVED, timezone.make_aware(datetime.combine(known, time.max)))
     preview = request.GET.get("basis") == "preview" and access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit)
     return queries.Reader(Basis.PREVIEW if preview else Basis.APPROVED)
 
 
 def _common(request: HttpRequest, unit: OrgUnit, reader: queries.Reader) -> dict[str, Any]:
     latest = Refresh.objects.order_by("-id").first()
-    return {"unit": unit, "preview": reader.basis == Basis.PREVIEW,
+    return {"unit": unit, "preview": reader.basis == Basis.PREVIEW, "known_on": reader.known_on,
             "can_preview": access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit),
             "refresh": latest, "refresh_id": latest.pk if latest else 0, "now": timezone.now(),
             "plot_config": charts.plot_config()}
