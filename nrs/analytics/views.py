@@ -100,15 +100,21 @@ def _latest(indicator: Indicator, unit: OrgUnit, reader: queries.Reader) -> Peri
     return max((p for p, n in found if n >= COMPLETE * usual), key=lambda p: p.start, default=None)
 
 
-@login_required
-def overview(request: HttpRequest) -> HttpResponse:
+def _headline(request: HttpRequest) -> tuple[OrgUnit, queries.Reader, list[dict[str, Any]]]:
+    """The unit, its reader and a card for each headline indicator (overview, big screen)."""
     unit = _unit(request)
     reader = _reader(request, unit)
     headline = list(Indicator.objects.filter(headline=True).select_related("unit").order_by("area", "code"))
     reader.prefetch([i.code for i in headline], [unit.pk], _since())
+    return unit, reader, [_card(i, unit, reader) for i in headline]
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    unit, reader, every = _headline(request)
     areas: list[dict[str, Any]] = []
     for area in Area:
-        cards = [_card(i, unit, reader) for i in headline if i.area == area.value]
+        cards = [c for c in every if c["indicator"].area == area.value]
         if cards:
             areas.append({"area": area, "cards": cards})
     periods: list[Period] = [c["period"] for a in areas for c in a["cards"] if c["period"]]
@@ -264,11 +270,8 @@ def province(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def screen(request: HttpRequest) -> HttpResponse:
-    unit = _unit(request)
-    reader = _reader(request, unit)
-    headline = list(Indicator.objects.filter(headline=True).select_related("unit").order_by("area", "code"))
-    reader.prefetch([i.code for i in headline], [unit.pk], _since())
-    cards = [c for c in (_card(i, unit, reader) for i in headline) if c["period"]]
+    unit, reader, every = _headline(request)
+    cards = [c for c in every if c["period"]]
     return render(request, "analytics/screen.html", {**_common(request, unit, reader), "cards": cards})
 
 
