@@ -211,6 +211,7 @@ VI = {
     "Figures as known on %(day)s (recomputed from the vintages approved by then)":
         "Số liệu như đã biết vào ngày %(day)s (tính lại từ các phiên bản đã duyệt đến ngày đó)",
     "Current figures": "Số liệu hiện tại",
+    "reports": "báo cáo",
 }
 VI.update({
     "Read": "Chỉ đọc", "Read and write": "Đọc và ghi", "name": "tên",

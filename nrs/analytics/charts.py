@@ -40,10 +40,12 @@ def series_figure(points: list[Point], title: str, unit_label: str) -> dict[str,
     x = [p.period.sdmx for p in points]
     y = [float(p.value) if p.value is not None else None for p in points]
     rebuilt = [bool(p.cell and p.cell.rebuilt) for p in points]
+    reports = _("reports")
     fig = go.Figure(go.Scatter(
         x=x, y=y, mode="lines+markers", name=title, line={"color": "#0b5394", "width": 2},
         marker={"size": 6, "symbol": ["circle-open" if r else "circle" for r in rebuilt]},
-        hovertemplate="%{x}: %{y:,.1f}<extra></extra>"))
+        text=[f"{p.cell.n if p.cell else 0} {reports}" for p in points],
+        hovertemplate="%{x}: %{y:,.1f} (%{text})<extra></extra>"))
     fig.update_layout(margin={"l": 50, "r": 10, "t": 10, "b": 40}, height=320, yaxis_title=unit_label,
                       xaxis={"type": "category", "nticks": 12}, plot_bgcolor="#fff", paper_bgcolor="#fff")
     return fig.to_plotly_json()
