@@ -282,3 +282,18 @@ def test_dashboard_pages_and_scope(service, make_user) -> None:  # type: ignore[
     body = async_to_sync(read)().decode()
     assert "event: refresh" in body and '"id":' in body
     assert Client().get("/dashboard/").status_code == 302  # signed out: to the login page
+
+
+def test_the_aggregates_command_recomputes_what_was_lost(service) -> None:  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    load(service, current("01"), "2026-01", {"RETAIL_SALES": "10", "EXPORT_TOTAL": "3"})
+    before = set(Cell.objects.filter(basis="A").values_list("indicator_id", "org_unit_id", "period", "value"))
+    Cell.objects.filter(indicator__code="RETAIL_SALES").delete()  # say, a store restored from an old backup
+    out = StringIO()
+    call_command("aggregates", stdout=out)
+    assert "Aggregates:" in out.getvalue()
+    after = set(Cell.objects.filter(basis="A").values_list("indicator_id", "org_unit_id", "period", "value"))
+    assert after == before and len(after) == 8  # 2 indicators × (Hà Nội, nation) × (month, YTD)
