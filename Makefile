@@ -55,3 +55,13 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var build *.egg-info node_modules
+
+## bench: dashboard pages and approval-to-visibility on a fresh demo database (docs/benchmarks.md);
+## SQLite by default, PostgreSQL with DB=postgres (BENCH_PG names a database nrs_bench…, created and dropped);
+## BENCH_ARGS="--runs 30 --approvals 20 --keep" passes options
+DB         ?= sqlite
+BENCH_PG   ?= postgres://postgres@127.0.0.1:5432/nrs_bench
+BENCH_ARGS ?=
+.PHONY: bench
+bench: install
+	$(BIN)/python benchmarks/dashboard.py $(if $(filter postgres postgresql,$(DB)),--database-url $(BENCH_PG)) $(BENCH_ARGS)
