@@ -32,14 +32,17 @@ serve: install
 test: install browser
 	$(BIN)/pytest
 
-## browser: Debian's Chromium (browser tests) and headless LibreOffice Calc (the Excel
-## template must open in it); skipped without them, except under CI=true
+## browser: Debian's Chromium (browser tests), headless LibreOffice Calc and Writer (the Excel
+## template and the DOCX report must open in them) and poppler (PDF pages to PNG and text);
+## skipped without them, except under CI=true
 browser:
-	@if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/soffice ]; } && [ "$$(id -u)" = "0" ] \
+	@if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/soffice ] || [ ! -x /usr/bin/pdftoppm ] \
+	      || [ ! -e /usr/lib/libreoffice/program/libswlo.so ]; } && [ "$$(id -u)" = "0" ] \
 	    && command -v apt-get >/dev/null; then \
 	  echo "Installing Chromium and LibreOffice Calc for the tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends chromium fonts-dejavu-core libreoffice-calc-nogui >/dev/null) \
+	    --no-install-recommends chromium fonts-dejavu-core libreoffice-calc-nogui libreoffice-writer-nogui \
+	    poppler-utils >/dev/null) \
 	    || echo "Could not install them: those tests will be skipped"; \
 	fi
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "nrs.registry",
     "nrs.collection",
     "nrs.analytics",
+    "nrs.reports",
     "nrs.web",
 ]
 
@@ -130,6 +131,14 @@ HUEY = {
     **({"huey_class": "huey.RedisHuey", "url": REDIS_URL} if REDIS_URL else
        {"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "tasks.sqlite3")}),
 }
+
+# Digital signatures (PEM files). Generated documents are signed with this key and certificate;
+# uploaded documents' signatures are checked against these trust roots. `nrs demo` creates a
+# test CA and signer in var/pki/ when they are missing (demo only).
+PKI_DIR = VAR_DIR / "pki"
+NRS_SIGNING_KEY = Path(os.environ.get("NRS_SIGNING_KEY", PKI_DIR / "signer-key.pem"))
+NRS_SIGNING_CERT = Path(os.environ.get("NRS_SIGNING_CERT", PKI_DIR / "signer.pem"))
+NRS_TRUST_ROOTS = Path(os.environ.get("NRS_TRUST_ROOTS", PKI_DIR / "trust-roots.pem"))
 
 # E-mail: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = os.environ.get("NRS_EMAIL_HOST", "")
@@ -200,4 +209,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("NRS_LOG_LEVEL", "INFO")},
+    # Document rendering and signing libraries are chatty at INFO (every CSS step, every font subset,
+    # every untrusted certificate with its traceback): warnings only.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools", "pyhanko",
+                                                          "pyhanko_certvalidator", "matplotlib")},
 }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("registry/", include("nrs.registry.urls")),
     path("report/", include("nrs.collection.urls")),
     path("dashboard/", include("nrs.analytics.urls")),
+    path("briefings/", include("nrs.reports.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

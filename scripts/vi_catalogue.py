@@ -148,6 +148,68 @@ VI = {
     "Back to the start page": "Về trang đầu",
     "You do not have permission for this page or this org unit.":
         "Bạn không có quyền truy cập trang này hoặc đơn vị này.",
+    # briefing documents (issue 6)
+    "Briefing document requested": "Yêu cầu lập văn bản báo cáo",
+    "Briefing document generated": "Đã lập văn bản báo cáo",
+    "Briefing document failed": "Lập văn bản báo cáo thất bại",
+    "Briefing document archived": "Lưu trữ văn bản báo cáo",
+    "Valid digital signature": "Chữ ký số hợp lệ",
+    "Invalid digital signature": "Chữ ký số không hợp lệ",
+    "Not signed": "Chưa ký số",
+    "Signature not verifiable (DOCX)": "Không kiểm tra được chữ ký (DOCX)",
+    "digital signature": "chữ ký số",
+    "signed by": "người ký",
+    "signed at": "thời điểm ký",
+    "signature problem": "lỗi chữ ký",
+    "document metadata": "thông tin văn bản",
+    "Briefing documents": "Văn bản báo cáo",
+    "Change against the same period last year (%)": "So với cùng kỳ năm trước (%)",
+    "%(name)s: %(pct)s%% of the annual plan, behind the pace of the year (%(pace)s%%)":
+        "%(name)s: đạt %(pct)s%% kế hoạch năm, chậm so với tiến độ (%(pace)s%%)",
+    "%(name)s: %(change)s%% against the same period last year": "%(name)s: %(change)s%% so với cùng kỳ năm trước",
+    "Socio-economic situation report": "Báo cáo tình hình kinh tế - xã hội",
+    "Leaders' one-page brief": "Báo cáo tóm tắt cho lãnh đạo",
+    "Queued": "Đang chờ", "Generating": "Đang lập", "Ready": "Đã xong", "Failed": "Thất bại",
+    "language": "ngôn ngữ", "document number": "số văn bản", "issued on": "ngày ban hành",
+    "sign digitally": "ký số", "status": "trạng thái", "progress (%)": "tiến độ (%)", "message": "thông báo",
+    "PDF": "PDF", "DOCX": "DOCX", "PDF SHA-256": "SHA-256 của PDF", "requested at": "thời điểm yêu cầu",
+    "finished at": "thời điểm hoàn thành", "archived": "đã lưu trữ", "briefing document": "văn bản báo cáo",
+    "briefing documents": "văn bản báo cáo",
+    "BRIEF": "BÁO CÁO TÓM TẮT", "REPORT": "BÁO CÁO",
+    "Key socio-economic figures, %(period)s": "Một số chỉ tiêu kinh tế - xã hội chủ yếu %(period)s",
+    "Socio-economic situation, %(period)s": "Tình hình kinh tế - xã hội %(period)s",
+    "GOVERNMENT OFFICE": "VĂN PHÒNG CHÍNH PHỦ",
+    "MINISTER, CHAIRMAN OF THE GOVERNMENT OFFICE": "BỘ TRƯỞNG, CHỦ NHIỆM",
+    "No.": "Số:",
+    "SOCIALIST REPUBLIC OF VIET NAM": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Independence - Freedom - Happiness": "Độc lập - Tự do - Hạnh phúc",
+    "Annex: reporting compliance": "Phụ lục: tình hình chấp hành chế độ báo cáo",
+    "Every expected report arrived on time.": "Tất cả báo cáo đều được gửi đúng hạn.",
+    "Report regime": "Chế độ báo cáo",
+    "(Digitally signed)": "(Đã ký số)",
+    "Document": "Văn bản", "Language": "Ngôn ngữ", "Sign digitally": "Ký số", "Briefings": "Văn bản",
+    "E-document": "Văn bản điện tử",
+    "Text report (PDF or DOCX, or an e-document package)": "Báo cáo văn bản (PDF, DOCX hoặc gói văn bản điện tử)",
+    "signed": "đã ký số", "invalid signature": "chữ ký không hợp lệ", "not signed": "chưa ký số",
+    "DOCX, signature not verifiable": "DOCX, không kiểm tra được chữ ký",
+    "E-document package": "Gói văn bản điện tử", "Digital signature": "Chữ ký số",
+    "Valid signature": "Chữ ký hợp lệ", "Invalid signature": "Chữ ký không hợp lệ", "Not signed.": "Chưa ký số.",
+    "Generation failed": "Lập văn bản thất bại", "Headline figures": "Chỉ tiêu chủ yếu", "Alerts": "Cảnh báo",
+    "No indicator is off plan or unusual.": "Không có chỉ tiêu nào chậm kế hoạch hoặc biến động bất thường.",
+    "Late and missing reports": "Báo cáo chậm và chưa gửi", "Archive": "Lưu trữ",
+    "The monthly, quarterly or annual socio-economic situation report (DOCX and PDF) and the leaders' one-page "
+    "brief, generated from the approved figures, digitally signed, ready for the e-Cabinet and the e-document "
+    "exchange platform.":
+        "Báo cáo tình hình kinh tế - xã hội tháng, quý, năm (DOCX và PDF) và báo cáo tóm tắt một trang cho lãnh "
+        "đạo, lập từ số liệu đã duyệt, có chữ ký số, sẵn sàng cho Hệ thống e-Cabinet và Trục liên thông văn bản "
+        "quốc gia.",
+    "Expected": "Phải báo cáo",
+    "Generate": "Lập văn bản", "Current documents": "Văn bản hiện hành", "Requested by": "Người yêu cầu",
+    "Requested at": "Thời điểm yêu cầu", "No documents yet.": "Chưa có văn bản nào.",
+    "Figures: approved reports in the National Reporting System, aggregated by the catalogue's rules; figures of "
+    "provinces merged in 2025 before July 2025 are rebuilt from their predecessors.":
+        "Số liệu: các báo cáo đã duyệt trên Hệ thống thông tin báo cáo quốc gia, tổng hợp theo quy tắc của danh "
+        "mục chỉ tiêu; số liệu trước tháng 7/2025 của các tỉnh hợp nhất năm 2025 được tính lại từ các tỉnh tiền thân.",
     # dashboards (issue 4)
     "Analytics": "Phân tích số liệu",
     "Boundaries are approximate (Natural Earth, merged along the 2025 reorganisation).":
@@ -270,6 +332,7 @@ PLURALS = {
     "%(n)s indicator": "%(n)s chỉ tiêu",
     "%(n)s decimal": "%(n)s chữ số thập phân",
     "%(n)s report": "%(n)s báo cáo",
+    "and %(n)s more alert": "và %(n)s cảnh báo khác",
 }
 
 

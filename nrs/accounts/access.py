@@ -35,11 +35,12 @@ class Perm(StrEnum):
     SET_TARGETS = "set_targets"            # annual plan values
     MANAGE_USERS = "manage_users"          # users and role grants
     VIEW_AUDIT = "view_audit"              # the audit log
+    BRIEFINGS = "briefings"                # generate, download and archive briefing documents
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
-    Role.LEADER: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.VIEW_COMPLIANCE}),
-    Role.COORDINATOR: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.VIEW_COMPLIANCE,
+    Role.LEADER: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.VIEW_COMPLIANCE, Perm.BRIEFINGS}),
+    Role.COORDINATOR: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.VIEW_COMPLIANCE, Perm.BRIEFINGS,
                                  Perm.MANAGE_CATALOGUE, Perm.MANAGE_REGIMES, Perm.SET_TARGETS,
                                  Perm.MANAGE_USERS}),
     Role.REPORTER: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.ENTER_DATA,

@@ -120,7 +120,8 @@ class Reader:
 # -- comparisons ------------------------------------------------------------------------
 
 def is_rate(indicator: Indicator) -> bool:
-    return indicator.unit.code in RATE_UNITS or indicator.ou_aggregation != "sum"
+    """Rates and indices change in points; amounts (reported or derived) in per cent."""
+    return indicator.unit.code in RATE_UNITS or indicator.ou_aggregation == "wmean"
 
 
 def change(indicator: Indicator, now: Cell | None, then: Cell | None) -> Decimal | None:

@@ -22,3 +22,7 @@ class EventType(models.TextChoices):
     TOKEN_REVOKED = "accounts.token_revoked", _("API token revoked")
     VALUES_SAVED = "collection.values_saved", _("Values saved")
     SUBMISSION_TRANSITION = "collection.transition", _("Submission state changed")
+    BRIEFING_REQUESTED = "reports.requested", _("Briefing document requested")
+    BRIEFING_GENERATED = "reports.generated", _("Briefing document generated")
+    BRIEFING_FAILED = "reports.failed", _("Briefing document failed")
+    BRIEFING_ARCHIVED = "reports.archived", _("Briefing document archived")

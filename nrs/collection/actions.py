@@ -251,7 +251,12 @@ def attach_document(regime: Regime, unit: OrgUnit, period: periods.Period, data:
     """Attach the outline report to the current, editable version (opening the
     submission if needed). Raises DocumentError or WorkflowError."""
     access.require(actor, Perm.ENTER_DATA, unit, token=token)
+    meta: dict[str, Any] = {}
+    if documents.is_package(data):  # from the e-document exchange platform
+        unpacked = documents.unpack(data)
+        data, filename, meta = unpacked.data, unpacked.filename, unpacked.meta
     kind = documents.sniff(data, filename)
+    signature = documents.check_signature(data, kind)
     with transaction.atomic():
         submission = _locked_submission(regime, unit, period) or _open_submission(
             regime, unit, period, actor=actor, backfill=False)
@@ -261,11 +266,14 @@ def attach_document(regime: Regime, unit: OrgUnit, period: periods.Period, data:
         version = submission.versions.get(number=submission.version)
         safe_name = filename.replace("/", "_").replace("\\", "_")[-200:] or f"report.{kind}"
         document = Document(version=version, filename=safe_name, kind=kind, size=len(data),
-                            sha256=hashlib.sha256(data).hexdigest(), uploaded_by=_user(actor))
+                            sha256=hashlib.sha256(data).hexdigest(), uploaded_by=_user(actor),
+                            signature=signature.status, signer=signature.signer, signed_at=signature.signed_at,
+                            signature_problem=signature.problem, meta=meta)
         document.file.save(f"{submission.pk}-v{version.number}.{kind}", ContentFile(data),
                            save=False)
         document.save()
         record(EventType.VALUES_SAVED, actor=actor, org_unit=unit, obj=submission,
                summary=f"{submission}: document {safe_name}",
-               data={"document": document.pk, "sha256": document.sha256})
+               data={"document": document.pk, "sha256": document.sha256, "signature": signature.status,
+                     "signer": signature.signer, "package": meta.get("package_id", "")})
     return document

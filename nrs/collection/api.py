@@ -235,7 +235,8 @@ def post_document(request: HttpRequest, regime: str, orgUnit: str, period: str,
     except WorkflowError as exc:
         return Status(409, {"status": "error", "message_vi": exc.vi, "message_en": exc.en})
     return Status(200, {"status": "ok", "document": document.pk, "kind": document.kind,
-                        "sha256": document.sha256, "size": document.size})
+                        "sha256": document.sha256, "size": document.size, "signature": document.signature,
+                        "signer": document.signer, "meta": document.meta})
 
 
 @router.get("/compliance", response={200: dict, 400: dict, 403: dict, 404: dict})
@@ -262,5 +263,6 @@ def get_compliance(request: HttpRequest, regime: str, period: str) -> Status[dic
         "coverage": {"received": received, "total": total},
         "units": [{"orgUnit": r.org_unit_code, "name": r.org_unit_name, "status": r.status,
                    "state": r.state, "approved": r.approved, "deadline": r.deadline.isoformat(),
-                   "submittedAt": r.submitted_at.isoformat() if r.submitted_at else None}
+                   "submittedAt": r.submitted_at.isoformat() if r.submitted_at else None,
+                   "document": r.document or None}
                   for r in rows]})

@@ -19,13 +19,14 @@ status its first submission earned. ``approved`` is reported separately.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q
 from django.utils import timezone
 
-from nrs.collection.models import DataValue, State, Submission
+from nrs.collection.models import DataValue, Document, State, Submission
 from nrs.lib import periods
 from nrs.registry.models import Indicator, OrgUnit, Regime
 
@@ -50,6 +51,9 @@ class Status:
     deadline: date
     approved: bool
     submission_id: int | None
+    # For regimes with a text report: the newest document's signature (valid, invalid,
+    # unsigned, unverified), or "none" when no document is attached; "" for data-only regimes.
+    document: str = ""
 
 
 def _period(period: periods.Period | str) -> periods.Period:
@@ -79,7 +83,8 @@ def status_of(submission: Submission | None, deadline: date, today: date) -> str
     return ON_TIME if timezone.localtime(submission.first_submitted_at).date() <= deadline else LATE
 
 
-def _row(unit: OrgUnit, submission: Submission | None, deadline: date, today: date) -> Status:
+def _row(unit: OrgUnit, submission: Submission | None, deadline: date, today: date,
+         signed: dict[int, str] | None = None) -> Status:
     return Status(
         org_unit_id=unit.pk, org_unit_code=unit.code, org_unit_name=unit.name,
         status=status_of(submission, deadline, today),
@@ -87,7 +92,8 @@ def _row(unit: OrgUnit, submission: Submission | None, deadline: date, today: da
         submitted_at=submission.first_submitted_at if submission else None,
         deadline=deadline,
         approved=bool(submission and submission.state == State.APPROVED),
-        submission_id=submission.pk if submission else None)
+        submission_id=submission.pk if submission else None,
+        document="" if signed is None else (signed.get(submission.pk, "none") if submission else "none"))
 
 
 def matrix(regime: Regime, period: periods.Period | str, *, today: date | None = None,
@@ -101,8 +107,18 @@ def matrix(regime: Regime, period: periods.Period | str, *, today: date | None =
     deadline = regime.schedule_for(period).deadline
     today = today or timezone.localdate()
     submissions = _submissions(regime, period)
-    return [_row(unit, submissions.get(unit.pk), deadline, today)
+    signed = _signatures(submissions.values()) if regime.content in ("text", "both") else None
+    return [_row(unit, submissions.get(unit.pk), deadline, today, signed)
             for unit in expected_units(regime, period, scope=scope)]
+
+
+def _signatures(submissions: Iterable[Submission]) -> dict[int, str]:
+    """The newest document's signature status of each submission (one query)."""
+    found: dict[int, str] = {}
+    for submission_id, signature in (Document.objects.filter(version__submission__in=list(submissions))
+                                     .order_by("id").values_list("version__submission_id", "signature")):
+        found[submission_id] = signature
+    return found
 
 
 def summary(rows: list[Status]) -> dict[str, int]:

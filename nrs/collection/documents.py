@@ -1,14 +1,24 @@
-"""Checking an uploaded report document: PDF or DOCX, by content, within limits.
+"""Checking an uploaded report document: PDF or DOCX, by content, within limits;
+its digital signature; and unpacking an e-document exchange package.
 
 Only the first bytes and the zip directory are read; nothing is executed or
-expanded. Signature verification comes with the briefing-document work.
+expanded. A PDF's signatures are verified against the trust roots
+(NRS_TRUST_ROOTS); a DOCX's are not verifiable here.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from nrs.lib import edoc, signatures
+from nrs.lib.errors import InputError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_UNZIPPED = 100 * 1024 * 1024
@@ -49,3 +59,71 @@ def _is_docx(data: bytes) -> bool:
             return "word/document.xml" in {m.filename for m in members}
     except zipfile.BadZipFile:
         return False
+
+
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\s*", re.DOTALL)
+
+
+def trust_roots() -> list[bytes]:
+    """The CA certificates signatures are checked against (a PEM bundle file)."""
+    path = settings.NRS_TRUST_ROOTS
+    return _PEM.findall(path.read_bytes()) if path.is_file() else []
+
+
+@dataclass(frozen=True)
+class Signature:
+    status: str  # valid | invalid | unsigned | unverified (collection.models.SignatureStatus)
+    signer: str = ""
+    signed_at: datetime | None = None
+    problem: str = ""
+
+
+def check_signature(data: bytes, kind: str) -> Signature:
+    """The document's digital signature, judged by the newest signature in a PDF."""
+    if kind != "pdf":
+        return Signature("unverified")
+    try:
+        found = signatures.verify_pdf(data, trust_roots())
+    except signatures.SignatureError as exc:  # no readable signature: not signed, as far as anyone can tell
+        return Signature("unsigned", problem=exc.en[:300])
+    if not found:
+        return Signature("unsigned")
+    last = found[-1]
+    return Signature("valid" if last.valid else "invalid", f"{last.signer}, {last.organisation}".strip(", ")[:300],
+                     last.signed_at, last.problem[:300])
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    data: bytes
+    filename: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def is_package(data: bytes) -> bool:
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "envelope.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def unpack(data: bytes) -> Unpacked:
+    """The report document carried by an e-document exchange package, with its metadata.
+    Raises DocumentError naming what is wrong."""
+    try:
+        package = edoc.parse(data)
+    except InputError as exc:
+        raise DocumentError(f"{exc.ref}: {exc.vi}", f"{exc.ref}: {exc.en}") from None
+    documents = [a for a in package.attachments if a.filename.lower().endswith((".pdf", ".docx"))]
+    if not documents:
+        raise DocumentError("gói văn bản không có tệp PDF hoặc DOCX", "the package holds no PDF or DOCX file")
+    meta = package.meta
+    return Unpacked(documents[0].data, documents[0].filename, {
+        "package_id": package.package_id, "number": meta.number, "symbol": meta.symbol,
+        "issued_on": meta.issued_on.isoformat(), "doc_type": meta.doc_type, "urgency": meta.urgency,
+        "subject": meta.subject, "signer": meta.signer, "place": meta.place,
+        "sender": {"code": package.sender.code, "name": package.sender.name},
+        "receivers": [{"code": r.code, "name": r.name} for r in package.receivers]})

@@ -161,9 +161,17 @@ class IdempotencyRecord(models.Model):
         return self.key
 
 
+class SignatureStatus(models.TextChoices):
+    VALID = "valid", _("Valid digital signature")
+    INVALID = "invalid", _("Invalid digital signature")
+    UNSIGNED = "unsigned", _("Not signed")
+    UNVERIFIED = "unverified", _("Signature not verifiable (DOCX)")
+
+
 class Document(models.Model):
     """The text part of a report (the outline report, signed PDF or DOCX).
-    Documents are added, never replaced: the newest of a version counts."""
+    Documents are added, never replaced: the newest of a version counts.
+    A PDF's digital signature is checked on upload and the result kept."""
 
     version = models.ForeignKey(SubmissionVersion, on_delete=models.PROTECT,
                                 related_name="documents")
@@ -175,6 +183,13 @@ class Document(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    signature = models.CharField(_("digital signature"), max_length=10, choices=SignatureStatus.choices,
+                                 default=SignatureStatus.UNSIGNED)
+    signer = models.CharField(_("signed by"), max_length=300, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    signature_problem = models.CharField(_("signature problem"), max_length=300, blank=True)
+    # From an e-document exchange package: number, symbol, date, type, urgency, sender, package id.
+    meta = models.JSONField(_("document metadata"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("report document")

@@ -17,5 +17,6 @@ def nrs(request: HttpRequest) -> dict[str, Any]:
         "nrs_can_admin": access.can_use_admin(user),
         "nrs_can_compliance": access.has_perm(user, access.Perm.VIEW_COMPLIANCE),
         "nrs_can_dashboard": access.has_perm(user, access.Perm.VIEW_DATA),
+        "nrs_can_briefings": access.has_perm(user, access.Perm.BRIEFINGS),
         "nrs_roles": sorted(access.roles(user)),
     }

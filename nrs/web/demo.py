@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from nrs.accounts import actions as account_actions
 from nrs.accounts.models import User
 from nrs.analytics import queries
 from nrs.collection import bulk
-from nrs.lib import periods
+from nrs.lib import periods, signatures
 from nrs.registry import actions as registry_actions
 from nrs.registry.models import Indicator, OrgUnit, Target
 from nrs.web import demo_values
@@ -138,3 +139,23 @@ def _plan_targets(year: int) -> int:
                                         reason="Demo: kế hoạch = năm trước + 8% / plan = last year + 8%")
             changed += 1
     return changed
+
+
+DEMO_SIGNER = ("Lãnh đạo Văn phòng Chính phủ (demo)", "Văn phòng Chính phủ (demo)")
+
+
+def ensure_demo_pki() -> bool:
+    """A test CA and a signer for the demo's documents, in the configured PEM files,
+    when they are missing. Demo only: a deployment configures its real certificate."""
+    key, cert, roots = settings.NRS_SIGNING_KEY, settings.NRS_SIGNING_CERT, settings.NRS_TRUST_ROOTS
+    if key.is_file() and cert.is_file():
+        return False
+    ca_key, ca_cert = signatures.create_test_ca()
+    signer = signatures.issue_signer(ca_key, ca_cert, name=DEMO_SIGNER[0], organisation=DEMO_SIGNER[1])
+    for path in (key, cert, roots):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    key.write_bytes(signer.key_pem)
+    key.chmod(0o600)
+    cert.write_bytes(signer.cert_pem)
+    roots.write_bytes(ca_cert)
+    return True

@@ -14,6 +14,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = demo.load_demo()
+            if demo.ensure_demo_pki():
+                self.stdout.write("PKI: a test CA and signer for documents in var/pki/ (demo only)")
             with Progress(TextColumn("demo reports"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn()) as bars:
                 task = bars.add_task("reports", total=None)
