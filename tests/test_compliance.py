@@ -175,14 +175,18 @@ def test_scope_limits_the_rows(regime: Regime, make_user, hanoi_approver) -> Non
                                                                   field="")) == []
 
 
-def test_matrix_uses_two_queries(regime: Regime, clock, hanoi_reporter, make_user,  # type: ignore[no-untyped-def]
-                                 django_assert_num_queries) -> None:
+def test_matrix_uses_three_queries(regime: Regime, clock, hanoi_reporter, make_user,  # type: ignore[no-untyped-def]
+                                   django_assert_num_queries) -> None:
+    """Expected units, submissions, and (for a regime with a text report) its documents' signatures."""
     clock(2026, 10, 18, 10, 0)
     submitted(regime, hanoi_reporter, "01")
     draft(regime, make_user("haiphong.reporter", "reporter", "31"), "31")
-    with django_assert_num_queries(2):
+    assert regime.content in ("text", "both")
+    with django_assert_num_queries(3):
         rows = compliance.matrix(regime, PERIOD, today=date(2026, 11, 1), scope=Q(level="province"))
     assert len(rows) == 34
+    documents = {r.org_unit_code: r.document for r in rows}
+    assert documents["01"] == "unsigned" and documents["79"] == "none"  # a test PDF without a signature; no report
 
 
 def test_coverage_counts_indicators_with_approved_values(regime: Regime, clock, hanoi_reporter,  # type: ignore[no-untyped-def]

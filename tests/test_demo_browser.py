@@ -273,3 +273,22 @@ def test_dashboards_render_locally_with_the_map(demo_server: str, page) -> None:
     page.wait_for_selector(".slide.shown")
     assert errors == [], errors
     assert outside == [], outside
+
+
+@pytest.mark.browser
+def test_generate_a_signed_briefing_in_the_background(demo_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    """`nrs serve` runs the worker: a leader asks for the brief, watches it being made, downloads it signed."""
+    _sign_in(page, demo_server, "lanhdao", landing="/dashboard/")
+    page.click("nav >> text=Văn bản")
+    page.select_option("select[name=kind]", "brief")
+    page.select_option("select[name=period]", index=0)  # last month
+    page.click("#generate")
+    page.wait_for_selector("#briefing-status[data-status=done]", timeout=90_000)
+    assert page.locator("[data-testid=signature][data-valid='1']").count() == 1
+    with page.expect_download() as download:
+        page.click("[data-testid=pdf]")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    with page.expect_download() as package:
+        page.click("[data-testid=edoc]")
+    assert Path(package.value.path()).read_bytes().startswith(b"PK")
+    _shot(page, "briefing.png")
