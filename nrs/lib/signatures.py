@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from io import BytesIO
+from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -47,6 +49,7 @@ MAX_PDF_BYTES = 50 * 1024 * 1024
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning, RFC 9336
 _CLOCK_SKEW = timedelta(minutes=5)
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SignatureError(InputError):
@@ -197,8 +200,13 @@ class _TimedPdfSigner(signers.PdfSigner):
 def sign_pdf(pdf: bytes, identity: Identity, *, reason: str, location: str = "Hà Nội",
              field_name: str = "NRS-Signature", signed_at: datetime | None = None) -> bytes:
     """Return ``pdf`` with an invisible PAdES signature by ``identity`` appended as an incremental update."""
+    return _outside_event_loop(_sign_pdf, pdf, identity, reason=reason, location=location, field_name=field_name,
+                               signed_at=signed_at)
+
+
+def _sign_pdf(pdf: bytes, identity: Identity, *, reason: str, location: str = "Hà Nội",
+             field_name: str = "NRS-Signature", signed_at: datetime | None = None) -> bytes:
     _check_size(pdf)
-    _require_no_event_loop()
     when = datetime.now(UTC).astimezone() if signed_at is None else signed_at
     if when.utcoffset() is None:
         raise SignatureError("signed_at", "Thời điểm ký phải có múi giờ.", "The signing time needs a timezone.")
@@ -239,8 +247,11 @@ def verify_pdf(pdf: bytes, trust_roots_pem: Iterable[bytes] = ()) -> list[Signat
     A tampered, untrusted or unreadable signature is a result with ``valid=False``; only bytes
     that are not a readable PDF raise :class:`SignatureError`.
     """
+    return _outside_event_loop(_verify_pdf, pdf, trust_roots_pem)
+
+
+def _verify_pdf(pdf: bytes, trust_roots_pem: Iterable[bytes] = ()) -> list[SignatureInfo]:
     _check_size(pdf)
-    _require_no_event_loop()
     roots = _trust_roots(trust_roots_pem)
     try:
         reader = PdfFileReader(BytesIO(pdf))
@@ -322,13 +333,15 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _require_no_event_loop() -> None:
-    """pyHanko runs its own event loop (asyncio.run); inside a running one every call would fail."""
+def _outside_event_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """pyHanko runs its own event loop (asyncio.run), which fails inside a running one (an
+    async view, or a test driving a browser): there, run it in a thread of its own."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return
-    raise RuntimeError("nrs.lib.signatures is synchronous: call it from a worker thread, not an event loop")
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 def _check_size(pdf: bytes) -> None:
