@@ -42,7 +42,7 @@ browser:
 	  echo "Installing Chromium and LibreOffice Calc for the tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends chromium fonts-dejavu-core libreoffice-calc-nogui libreoffice-writer-nogui \
-	    poppler-utils >/dev/null) \
+	    poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null) \
 	    || echo "Could not install them: those tests will be skipped"; \
 	fi
 

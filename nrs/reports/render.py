@@ -19,7 +19,6 @@ from docx.document import Document as Docx
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
-from weasyprint import HTML
 
 from nrs.lib.periods import Kind, Period
 from nrs.reports.content import Content, Row
@@ -215,4 +214,7 @@ def to_pdf(content: Content, head: Heading, charts: dict[int, bytes], *, brief: 
             "headline": [cells(r) for s in content.sections for r in s.rows if r.headline][:14] if brief else [],
         }
         html = render_to_string("reports/brief.html" if brief else "reports/situation.html", context)
-    return HTML(string=html).write_pdf()
+    # Imported here: WeasyPrint needs the system's Pango, and the rest of the site must run without it.
+    from weasyprint import HTML
+
+    return bytes(HTML(string=html).write_pdf())
