@@ -202,3 +202,22 @@ def test_briefings_in_the_web_ui(figures, make_user) -> None:  # type: ignore[no
     client.force_login(viewer)
     assert client.get("/briefings/").status_code == 403
     assert client.get(f"/briefings/{briefing.pk}/download.pdf").status_code == 403
+
+
+def test_a_hostile_package_is_refused_with_a_reason(make_user) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import zipfile
+
+    from nrs.collection.documents import DocumentError
+
+    reporter = make_user("hn", "reporter", "01")
+    regime = Regime.objects.get(code="PROV_KTXH_M")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("envelope.xml", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                                         "<package xmlns=\"urn:nrs:edoc:1\">&e;</package>")
+    with pytest.raises(DocumentError) as refused:
+        collection_actions.attach_document(regime, current("01"), periods.Period.month(2026, 11), out.getvalue(),
+                                           "goi.zip", actor=reporter)
+    assert "envelope.xml" in refused.value.en and refused.value.vi
+    assert not Document.objects.exists()

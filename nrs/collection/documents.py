@@ -113,6 +113,9 @@ def is_package(data: bytes) -> bool:
 def unpack(data: bytes) -> Unpacked:
     """The report document carried by an e-document exchange package, with its metadata.
     Raises DocumentError naming what is wrong."""
+    if len(data) > MAX_BYTES:
+        raise DocumentError(f"gói văn bản quá lớn (tối đa {MAX_BYTES // 1024 // 1024} MB)",
+                            f"the package is too large (at most {MAX_BYTES // 1024 // 1024} MB)")
     try:
         package = edoc.parse(data)
     except InputError as exc:
