@@ -23,8 +23,8 @@ from openpyxl import Workbook
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
-from nrs.analytics import api, charts, queries
-from nrs.analytics.models import Basis, Cell, Refresh
+from nrs.analytics import api, charts, queries, refresh
+from nrs.analytics.models import Basis, Cell
 from nrs.lib import csvsafe
 from nrs.lib.periods import Kind, Period
 from nrs.registry.models import REORGANISATION_2025, Area, Indicator, Level, OrgUnit
@@ -64,7 +64,7 @@ def _reader(request: HttpRequest, unit: OrgUnit) -> queries.Reader:
 
 
 def _common(request: HttpRequest, unit: OrgUnit, reader: queries.Reader) -> dict[str, Any]:
-    latest = Refresh.objects.order_by("-id").first()
+    latest = refresh.latest()
     return {"unit": unit, "preview": reader.basis == Basis.PREVIEW, "known_on": reader.known_on,
             "can_preview": access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit),
             "refresh": latest, "refresh_id": latest.pk if latest else 0, "now": timezone.now(),
@@ -278,10 +278,8 @@ def screen(request: HttpRequest) -> HttpResponse:
 # -- live updates ---------------------------------------------------------------------------------
 
 def _newest_refresh() -> dict[str, Any]:
-    latest = Refresh.objects.order_by("-id").values("id", "at", "reason").first()
-    if latest is None:
-        return {"id": 0, "at": None, "reason": ""}
-    return {"id": latest["id"], "at": latest["at"].isoformat(), "reason": latest["reason"]}
+    found = queries.freshness()
+    return {"id": found["refreshId"], "at": found["refreshedAt"], "reason": found["reason"]}
 
 
 @login_required
