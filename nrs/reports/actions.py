@@ -16,6 +16,7 @@ from nrs.accounts.access import Perm
 from nrs.audit.events import EventType
 from nrs.audit.log import record
 from nrs.lib import periods, signatures
+from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
 from nrs.reports import charts, content, render, signing
 from nrs.reports.models import Briefing, Kind, Status
@@ -23,10 +24,8 @@ from nrs.reports.models import Briefing, Kind, Status
 SYMBOL = "BC-VPCP"
 
 
-class BriefingError(ValueError):
-    def __init__(self, vi: str, en: str) -> None:
-        self.vi, self.en = vi, en
-        super().__init__(f"{vi} / {en}")
+class BriefingError(InputError):
+    """A request that cannot be made: the project's bilingual input error, naming the field."""
 
 
 def _root() -> OrgUnit:
@@ -44,13 +43,14 @@ def request_briefing(kind: str, period: str, *, actor: Any, language: str = "vi"
     """Queue a document for generation (the worker runs generate_briefing)."""
     access.require(actor, Perm.BRIEFINGS, _root())
     if kind not in Kind.values:
-        raise BriefingError(f"loại văn bản không hợp lệ: {kind}", f"unknown document kind: {kind}")
+        raise BriefingError("kind", f"loại văn bản không hợp lệ: {kind}", f"unknown document kind: {kind}")
     try:
         parsed = periods.parse(period)
     except periods.PeriodError as exc:
-        raise BriefingError(f"kỳ không hợp lệ: {exc}", f"invalid period: {exc}") from None
+        raise BriefingError("period", f"kỳ không hợp lệ: {exc}", f"invalid period: {exc}") from None
     if parsed.kind not in (periods.Kind.MONTH, periods.Kind.QUARTER, periods.Kind.YEAR):
-        raise BriefingError("chỉ lập báo cáo tháng, quý hoặc năm", "only monthly, quarterly or annual reports")
+        raise BriefingError("period", "chỉ lập báo cáo tháng, quý hoặc năm",
+                            "only monthly, quarterly or annual reports")
     issued = today or timezone.localdate()
     with transaction.atomic():
         briefing = Briefing.objects.create(kind=kind, period=parsed.sdmx, language="en" if language == "en" else "vi",
