@@ -95,3 +95,26 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
 def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     """Uploaded documents go to a per-test folder, not the developer's var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session")
+def live_node(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One real NRS node for the live tests (tests/live.py): its own database, `nrs init`
+    run once, a Hà Nội system client with a write token, a Hà Nội reporter and approver,
+    and `nrs serve` with two workers. Tests must not stop this server; a test that kills
+    a server starts its own with `live_node.start()`."""
+    from tests.live import LiveNode, fresh_database
+
+    tmp = tmp_path_factory.mktemp("live")
+    with fresh_database(tmp, "live") as database:
+        node = LiveNode(database=database, var_dir=tmp / "var")
+        node.nrs("init")
+        node.user("hn.system", "system", "01")
+        node.token("hn.system", "01", "write")
+        node.user("hn.approver", "approver", "01")
+        node.token("hn.approver", "01", "write")
+        node.start(workers=2)
+        try:
+            yield node
+        finally:
+            node.stop()

@@ -1,98 +1,24 @@
 """The same Idempotency-Key sent 10 times at once, over real HTTP, to a real
-server with two worker processes, is stored exactly once.
-
-The server gets a database of its own (a fresh PostgreSQL database when the
-suite runs on PostgreSQL, else a SQLite file), set up with the real CLI."""
+server with two worker processes (the shared live node, tests/live.py), is
+stored exactly once."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
-
-from tests.test_demo_browser import _free_port
-
-NRS = str(Path(sys.executable).parent / "nrs")
-PG = os.environ.get("NRS_DATABASE_URL", "").startswith("postgres")
-
-
-def _nrs(args: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run([NRS, *args], env=env, capture_output=True, text=True, timeout=600,
-                            check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not PG:
-        yield f"sqlite:///{tmp_path_factory.mktemp('idem') / 'nrs.sqlite3'}"
-        return
-    import psycopg
-
-    base = os.environ["NRS_DATABASE_URL"]
-    name = f"nrs_idem_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
-def server(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NRS_")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.update({"NRS_DATABASE_URL": database, "NRS_VAR_DIR": str(tmp_path_factory.mktemp("var"))})
-    _nrs(["init"], env)
-    _nrs(["createuser", "hn.system", "--password", "a-strong-pass-2026", "--role", "system",
-          "--unit", "01"], env)
-    secret = _nrs(["token", "issue", "hn.system", "--unit", "01", "--scope", "write"],
-                  env).strip().splitlines()[-1]
-    port = _free_port()
-    proc = subprocess.Popen([NRS, "serve", "--port", str(port), "--workers", "2"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                with urllib.request.urlopen(f"{base}/health/", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        yield base, secret
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+from tests.live import LiveNode, call
 
 
 def _call(base: str, secret: str, method: str, path: str, body: bytes | None = None,
           key: str = "") -> tuple[int, dict]:  # type: ignore[type-arg]
-    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
-    if key:
-        headers["Idempotency-Key"] = key
-    request = urllib.request.Request(base + path, data=body, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    answer = call(base, method, path, token=secret, body=body,
+                  headers={"Idempotency-Key": key} if key else None, timeout=60)
+    return answer.status, answer.json()
 
 
-def test_same_key_ten_times_at_once_is_stored_once(server: tuple[str, str]) -> None:
-    base, secret = server
+def test_same_key_ten_times_at_once_is_stored_once(live_node: LiveNode) -> None:
+    base, secret = live_node.base, live_node.tokens["hn.system"]
     values = [{"indicator": code, "value": str(100 + n)}
               for n, code in enumerate(["EXPORT_TOTAL", "IMPORT_TOTAL", "RETAIL_SALES",
                                         "BUDGET_REVENUE", "ENT_NEW"])]

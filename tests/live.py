@@ -1,0 +1,163 @@
+"""Real NRS servers for tests that cross the network: a database of their own
+(a fresh PostgreSQL database when the suite runs on PostgreSQL, else a SQLite
+file), set up with the real CLI, served by the real `nrs serve` on 127.0.0.1.
+
+`LiveNode` is shared by the live tests through the session fixture
+`live_node` (tests/conftest.py), so `nrs init` runs once per run. A test that
+must kill or restart a server starts its own process on the same node with
+`node.start()` / `node.kill()`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+NRS = str(Path(sys.executable).parent / "nrs")
+PG = os.environ.get("NRS_DATABASE_URL", "").startswith("postgres")
+PASSWORD = "a-strong-pass-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def fresh_database(tmp: Path, label: str) -> Iterator[str]:
+    """A database URL of its own: PostgreSQL when the suite runs on it, else SQLite."""
+    if not PG:
+        yield f"sqlite:///{tmp / 'nrs.sqlite3'}"
+        return
+    import psycopg
+
+    base = os.environ["NRS_DATABASE_URL"]
+    name = f"nrs_{label}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class LiveNode:
+    """One NRS installation: a database, a var dir, an environment, and the
+    servers started on it."""
+
+    database: str
+    var_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    base: str = ""
+
+    def __post_init__(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NRS_")}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        env.update({"NRS_DATABASE_URL": self.database, "NRS_VAR_DIR": str(self.var_dir)})
+        self.env = env
+
+    def nrs(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([NRS, *args], env=self.env, capture_output=True, text=True,
+                                timeout=timeout, check=False)
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    def user(self, username: str, role: str, unit: str) -> None:
+        self.nrs("createuser", username, "--password", PASSWORD, "--role", role, "--unit", unit)
+
+    def token(self, username: str, unit: str, scope: str = "write") -> str:
+        out = self.nrs("token", "issue", username, "--unit", unit, "--scope", scope).stdout
+        secret = out.strip().splitlines()[-1]
+        self.tokens[username] = secret
+        return secret
+
+    def start(self, *, workers: int = 1, port: int | None = None) -> str:
+        """Start `nrs serve` and wait for /health/; returns its base URL."""
+        port = port or free_port()
+        proc = subprocess.Popen([NRS, "serve", "--port", str(port), "--workers", str(workers),
+                                 "--no-worker"], env=self.env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        self.processes.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            if proc.poll() is not None:
+                raise RuntimeError(f"nrs serve exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{base}/health/", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("nrs serve did not answer /health/ in 60 s")
+        self.base = self.base or base
+        return base
+
+    def kill(self, base: str) -> None:
+        """kill -9 the server (and its uvicorn workers) serving ``base``."""
+        port = base.rsplit(":", 1)[1]
+        for proc in list(self.processes):
+            if f"--port {port} " in " ".join(proc.args) + " ":  # type: ignore[arg-type]
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+                self.processes.remove(proc)
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+        self.processes.clear()
+
+    def alive(self, base: str | None = None) -> bool:
+        try:
+            with urllib.request.urlopen(f"{base or self.base}/health/", timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+
+def call(base: str, method: str, path: str, *, token: str = "", body: bytes | None = None,
+         headers: dict[str, str] | None = None, timeout: float = 120) -> Response:
+    """One HTTP request; an error status is returned, not raised."""
+    sent = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    sent.update(headers or {})
+    request = urllib.request.Request(base + path, data=body, method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return Response(response.status, response.read(), dict(response.headers))
+    except urllib.error.HTTPError as exc:
+        return Response(exc.code, exc.read(), dict(exc.headers))
