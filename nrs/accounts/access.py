@@ -126,6 +126,17 @@ def scope_q(user: Any, perm: Perm, field: str = "org_unit", *, token: Any = None
     return query & narrowed
 
 
+def audit_scope_q(user: Any) -> Q:
+    """The audit events ``user`` may read: those of units under a VIEW_AUDIT grant; events
+    tied to no unit (sign-ins, registry loads, tokens) only with that grant on the root
+    (the Government, path "/id/") or as a superuser."""
+    query = scope_q(user, Perm.VIEW_AUDIT)
+    if _active(user) and (user.is_superuser or any(
+            path.count("/") == 2 for path in _paths_with(user, Perm.VIEW_AUDIT))):
+        query |= Q(org_unit__isnull=True)
+    return query
+
+
 def roles(user: Any) -> set[str]:
     """The roles a user holds anywhere (for menus)."""
     if not _active(user):
@@ -144,3 +155,29 @@ def can_browse_registry(user: Any) -> bool:
 def can_use_admin(user: Any) -> bool:
     """The Django admin is for metadata stewards (coordinators) and auditors."""
     return has_perm(user, Perm.MANAGE_CATALOGUE) or has_perm(user, Perm.VIEW_AUDIT)
+
+
+def can_manage_user(user: Any, other: Any = None) -> bool:
+    """May ``user`` change ``other``'s account (details, password, active flag)? Only with
+    the users permission on every unit ``other`` holds a live grant on, so a provincial
+    coordinator cannot take over a national account; a superuser's account only as a
+    superuser. With no ``other``: may ``user`` manage users anywhere at all?"""
+    if not has_perm(user, Perm.MANAGE_USERS):
+        return False
+    if other is None or user.is_superuser:
+        return True
+    if other.is_superuser:
+        return False
+    grants = Grant.objects.active().filter(user=other).select_related("org_unit")
+    return all(has_perm(user, Perm.MANAGE_USERS, grant.org_unit) for grant in grants)
+
+
+# Roles whose sessions need a second factor (TOTP or a backup code) when NRS_REQUIRE_2FA is on.
+SECOND_FACTOR_ROLES = frozenset({Role.LEADER, Role.APPROVER, Role.COORDINATOR})
+
+
+def needs_second_factor(user: Any) -> bool:
+    """Must this user's browser session be verified with a second factor?"""
+    if not _active(user):
+        return False
+    return bool(user.is_superuser or roles(user) & SECOND_FACTOR_ROLES)

@@ -16,17 +16,18 @@ from nrs.audit.log import record
 
 
 @transaction.atomic
-def create_user(username: str, password: str, *, actor: Any = None, full_name: str = "",
+def create_user(username: str, password: str | None, *, actor: Any = None, full_name: str = "",
                 email: str = "", is_superuser: bool = False, is_demo: bool = False,
                 check_password: bool = True) -> tuple[User, bool]:
-    """Create a user, or return the existing one unchanged. Returns (user, created)."""
+    """Create a user, or return the existing one unchanged. Returns (user, created).
+    ``password=None`` (with check_password=False) makes a user who cannot sign in with a password."""
     existing = User.objects.filter(username=username).first()
     if existing is not None:
         return existing, False
     user = User(username=username, full_name=full_name, email=email,
                 is_superuser=is_superuser, is_staff=is_superuser, is_demo=is_demo)
     if check_password:
-        validate_password(password, user)
+        validate_password(password or "", user)
     user.set_password(password)
     user.save()
     record(EventType.USER_CREATED, actor=actor, obj=user, summary=username,
@@ -63,3 +64,17 @@ def revoke_grant(grant: Grant, *, actor: Any = None) -> None:
     record(EventType.GRANT_REVOKED, actor=actor, org_unit=grant.org_unit, obj=grant,
            summary=f"{grant.user.username}: {grant.role}")
     access.forget(grant.user)
+
+
+@transaction.atomic
+def change_password(user: User, password: str | None, *, actor: Any = None) -> None:
+    """Set a new password, checked against AUTH_PASSWORD_VALIDATORS (raises ValidationError).
+    ``None`` turns password sign-in off for the user (the admin's "disabled")."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        validate_password(password, user)
+        user.set_password(password)
+    user.save(update_fields=["password"])  # only the hash changes
+    record(EventType.PASSWORD_CHANGED, actor=actor, obj=user, summary=user.username,
+           data={"by_self": getattr(actor, "pk", None) == user.pk})

@@ -1,4 +1,5 @@
-"""API authentication: `Authorization: Bearer nrs_<prefix>_<secret>` tokens."""
+"""API authentication: `Authorization: Bearer nrs_<prefix>_<secret>` tokens, rate limited
+per token (NRS_API_RATE for reads, NRS_API_WRITE_RATE for writes)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from nrs.accounts.tokens import verify_token
+from nrs.accounts import ratelimit
+from nrs.accounts.tokens import touch, verify_token
 
 
 class TokenAuth(HttpBearer):
@@ -15,6 +17,12 @@ class TokenAuth(HttpBearer):
         found = verify_token(token)
         if found is None:
             return None
+        group, rate = ratelimit.api_rate(request)
+        wait = ratelimit.hit(request, group=group, key=found.prefix, rate=rate,
+                             actor=found.user, obj=found, org_unit=found.org_unit)
+        if wait is not None:
+            raise ratelimit.RateLimited(wait)
+        touch(found)
         request.user = found.user
         request.nrs_token = found  # type: ignore[attr-defined]
         return found
@@ -23,3 +31,8 @@ class TokenAuth(HttpBearer):
 def request_token(request: HttpRequest) -> Any:
     """The API token of this request, or None for a browser session."""
     return getattr(request, "nrs_token", None)
+
+
+def install(api: Any) -> None:
+    """Answer the API's rate-limit refusals with 429, a bilingual JSON body and Retry-After."""
+    api.add_exception_handler(ratelimit.RateLimited, ratelimit.api_response)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.dispatch import receiver
@@ -31,3 +32,16 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
     username = str(credentials.get("username", ""))[:150]
     with transaction.atomic():
         record(EventType.LOGIN_FAILED, summary=username, data={"username": username})
+
+
+@receiver(user_locked_out)
+def _locked_out(sender: Any, request: Any, username: str | None = None, ip_address: str | None = None,
+                **kwargs: Any) -> None:
+    """django-axes locked a username+address pair out. Axes sends this again on every
+    attempt during the lockout; only the moment it starts is recorded."""
+    if getattr(request, "axes_failures_since_start", None) is None:
+        return
+    name = str(username or "")[:150]
+    with transaction.atomic():
+        record(EventType.LOCKED_OUT, summary=name,
+               data={"username": name, "ip": ip_address or "", "failures": request.axes_failures_since_start})

@@ -12,12 +12,18 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from nrs.accounts.models import ApiToken, TokenScope, User
 from nrs.audit.events import EventType
 from nrs.audit.log import record
+from nrs.lib.errors import InputError
+
+# last_used_at is written at most this often per token, not on every request.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 def _hash(secret: str) -> str:
@@ -26,8 +32,14 @@ def _hash(secret: str) -> str:
 
 @transaction.atomic
 def issue_token(user: User, org_unit: Any, *, name: str, scope: TokenScope | str,
-                days: int = 365, actor: Any = None) -> tuple[ApiToken, str]:
-    """Create a token; returns it and the one-time plain text."""
+                days: int | None = None, actor: Any = None) -> tuple[ApiToken, str]:
+    """Create a token valid for ``days`` (at most NRS_TOKEN_MAX_DAYS, the default);
+    returns it and the one-time plain text."""
+    max_days = settings.NRS_TOKEN_MAX_DAYS
+    days = max_days if days is None else days
+    if not 1 <= days <= max_days:
+        raise InputError("days", f"thời hạn token phải từ 1 đến {max_days} ngày (đã cho {days})",
+                         f"a token's lifetime must be 1 to {max_days} days (got {days})")
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, org_unit=org_unit, name=name, scope=TokenScope(scope), prefix=prefix,
@@ -50,6 +62,16 @@ def verify_token(text: str) -> ApiToken | None:
     if not token.user.is_active:
         return None
     return token
+
+
+def touch(token: ApiToken) -> None:
+    """Note that ``token`` was used now, at most once per TOUCH_EVERY (one UPDATE, no audit)."""
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < TOUCH_EVERY:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_EVERY)
+    ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now
 
 
 @transaction.atomic

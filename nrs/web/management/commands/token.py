@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from nrs.accounts import tokens
 from nrs.accounts.models import ApiToken, TokenScope, User
+from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
 
 
@@ -19,14 +20,16 @@ class Command(BaseCommand):
         parser.add_argument("--unit", help="org-unit code the token is bound to")
         parser.add_argument("--scope", choices=TokenScope.values, default=TokenScope.READ)
         parser.add_argument("--name", default="cli")
-        parser.add_argument("--days", type=int, default=365)
+        parser.add_argument("--days", type=int, default=None,
+                            help="lifetime in days (default and maximum: NRS_TOKEN_MAX_DAYS)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             for token in ApiToken.objects.select_related("user", "org_unit").order_by("id"):
                 state = "revoked" if token.revoked_at else f"expires {token.expires_at:%Y-%m-%d}"
+                used = f"used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
                 self.stdout.write(f"{token.prefix}  {token.user.username}  {token.org_unit.code}  "
-                                  f"{token.scope}  {state}  {token.name}")
+                                  f"{token.scope}  {state}  {used}  {token.name}")
             return
         if options["action"] == "revoke":
             found = ApiToken.objects.filter(prefix=options["target"]).first()
@@ -39,6 +42,9 @@ class Command(BaseCommand):
         unit = OrgUnit.objects.current().filter(code=options["unit"] or "").first()
         if user is None or unit is None:
             raise CommandError("give an existing user and --unit / cần người dùng và --unit")
-        _token, secret = tokens.issue_token(user, unit, name=options["name"],
-                                            scope=options["scope"], days=options["days"])
+        try:
+            _token, secret = tokens.issue_token(user, unit, name=options["name"],
+                                                scope=options["scope"], days=options["days"])
+        except InputError as exc:
+            raise CommandError(f"{exc.vi} / {exc.en}") from None
         self.stdout.write(secret)
