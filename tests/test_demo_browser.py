@@ -93,6 +93,25 @@ def browser_type_launch_args() -> dict[str, object]:
     return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every browser test also proves the Content-Security-Policy holds: no page it opens
+    reports a violation (an inline script, an eval, a style or a fetch the policy blocks)."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    seen: list[str] = []
+    page.context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI"
+        " + ' at ' + e.documentURI));")
+    page.context.on("console", lambda msg: seen.append(msg.text)
+                    if "Content Security Policy" in msg.text else None)
+    yield
+    assert seen == [], seen
+
+
 SHOTS = Path(os.environ.get("NRS_SCREENSHOTS", Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"))
 
 
@@ -130,7 +149,7 @@ def test_search_the_catalogue_live(demo_server: str, page) -> None:  # type: ign
     _sign_in(page, demo_server)
     page.goto(f"{demo_server}/registry/indicators/")
     page.fill("#indicator-q", "CPI")
-    page.wait_for_function("!document.querySelector('#indicator-rows').innerText.includes('GDP_CUR')")
+    page.wait_for_function("() => !document.querySelector('#indicator-rows').innerText.includes('GDP_CUR')")
     assert "CPI_MOM" in page.inner_text("#indicator-rows")
     assert "?q=CPI" in page.url
 
@@ -208,7 +227,8 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     board = leader.new_page()
     _sign_in(board, demo_server, "lanhdao", landing="/dashboard/")
     board.goto(f"{demo_server}/dashboard/indicator/EXPORT_TOTAL/?unit=01")
-    board.wait_for_function("document.getElementById('series') && document.getElementById('series').dataset.drawn")
+    board.wait_for_function("() => document.getElementById('series') &&"
+                            " document.getElementById('series').dataset.drawn")
     before = board.get_attribute("#live", "data-refresh-id")
     assert month not in board.evaluate("document.getElementById('series').data[0].x")
     _sign_out(page, demo_server)
@@ -219,8 +239,8 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     page.wait_for_selector("[data-state='approved']")
     assert "2500.5" in page.input_value("input[name='v-EXPORT_TOTAL']")
     # The open dashboard updates by itself (Server-Sent Events), within a few seconds.
-    board.wait_for_function(f"document.getElementById('live').dataset.refreshId !== '{before}'", timeout=5000)
-    board.wait_for_function("(document.getElementById('series').data || [{x: []}])[0].x"
+    board.wait_for_function(f"() => document.getElementById('live').dataset.refreshId !== '{before}'", timeout=5000)
+    board.wait_for_function("() => (document.getElementById('series').data || [{x: []}])[0].x"
                             f".includes('{month}')", timeout=5000)
     assert time.monotonic() - approved_at < 5
     _shot(board, "live-update.png")
@@ -248,7 +268,7 @@ def test_dashboards_render_locally_with_the_map(demo_server: str, page) -> None:
     assert "Số liệu tính đến" in page.inner_text("[data-testid=freshness]")
     _shot(page, "overview.png", full_page=True)
     page.goto(f"{demo_server}/dashboard/indicator/RETAIL_SALES/")
-    page.wait_for_function("document.getElementById('map') && document.getElementById('map').dataset.drawn")
+    page.wait_for_function("() => document.getElementById('map') && document.getElementById('map').dataset.drawn")
     assert page.evaluate("document.getElementById('map').data[0].locations.length") == 34
     assert page.locator("#map path.choroplethlocation").count() >= 34
     labels = page.evaluate("document.getElementById('map').data[2].text")
@@ -260,11 +280,11 @@ def test_dashboards_render_locally_with_the_map(demo_server: str, page) -> None:
     _shot(page, "indicator.png", full_page=True)
     page.click("[data-view=YTD]")
     page.wait_for_url("**view=YTD**")
-    page.wait_for_function("document.getElementById('series').dataset.drawn")
+    page.wait_for_function("() => document.getElementById('series').dataset.drawn")
     assert all("YTD" in x for x in page.evaluate("document.getElementById('series').data[0].x"))
     page.click("button[data-lang=en]")
     page.wait_for_selector("text=Provinces")
-    page.wait_for_function("document.getElementById('map') && document.getElementById('map').dataset.drawn")
+    page.wait_for_function("() => document.getElementById('map') && document.getElementById('map').dataset.drawn")
     assert "Hoang Sa (Paracel) Islands" in page.evaluate(
         "Array.from(document.querySelectorAll('#map svg text')).map(t => t.textContent)")
     page.goto(f"{demo_server}/dashboard/province/37/")
@@ -292,3 +312,22 @@ def test_generate_a_signed_briefing_in_the_background(demo_server: str, page) ->
         page.click("[data-testid=edoc]")
     assert Path(package.value.path()).read_bytes().startswith(b"PK")
     _shot(page, "briefing.png")
+
+
+@pytest.mark.browser
+def test_admin_and_briefings_pages_keep_the_content_security_policy(demo_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    from nrs.web.demo import DEMO_PASSWORD
+
+    response = page.goto(f"{demo_server}/accounts/login/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-eval" not in policy
+    page.fill("#id_username", "dieuphoi")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_load_state()
+    for path in ("/admin/", "/admin/registry/indicator/", "/admin/registry/indicator/add/",
+                 "/admin/accounts/user/", "/briefings/", "/registry/units/", "/report/",
+                 "/report/compliance/"):
+        answer = page.goto(f"{demo_server}{path}")
+        assert answer is not None and answer.status == 200, path
+        page.wait_for_load_state("networkidle")

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 # whenever it is importable (openpyxl.xml.DEFUSEDXML). Import it here so that a
 # deployment without it fails loudly instead of parsing uploads unprotected.
 import defusedxml  # noqa: F401
+from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -237,6 +238,8 @@ def parse_upload(data: bytes, *, max_bytes: int = MAX_BYTES) -> ParsedWorkbook:
             raise ExcelError(SHEET, f"không có trang tính '{SHEET}'", f"the workbook has no sheet '{SHEET}'")
         ws = wb[SHEET]
         rows = list(_read_rows(ws, meta["org_unit"]))
+    except (DefusedXmlException, SyntaxError, zipfile.BadZipFile):  # XML refused or malformed
+        raise _not_xlsx() from None
     finally:
         wb.close()
     return ParsedWorkbook(regime=meta["regime"], org_unit=meta["org_unit"], period=meta["period"], rows=rows)
@@ -268,6 +271,22 @@ def _check_zip(data: bytes) -> None:
     for member in members:
         if member.file_size > RATIO_MIN_SIZE and member.file_size > MAX_RATIO * max(member.compress_size, 1):
             raise _bomb()
+    _check_no_dtd(data, members)
+
+
+def _check_no_dtd(data: bytes, members: list[zipfile.ZipInfo]) -> None:
+    """A spreadsheet never needs a DTD: one in any XML part (XXE, billion laughs) is refused
+    outright (openpyxl's defusedxml would refuse its entities too, deeper down)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in members:
+            if member.filename.endswith((".xml", ".rels", ".vml")):
+                try:
+                    raw = archive.read(member)
+                except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
+                    raise _not_xlsx() from None
+                if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw or b"<\x00!\x00" in raw:
+                    raise ExcelError(member.filename, "tệp chứa khai báo DTD/thực thể XML, không xử lý",
+                                     "the file declares an XML DTD or entities; refused")
 
 
 def _bomb() -> ExcelError:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nrs.collection.validation import Row
+from nrs.lib import safejson
 from nrs.lib.errors import InputError
 
 MAX_ROWS = 100_000
@@ -48,7 +49,9 @@ def _text(item: dict[str, Any], names: tuple[str, ...], ref: str, required: bool
 
 def parse_json(body: bytes) -> Header:
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = safejson.loads(body.decode("utf-8"))
+    except safejson.TooDeep as exc:
+        raise PayloadError(exc.ref, exc.vi, exc.en) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -5,7 +5,9 @@ the system in Vietnamese."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -28,3 +30,90 @@ class VietnameseFirstLocaleMiddleware:
         response.headers.setdefault("Vary", "Cookie")
         translation.deactivate()
         return response
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy: the browser features NRS never uses are switched off."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+# ASGI: request-size limit (issue 7, docs/security.md) ------------------------------------------
+
+ASGIApp = Callable[..., Any]
+
+
+class BodyLimit:
+    """ASGI wrapper around the Django application: a request body larger than ``limit``
+    bytes gets 413 before Django reads or spools it. A declared Content-Length over the
+    limit is refused at once; a chunked body is counted as it arrives and cut off at the
+    limit (Django sees a client disconnect and lets go of what it had spooled)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict[str, Any], receive: ASGIApp, send: ASGIApp) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.limit:
+            await self._refuse(scope, send)
+            return
+        state = {"received": 0, "exceeded": False, "started": False}
+
+        async def limited_receive() -> dict[str, Any]:
+            if state["exceeded"]:
+                return {"type": "http.disconnect"}
+            message: dict[str, Any] = await receive()
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                if state["received"] > self.limit:
+                    state["exceeded"] = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            if state["exceeded"]:
+                return  # the 413 below answers instead
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        await self.app(scope, limited_receive, tracking_send)
+        if state["exceeded"] and not state["started"]:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: dict[str, Any], send: ASGIApp) -> None:
+        megabytes = self.limit // (1024 * 1024)
+        vi = f"Yêu cầu quá lớn: tối đa {megabytes} MB"
+        en = f"request too large: at most {megabytes} MB"
+        accept = dict(scope.get("headers") or []).get(b"accept", b"")
+        if scope.get("path", "").startswith("/api/") or b"json" in accept:
+            body = json.dumps({"status": "error", "ref": "body", "message_vi": vi,
+                               "message_en": en}, ensure_ascii=False).encode()
+            content_type = b"application/json"
+        else:
+            body = (f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>413</title>'
+                    f"<h1>{vi}</h1><p lang=\"en\">{en}</p></html>").encode()
+            content_type = b"text/html; charset=utf-8"
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _content_length(scope: dict[str, Any]) -> int | None:
+    for name, value in scope.get("headers") or []:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
