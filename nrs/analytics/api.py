@@ -25,6 +25,7 @@ from nrs.analytics.models import Basis
 from nrs.lib import csvsafe, periods
 from nrs.lib.errors import InputError
 from nrs.lib.numbers import plain
+from nrs.registry.api import Text
 from nrs.registry.models import Indicator, Level, OrgUnit
 
 router = Router(tags=["analytics"])
@@ -154,9 +155,9 @@ def to_csv(result: dict[str, Any]) -> str:
 
 
 @router.get("/analytics", response={200: dict, 400: dict, 403: dict})
-def get_analytics(request: HttpRequest, indicator: str, orgUnit: str = "CP", level: str = "", kind: str = "",
-                  start: str = "", end: str = "", compare: str = "", basis: str = "approved",
-                  knownOn: str = "", asWas: bool = False, format: str = "json") -> Any:
+def get_analytics(request: HttpRequest, indicator: Text, orgUnit: Text = "CP", level: Text = "", kind: Text = "",
+                  start: Text = "", end: Text = "", compare: Text = "", basis: Text = "approved",
+                  knownOn: Text = "", asWas: bool = False, format: Text = "json") -> Any:
     """Figures for one or more indicators (comma-separated codes) for `orgUnit`,
     or for its units at `level` (province, commune): every period of `kind`
     (M, Q, S, N, Y, YTD; default the indicator's frequency) from `start` to

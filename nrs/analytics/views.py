@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -203,6 +204,8 @@ def download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
         return response
     return _xlsx(result["rows"], name)
 
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
 
 def _xlsx(rows: list[dict[str, Any]], name: str) -> HttpResponse:
     book = Workbook()
@@ -211,21 +214,28 @@ def _xlsx(rows: list[dict[str, Any]], name: str) -> HttpResponse:
     columns = list(dict.fromkeys(k for row in rows for k in row)) or ["indicator"]
     sheet.append(columns)
     for row in rows:
-        sheet.append([_xlsx_cell(row.get(c)) for c in columns])
+        sheet.append([_xlsx_cell(row.get(c), numeric=not c.endswith(_TEXT_COLUMNS)) for c in columns])
     response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     book.save(response)
     return response
 
 
-def _xlsx_cell(value: Any) -> Any:
+# Codes and names stay text even when they look like numbers (unit "01", period "2026").
+_TEXT_COLUMNS = ("indicator", "Unit", "Name", "period")
+
+
+def _xlsx_cell(value: Any, *, numeric: bool = True) -> Any:
     """Numbers as numbers; text guarded so a spreadsheet never runs it as a formula."""
     if isinstance(value, bool) or value is None:
         return value
-    try:
-        return float(Decimal(str(value))) if isinstance(value, str) and value.strip() else csvsafe.cell(value)
-    except ArithmeticError:
-        return csvsafe.cell(value)
+    if isinstance(value, int | float):
+        return value
+    if numeric and isinstance(value, str) and _NUMBER.fullmatch(value):
+        value = Decimal(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return int(value) if value == value.to_integral_value() else float(value)
+    return csvsafe.cell(value)
 
 
 # -- province profile ------------------------------------------------------------------------

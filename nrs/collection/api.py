@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from ninja import File, Router, Schema, Status, UploadedFile
+from ninja import File, Path, Router, Schema, Status, UploadedFile
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
@@ -22,6 +22,7 @@ from nrs.collection.models import Submission
 from nrs.collection.payloads import Header, PayloadError, parse_csv, parse_json
 from nrs.collection.workflow import WorkflowError
 from nrs.lib import periods
+from nrs.registry.api import Text
 from nrs.registry.models import OrgUnit, Regime
 
 router = Router(tags=["data"])
@@ -113,8 +114,8 @@ def _save(request: HttpRequest, header: Header, dry_run: bool) -> Answer:
 
 @router.post("/dataValueSets", response={200: dict, 400: dict, 403: dict, 422: dict},
              openapi_extra=BODY_DOC)
-def post_data_value_set(request: HttpRequest, dryRun: bool = False, regime: str = "",
-                        orgUnit: str = "", period: str = "") -> Status[dict[str, Any]]:
+def post_data_value_set(request: HttpRequest, dryRun: bool = False, regime: Text = "",
+                        orgUnit: Text = "", period: Text = "") -> Status[dict[str, Any]]:
     """Store a set of values for one regime × unit × period, atomically: all or
     nothing. `dryRun=true` validates without storing. An `Idempotency-Key`
     header makes a retried request take effect exactly once."""
@@ -137,8 +138,8 @@ def _post_value_set(request: HttpRequest, dry_run: bool, regime: str, org_unit: 
 
 
 @router.get("/dataValues", response={200: dict, 400: dict})
-def get_data_values(request: HttpRequest, indicator: str = "", orgUnit: str = "",
-                    period: str = "", approved: bool = True, knownOn: str = "") -> Status[dict[str, Any]]:
+def get_data_values(request: HttpRequest, indicator: Text = "", orgUnit: Text = "",
+                    period: Text = "", approved: bool = True, knownOn: Text = "") -> Status[dict[str, Any]]:
     """Current values (the newest vintage of each key) in the caller's scope.
     `approved=false` includes drafts and submitted values; `knownOn` (ISO
     date-time) gives the values as known then."""
@@ -159,7 +160,7 @@ def get_data_values(request: HttpRequest, indicator: str = "", orgUnit: str = ""
 
 
 class TransitionIn(Schema):
-    comment: str = ""
+    comment: Text = ""
 
 
 def _submission(submission: Submission) -> dict[str, Any]:
@@ -170,8 +171,8 @@ def _submission(submission: Submission) -> dict[str, Any]:
 
 @router.post("/submissions/{submission_id}/{action}",
              response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict})
-def post_transition(request: HttpRequest, submission_id: int, action: str,
-                    payload: TransitionIn) -> Status[dict[str, Any]]:
+def post_transition(request: HttpRequest, action: Text, payload: TransitionIn,
+                    submission_id: int = Path(..., ge=1, le=2**31 - 1)) -> Status[dict[str, Any]]:
     """Workflow: action is submit, approve, return or revise (return and revise
     need a comment)."""
     return Status(*_transition(request, submission_id, action, payload.comment))
@@ -203,8 +204,8 @@ def _transition(request: HttpRequest, submission_id: int, action: str, comment: 
 
 
 @router.get("/submissions", response={200: dict})
-def list_submissions(request: HttpRequest, regime: str = "", period: str = "",
-                     orgUnit: str = "") -> Status[dict[str, Any]]:
+def list_submissions(request: HttpRequest, regime: Text = "", period: Text = "",
+                     orgUnit: Text = "") -> Status[dict[str, Any]]:
     scope = access.scope_q(request.user, Perm.VIEW_UNAPPROVED, token=request_token(request))
     found = Submission.objects.filter(scope).select_related("regime", "org_unit")
     if regime:
@@ -217,7 +218,7 @@ def list_submissions(request: HttpRequest, regime: str = "", period: str = "",
 
 
 @router.post("/documents", response={200: dict, 400: dict, 403: dict, 409: dict, 422: dict})
-def post_document(request: HttpRequest, regime: str, orgUnit: str, period: str,
+def post_document(request: HttpRequest, regime: Text, orgUnit: Text, period: Text,
                   file: File[UploadedFile]) -> Status[dict[str, Any]]:
     """Attach the text report (signed PDF or DOCX) to regime × unit × period."""
     resolved = _resolve(Header(regime=regime, org_unit=orgUnit, period=period))
@@ -240,7 +241,7 @@ def post_document(request: HttpRequest, regime: str, orgUnit: str, period: str,
 
 
 @router.get("/compliance", response={200: dict, 400: dict, 403: dict, 404: dict})
-def get_compliance(request: HttpRequest, regime: str, period: str) -> Status[dict[str, Any]]:
+def get_compliance(request: HttpRequest, regime: Text, period: Text) -> Status[dict[str, Any]]:
     """Expected reporters of a regime for a period, each on time, late, returned,
     missing or not yet due, within the caller's scope; plus indicator coverage."""
     token = request_token(request)

@@ -116,6 +116,7 @@ class TargetAdmin(GuardedAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Target, form: Any, change: bool) -> None:
+        access.require(request.user, access.Perm.SET_TARGETS, obj.org_unit)  # only within one's units
         target, _changed = actions.set_target(obj.indicator, obj.org_unit, obj.year, obj.value,
                                               actor=request.user, reason=obj.reason)
         obj.pk = target.pk

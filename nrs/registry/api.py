@@ -2,12 +2,13 @@
 
 
 from datetime import date
+from typing import Annotated
 
 from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -103,15 +104,29 @@ class PeriodOut(Schema):
     deadline: date
 
 
+# Text parameters: PostgreSQL can neither store nor compare a NUL character (it was a 500).
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+MAX_ID = 2**31 - 1  # ids and numbers beyond what a database column holds are a 422, not a 500
+
+
+class Page(LimitOffsetPagination):
+    """Limit/offset with bounds a database can hold (an offset past 2^63 was a 500)."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=1000)
+        offset: int = Field(0, ge=0, le=1_000_000_000)
+
+
 def _require_reader(request: HttpRequest) -> None:
     if not access.can_browse_registry(request.user):
         raise HttpError(403, "forbidden")
 
 
 @router.get("/orgunits", response={200: list[OrgUnitOut], 403: Error})
-@paginate(LimitOffsetPagination)
-def list_orgunits(request: HttpRequest, level: str | None = None, on: date | None = None,
-                  parent: int | None = None, q: str | None = None):  # type: ignore[no-untyped-def]
+@paginate(Page)
+def list_orgunits(request: HttpRequest, level: Text | None = None, on: date | None = None,
+                  parent: int | None = Query(None, ge=1, le=MAX_ID),
+                  q: Text | None = None):  # type: ignore[no-untyped-def]
     _require_reader(request)
     units = OrgUnit.objects.valid_on(on or timezone.localdate()).order_by("path")
     if level:
@@ -124,23 +139,23 @@ def list_orgunits(request: HttpRequest, level: str | None = None, on: date | Non
 
 
 @router.get("/orgunits/{unit_id}", response={200: OrgUnitOut, 403: Error, 404: Error})
-def get_orgunit(request: HttpRequest, unit_id: int) -> OrgUnit:
+def get_orgunit(request: HttpRequest, unit_id: int = Path(..., ge=1, le=MAX_ID)) -> OrgUnit:
     _require_reader(request)
     return get_object_or_404(OrgUnit, pk=unit_id)
 
 
 @router.get("/orgunits/{unit_id}/lineage",
             response={200: list[LineageOut], 403: Error, 404: Error})
-def get_lineage(request: HttpRequest, unit_id: int) -> list[object]:
+def get_lineage(request: HttpRequest, unit_id: int = Path(..., ge=1, le=MAX_ID)) -> list[object]:
     _require_reader(request)
     unit = get_object_or_404(OrgUnit, pk=unit_id)
     return [*unit.predecessor_links.all(), *unit.successor_links.all()]
 
 
 @router.get("/indicators", response={200: list[IndicatorOut], 403: Error})
-@paginate(LimitOffsetPagination)
-def list_indicators(request: HttpRequest, area: int | None = None,
-                    q: str | None = None):  # type: ignore[no-untyped-def]
+@paginate(Page)
+def list_indicators(request: HttpRequest, area: int | None = Query(None, ge=0, le=MAX_ID),
+                    q: Text | None = None):  # type: ignore[no-untyped-def]
     _require_reader(request)
     indicators = Indicator.objects.select_related("unit", "weight").prefetch_related(
         "breakdowns").order_by("area", "code")
@@ -153,7 +168,7 @@ def list_indicators(request: HttpRequest, area: int | None = None,
 
 
 @router.get("/indicators/{code}", response={200: IndicatorOut, 403: Error, 404: Error})
-def get_indicator(request: HttpRequest, code: str) -> Indicator:
+def get_indicator(request: HttpRequest, code: Text) -> Indicator:
     _require_reader(request)
     return get_object_or_404(Indicator.objects.select_related("unit", "weight"), code=code)
 
@@ -173,7 +188,7 @@ def list_regimes(request: HttpRequest) -> list[Regime]:
 
 @router.get("/regimes/{code}/periods/{period_id}",
             response={200: PeriodOut, 400: Error, 403: Error, 404: Error})
-def regime_period(request: HttpRequest, code: str, period_id: str) -> dict[str, object]:
+def regime_period(request: HttpRequest, code: Text, period_id: Text) -> dict[str, object]:
     """The cut-off window and deadline of one period (SDMX or DHIS2 id) under a regime."""
     _require_reader(request)
     regime = get_object_or_404(Regime, code=code)

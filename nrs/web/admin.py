@@ -18,6 +18,10 @@ class EventAdmin(admin.ModelAdmin):
     search_fields = ["summary", "object_id"]
     list_select_related = ["actor", "org_unit"]
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        """The events of the auditor's units only, as in the /audit/ viewer."""
+        return super().get_queryset(request).filter(access.audit_scope_q(request.user))
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return access.has_perm(request.user, access.Perm.VIEW_AUDIT)
 

@@ -4,16 +4,84 @@ Machine clients authenticate with `Authorization: Bearer nrs_…` tokens; people
 through their browser session.
 """
 
+from typing import Any, cast
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import HttpError
+from ninja.parser import Parser
 from ninja.security import django_auth
 
-from nrs.accounts.api_auth import TokenAuth
+from nrs.accounts.api_auth import TokenAuth, install
 from nrs.analytics.api import router as analytics_router
 from nrs.collection.api import router as collection_router
+from nrs.lib import safejson
+from nrs.lib.errors import InputError
 from nrs.registry.api import router as registry_router
 
-api = NinjaAPI(title="NRS API", version="1", auth=[TokenAuth(), django_auth],
+
+class SafeParser(Parser):
+    """JSON bodies through nrs.lib.safejson: a deeply nested body is a bilingual 400."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return cast(dict[str, Any], safejson.loads(request.body))
+
+
+ERROR_BODY = {"application/json": {"schema": {"type": "object"}}}
+# Answers any operation may give, whatever its own code does (documented once, here).
+COMMON_ANSWERS = {
+    "401": "no valid token or session / thiếu token hoặc phiên đăng nhập hợp lệ",
+    "422": "a parameter that does not parse / tham số không hợp lệ",
+    "429": "over the rate limit; see Retry-After / vượt giới hạn tần suất",
+}
+BODY_ANSWERS = {  # and those with a request body
+    "400": "a body that does not parse / nội dung không hợp lệ",
+    "413": "a body over the size limit / nội dung quá lớn",
+}
+
+
+class DocumentedAPI(NinjaAPI):
+    """The OpenAPI lists the answers that authentication, parameter parsing, the body
+    parser and the rate limit give, besides each operation's own."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for item in schema["paths"].values():
+            for method, operation in item.items():
+                answers = {**COMMON_ANSWERS, **(BODY_ANSWERS if method in ("post", "put", "patch") else {})}
+                for code, text in answers.items():
+                    operation["responses"].setdefault(code, {"description": text, "content": ERROR_BODY})
+        return schema
+
+
+api = DocumentedAPI(title="NRS API", version="1", auth=[TokenAuth(), django_auth], parser=SafeParser(),
                description="National Reporting System. Errors in Vietnamese and English.")
+install(api)  # rate-limited tokens get 429 with Retry-After
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja wraps a body the parser refused in HttpError(400): answer in both languages."""
+    cause = exc.__cause__
+    if isinstance(cause, InputError):
+        return api.create_response(request, cause.as_dict(), status=400)
+    if isinstance(cause, ValueError):  # malformed JSON or bad UTF-8
+        return api.create_response(request, {
+            "status": "error", "ref": "body", "message_vi": "JSON không hợp lệ",
+            "message_en": "malformed JSON"}, status=400)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (bigger ones never get past nrs/asgi.py)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return api.create_response(request, {
+        "status": "error", "ref": "body", "message_vi": f"Yêu cầu quá lớn: tối đa {limit} MB",
+        "message_en": f"request too large: at most {limit} MB"}, status=413)
 api.add_router("/registry", registry_router)
 api.add_router("", collection_router)
 api.add_router("", analytics_router)

@@ -18,5 +18,6 @@ def nrs(request: HttpRequest) -> dict[str, Any]:
         "nrs_can_compliance": access.has_perm(user, access.Perm.VIEW_COMPLIANCE),
         "nrs_can_dashboard": access.has_perm(user, access.Perm.VIEW_DATA),
         "nrs_can_briefings": access.has_perm(user, access.Perm.BRIEFINGS),
+        "nrs_can_audit": access.has_perm(user, access.Perm.VIEW_AUDIT),
         "nrs_roles": sorted(access.roles(user)),
     }
