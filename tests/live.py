@@ -140,6 +140,22 @@ class LiveNode:
                     os.killpg(proc.pid, signal.SIGKILL)
         self.processes.clear()
 
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one SQL statement run directly on the node's database (``%s``
+        placeholders on both databases), bypassing the application."""
+        if self.database.startswith("postgres"):
+            import psycopg
+
+            with psycopg.connect(self.database, autocommit=True) as conn:
+                return list(conn.execute(sql, params).fetchall())  # type: ignore[arg-type]
+        import sqlite3
+
+        conn = sqlite3.connect(self.database.removeprefix("sqlite:///"), timeout=30)
+        try:
+            return list(conn.execute(sql.replace("%s", "?"), params).fetchall())
+        finally:
+            conn.close()
+
     def alive(self, base: str | None = None) -> bool:
         try:
             with urllib.request.urlopen(f"{base or self.base}/health/", timeout=5) as response:

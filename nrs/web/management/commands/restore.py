@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from nrs.web.backup import BackupError, restore_backup
+from nrs.web.progress import rich_progress
+
+
+class Command(BaseCommand):
+    help = ("Restore an archive written by `nrs backup` into an empty, migrated database: "
+            "checksums verified first, all rows in one transaction, verified again after.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path, help="the archive written by `nrs backup`")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
+        if not options["path"].is_file():
+            raise CommandError(f"không tìm thấy tệp {options['path']} / "
+                               f"no such file: {options['path']}")
+        try:
+            with rich_progress() as progress:
+                result = restore_backup(options["path"], progress=progress)
+        except BackupError as exc:
+            raise CommandError(f"{exc.vi} / {exc.en}") from None
+        self.stdout.write(self.style.SUCCESS(
+            f"Restored: {result.tables} tables, {result.rows} rows, {result.files} files in "
+            f"{time.perf_counter() - started:.1f} s; checksums verified / "
+            f"Đã khôi phục: {result.rows} dòng, {result.files} tệp; tổng kiểm tra khớp"))
