@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "nrs.web.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "nrs.web.middleware.VietnameseFirstLocaleMiddleware",
@@ -85,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "nrs.accounts.middleware.IdleTimeoutMiddleware",
+    "nrs.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -96,6 +100,8 @@ AUTHENTICATION_BACKENDS = [
     # First, as django-axes asks: it refuses a locked-out login before any password check.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # OpenID Connect; refuses everything unless NRS_OIDC_* is configured.
+    "nrs.accounts.oidc.OIDCBackend",
 ]
 
 ROOT_URLCONF = "nrs.urls"
@@ -135,9 +141,16 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     }
 
 REDIS_URL = os.environ.get("NRS_REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+_REDIS_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# Rate-limit counters must be shared by all server processes: Redis, else a database table
+# (created by the accounts migrations) with an atomic increment (nrs/accounts/cache.py).
+CACHES = {
+    "default": _REDIS_CACHE if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": _REDIS_CACHE if REDIS_URL else {"BACKEND": "nrs.accounts.cache.AtomicDatabaseCache",
+                                                  "LOCATION": "nrs_ratelimit_cache"},
+}
+# django-ratelimit warns about any backend not on its own short list (W001); ours is atomic.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # Background tasks: huey on SQLite by default, on Redis when NRS_REDIS_URL is set.
 HUEY = {
@@ -155,6 +168,10 @@ PKI_DIR = VAR_DIR / "pki"
 NRS_SIGNING_KEY = Path(os.environ.get("NRS_SIGNING_KEY", PKI_DIR / "signer-key.pem"))
 NRS_SIGNING_CERT = Path(os.environ.get("NRS_SIGNING_CERT", PKI_DIR / "signer.pem"))
 NRS_TRUST_ROOTS = Path(os.environ.get("NRS_TRUST_ROOTS", PKI_DIR / "trust-roots.pem"))
+
+# Audit chain anchors ("seq hash time" per line; `nrs audit anchor`, daily): keep this file
+# outside the database, ideally on write-once or separately administered storage.
+NRS_AUDIT_ANCHOR_FILE = Path(os.environ.get("NRS_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.log"))
 
 # E-mail: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = os.environ.get("NRS_EMAIL_HOST", "")
@@ -181,6 +198,47 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in hardening (issue 7, docs/security.md). django-axes: 5 failed passwords for the same
+# username from the same address lock that pair out for 30 minutes; `nrs axes_reset` lifts it.
+AXES_FAILURE_LIMIT = int(os.environ.get("NRS_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("NRS_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends 30 minutes after it began
+AXES_LOCKOUT_CALLABLE = "nrs.accounts.views.locked_out"  # bilingual page, HTTP 429
+# Rate limits (django-ratelimit): sign-in POSTs per client address, API calls per token.
+# Counters live in the "ratelimit" cache, shared by every server process (Redis, or the database).
+RATELIMIT_USE_CACHE = "ratelimit"
+NRS_LOGIN_RATE = os.environ.get("NRS_LOGIN_RATE", "30/m")
+NRS_API_RATE = os.environ.get("NRS_API_RATE", "600/m")
+NRS_API_WRITE_RATE = os.environ.get("NRS_API_WRITE_RATE", "120/m")
+# Two-factor (django-otp TOTP + backup codes) for leaders, approvers, coordinators and
+# superusers. Off by default only in demo mode (docs/decisions.md).
+NRS_REQUIRE_2FA = _env_bool("NRS_REQUIRE_2FA", not DEMO_MODE)
+OTP_TOTP_ISSUER = os.environ.get("NRS_TOTP_ISSUER", "NRS")
+# Sessions: at most 8 hours, and signed out after NRS_SESSION_IDLE_MINUTES without a request.
+SESSION_COOKIE_AGE = 8 * 60 * 60
+NRS_SESSION_IDLE_MINUTES = int(os.environ.get("NRS_SESSION_IDLE_MINUTES", "30"))
+# htmx sends the CSRF token from the page (hx-headers in base.html); no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# API tokens live at most this many days.
+NRS_TOKEN_MAX_DAYS = int(os.environ.get("NRS_TOKEN_MAX_DAYS", "365"))
+# Optional OpenID Connect sign-in (nrs/accounts/oidc.py): on when issuer, client and endpoints are set.
+NRS_OIDC_ISSUER = os.environ.get("NRS_OIDC_ISSUER", "")
+OIDC_RP_CLIENT_ID = os.environ.get("NRS_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("NRS_OIDC_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("NRS_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("NRS_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("NRS_OIDC_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("NRS_OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("NRS_OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid email profile"
+NRS_OIDC_NAME = os.environ.get("NRS_OIDC_NAME", "OpenID Connect")
+NRS_OIDC_CLAIM = os.environ.get("NRS_OIDC_CLAIM", "email")  # matched against User.email, or "username"
+NRS_OIDC_CREATE_USERS = _env_bool("NRS_OIDC_CREATE_USERS", False)
+NRS_OIDC_TRUST_MFA = _env_bool("NRS_OIDC_TRUST_MFA", False)
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/"  # mozilla-django-oidc does not resolve names
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
@@ -219,6 +277,44 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Security headers and HTTPS (issue 7, part H3; docs/security.md). NRS_HTTPS=1 in production
+# behind TLS: redirect to HTTPS, HSTS, secure cookies. deploy/production.env.example lists it all.
+HTTPS = _env_bool("NRS_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # load balancer probes over plain HTTP
+if os.environ.get("NRS_SECURE_PROXY_HEADER"):  # e.g. X-Forwarded-Proto, set by the TLS proxy
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + os.environ["NRS_SECURE_PROXY_HEADER"].upper()
+                               .replace("-", "_"), "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("NRS_HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and _env_bool("NRS_HSTS_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = HTTPS and _env_bool("NRS_HSTS_PRELOAD", False)
+if HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+# Content-Security-Policy (django-csp 4): no inline script, no eval, nothing from other origins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # Plotly injects <style> elements and style attributes (plotly.js issue 7543): inline
+        # styles only, never inline script (docs/decisions.md).
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+# Request bodies over this size get 413 before they are read (nrs/asgi.py); forms keep
+# Django's DATA_UPLOAD_MAX_MEMORY_SIZE and each upload its own cap.
+NRS_MAX_REQUEST_BYTES = int(os.environ.get("NRS_MAX_REQUEST_BYTES", str(64 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

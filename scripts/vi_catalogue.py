@@ -328,6 +328,85 @@ VI.update({
         "Đã nhận (đã duyệt) %(n)s trên %(t)s chỉ tiêu cho kỳ %(p)s.",
 })
 
+# Issue 7, part H2: sign-in hardening (lockout, rate limits, two-factor, passwords, tokens).
+VI.update({
+    "last used at": "lần dùng gần nhất", "Sign-in locked out": "Khoá đăng nhập",
+    "Password changed": "Đổi mật khẩu",
+    "Two-factor authentication enrolled": "Bật xác thực hai lớp",
+    "Two-factor code rejected": "Mã xác thực hai lớp bị từ chối",
+    "Two-factor authentication reset": "Đặt lại xác thực hai lớp",
+    "Request rate limited": "Yêu cầu bị giới hạn tần suất",
+    "Backup codes": "Mã dự phòng",
+    "Two-factor sign-in is on. Keep these backup codes somewhere safe: each works once, when you "
+    "do not have your phone. They are shown only now.":
+        "Đã bật đăng nhập hai lớp. Hãy cất giữ các mã dự phòng này ở nơi an toàn: mỗi mã dùng được "
+        "một lần, khi bạn không có điện thoại. Mã chỉ hiện lần này.",
+    "Continue": "Tiếp tục", "Sign-in locked": "Đăng nhập bị khoá",
+    "Too many wrong passwords (%(limit)s) for this account from this address.":
+        "Nhập sai mật khẩu quá nhiều lần (%(limit)s) cho tài khoản này từ địa chỉ này.",
+    "Try again in %(minutes)s minutes, or ask an administrator to lift the lock.":
+        "Hãy thử lại sau %(minutes)s phút, hoặc đề nghị quản trị viên mở khoá.",
+    "Back to sign-in": "Về trang đăng nhập", "Change password": "Đổi mật khẩu",
+    "A password needs at least 10 characters, not only digits, not a common password and not "
+    "close to your username, name or e-mail.":
+        "Mật khẩu cần ít nhất 10 ký tự, không chỉ gồm chữ số, không phải mật khẩu phổ biến và "
+        "không giống tên đăng nhập, họ tên hay thư điện tử của bạn.",
+    "Current password": "Mật khẩu hiện tại", "New password": "Mật khẩu mới",
+    "New password again": "Nhập lại mật khẩu mới",
+    "Your new password is in use. You are still signed in.":
+        "Mật khẩu mới đã có hiệu lực. Bạn vẫn đang đăng nhập.",
+    "Too many requests": "Quá nhiều yêu cầu",
+    "Too many sign-in attempts from this address. Try again in %(seconds)s seconds.":
+        "Quá nhiều lần đăng nhập từ địa chỉ này. Hãy thử lại sau %(seconds)s giây.",
+    "Set up two-factor sign-in": "Thiết lập đăng nhập hai lớp",
+    "Your role needs a second factor. Scan this code with an authenticator app (for example "
+    "FreeOTP or Google Authenticator), then type the 6-digit code it shows.":
+        "Vai trò của bạn cần lớp xác thực thứ hai. Hãy quét mã này bằng ứng dụng xác thực (ví dụ "
+        "FreeOTP hoặc Google Authenticator), rồi nhập mã 6 chữ số ứng dụng hiển thị.",
+    "QR code for the authenticator app": "Mã QR cho ứng dụng xác thực",
+    "Or enter this key by hand:": "Hoặc nhập khoá này bằng tay:",
+    "That code is not right. Check the time on your phone and try the newest code.":
+        "Mã chưa đúng. Hãy kiểm tra giờ trên điện thoại và thử mã mới nhất.",
+    "Code from the app": "Mã từ ứng dụng", "Confirm": "Xác nhận",
+    "Two-factor sign-in": "Đăng nhập hai lớp",
+    "Two-factor sign-in is on for your account, and this session is verified.":
+        "Tài khoản của bạn đã bật đăng nhập hai lớp, và phiên này đã được xác thực.",
+    "Lost your phone? Use a backup code, and ask an administrator to reset your second factor.":
+        "Mất điện thoại? Hãy dùng một mã dự phòng và đề nghị quản trị viên đặt lại lớp xác thực thứ hai.",
+    "Type the 6-digit code from your authenticator app, or one of your backup codes.":
+        "Nhập mã 6 chữ số từ ứng dụng xác thực, hoặc một trong các mã dự phòng.",
+    "That code is not right, or was already used. Wait a moment and try again.":
+        "Mã chưa đúng hoặc đã được dùng. Hãy chờ một lát rồi thử lại.",
+    "Verify": "Xác thực", "Two-factor": "Xác thực hai lớp",
+    "Sign in with %(name)s": "Đăng nhập bằng %(name)s", "or": "hoặc",
+})
+
+# H1: the audit hash chain and the auditor's viewer (and the issue-7 event types).
+VI.update({
+    "Audit chain verified": "Kiểm tra chuỗi nhật ký", "Audit chain anchored": "Neo chuỗi nhật ký",
+    "Backup created": "Tạo bản sao lưu", "Backup restored": "Khôi phục bản sao lưu",
+    "sequence number": "số thứ tự", "previous hash": "hash trước", "hash": "hash",
+    "Audit log": "Nhật ký kiểm toán", "Audit event": "Sự kiện nhật ký", "object": "đối tượng",
+    "Seq %(first)s–%(last)s intact: %(n)s events recomputed.":
+        "Seq %(first)s–%(last)s toàn vẹn: đã tính lại %(n)s sự kiện.",
+    "Chain broken at seq %(seq)s": "Chuỗi bị phá vỡ tại seq %(seq)s",
+    "Content matches its hash": "Nội dung khớp với hash", "yes": "có",
+    "no: this event was altered": "không: sự kiện này đã bị sửa",
+    "Every change and sign-in, in a hash chain: each event's hash covers its content and the "
+    "previous event's hash, so an edited, deleted or reordered row breaks the chain.":
+        "Mọi thay đổi và lần đăng nhập, trong một chuỗi hash: hash của mỗi sự kiện bao gồm nội dung "
+        "của nó và hash của sự kiện trước, nên một dòng bị sửa, xóa hay đổi thứ tự sẽ làm đứt chuỗi.",
+    "Chain status": "Tình trạng chuỗi", "Last full verification": "Lần kiểm tra toàn bộ gần nhất",
+    "events": "sự kiện",
+    "No full verification recorded yet (run: nrs audit verify).":
+        "Chưa có lần kiểm tra toàn bộ nào (chạy: nrs audit verify).",
+    "Last anchor": "Mốc neo gần nhất", "Verify seq %(first)s–%(last)s now": "Kiểm tra seq %(first)s–%(last)s ngay",
+    "Filter": "Lọc", "Newer": "Mới hơn", "Older": "Cũ hơn", "Page %(n)s of %(t)s": "Trang %(n)s/%(t)s",
+    "Event": "Sự kiện", "Actor (username)": "Người thực hiện (tên đăng nhập)",
+    "Object type": "Loại đối tượng", "Object id": "Mã đối tượng", "Org unit code": "Mã đơn vị",
+    "From": "Từ ngày", "To": "Đến ngày",
+})
+
 PLURALS = {
     "%(n)s indicator": "%(n)s chỉ tiêu",
     "%(n)s decimal": "%(n)s chữ số thập phân",

@@ -97,6 +97,47 @@ def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_off(request, settings):  # type: ignore[no-untyped-def]
+    """Most tests sign privileged users in with force_login: two-factor is off for them.
+    Tests marked @pytest.mark.two_factor run with it on (and may use verified_login)."""
+    settings.NRS_REQUIRE_2FA = request.node.get_closest_marker("two_factor") is not None
+
+
+@pytest.fixture
+def verified_login(db) -> Callable[..., None]:  # type: ignore[no-untyped-def]
+    """verified_login(client, user): enrol a confirmed TOTP device through the real action,
+    then sign in through the real /accounts/login/ and /accounts/2fa/ forms with real codes
+    computed from the device. ``user`` must have the test PASSWORD (make_user's)."""
+    import time
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from nrs.accounts import twofactor
+
+    def code(device, ahead: int) -> str:  # type: ignore[no-untyped-def]
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        totp.time = time.time() + ahead * device.step
+        return f"{totp.token():0{device.digits}d}"
+
+    def login(client, user: User) -> None:  # type: ignore[no-untyped-def]
+        if not twofactor.has_totp(user):
+            device = twofactor.pending_totp(user)
+            assert twofactor.confirm_totp(user, code(device, 0)) is not None
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.status_code
+        # A code is accepted once: use the first time step after the last one used. The device
+        # accepts one step of clock drift and follows it (OTP_TOTP_SYNC), so this never waits.
+        now_step = int((time.time() - device.t0) // device.step) + device.drift
+        ahead = max(0, device.last_t + 1 - now_step)
+        response = client.post("/accounts/2fa/", {"code": code(device, ahead), "next": "/"})
+        assert response.status_code == 302 and response["Location"] == "/", response.status_code
+
+    return login
+
+
 @pytest.fixture(scope="session")
 def live_node(tmp_path_factory):  # type: ignore[no-untyped-def]
     """One real NRS node for the live tests (tests/live.py): its own database, `nrs init`
