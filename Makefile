@@ -28,9 +28,11 @@ demo: install
 serve: install
 	$(BIN)/nrs serve --host $(HOST) --port $(PORT)
 
-## test: the whole suite (PostgreSQL when NRS_DATABASE_URL is set, else SQLite)
+## test: the whole suite (PostgreSQL when NRS_DATABASE_URL is set, else SQLite);
+## PYTEST_ARGS passes options, e.g. PYTEST_ARGS='-m "not engine_independent"'
+PYTEST_ARGS ?=
 test: install browser
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## browser: Debian's Chromium (browser tests), headless LibreOffice Calc and Writer (the Excel
 ## template and the DOCX report must open in them) and poppler (PDF pages to PNG and text);

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from nrs.analytics.rollup import Cell, Engine, Node, Rule, Tree, quantize
 from nrs.lib import periods
 from nrs.lib.periods import Kind, Period, PeriodError
 
+pytestmark = pytest.mark.engine_independent  # pure functions, no database
 MONTH = "2026-03"
 BEFORE = date(2000, 1, 1)
 REORGANISED = date(2025, 7, 1)  # the 2025 reorganisation: new units from this day

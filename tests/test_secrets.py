@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.engine_independent  # reads git's files, no database
 ROOT = Path(__file__).resolve().parent.parent
 
 PATTERNS = {
