@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "nrs.collection",
     "nrs.analytics",
     "nrs.reports",
+    # Connected systems (issue 5; docs/exchange.md).
+    "nrs.exchange.dhis2",
+    "nrs.exchange.federation",
+    "nrs.exchange.connectors",
     "nrs.web",
 ]
 

@@ -239,6 +239,8 @@ URLS: dict[str, Entry] = {
     "api-1:openapi-json": page(PUBLIC),
     "api-1:openapi-view": page(PUBLIC),
     "api-1:api-root": page(NOBODY),  # /api/ itself: 404 (the docs are at /api/docs)
+    # -- issue 5: SDMX (/sdmx/) --
+    # -- end SDMX --
 }
 
 
@@ -308,6 +310,12 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "axes.accessattempt": AdminModel("attempt", NOBODY, NOBODY, NOBODY),
     "axes.accesslog": AdminModel("accesslog", NOBODY, NOBODY, NOBODY),
     "axes.accessfailurelog": AdminModel("failurelog", NOBODY, NOBODY, NOBODY),
+    # -- issue 5: DHIS2 mappings --
+    # -- end DHIS2 mappings --
+    # -- issue 5: federation --
+    # -- end federation --
+    # -- issue 5: connectors and webhooks --
+    # -- end connectors and webhooks --
 }
 for _model, _spec in ADMIN_MODELS.items():
     URLS.update(_spec.entries(_model))
@@ -365,6 +373,14 @@ API: dict[str, Entry] = {
         get(perm(Perm.VIEW_UNAPPROVED, "object"), variant="preview", rows=json_rows("rows"),
             query={"indicator": "{indicator}", "orgUnit": "{unit}", "basis": "preview",
                    "start": "{approved_period}", "end": "{approved_period}"})),
+    # -- issue 5: DHIS2 and ADX --
+    # -- end DHIS2 and ADX --
+    # -- issue 5: QCVN 125 --
+    # -- end QCVN 125 --
+    # -- issue 5: federation --
+    # -- end federation --
+    # -- issue 5: connectors and webhooks --
+    # -- end connectors and webhooks --
 }
 
 # Path parameters of the API, by name, filled from the side's objects.

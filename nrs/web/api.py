@@ -17,6 +17,10 @@ from ninja.security import django_auth
 from nrs.accounts.api_auth import TokenAuth, install
 from nrs.analytics.api import router as analytics_router
 from nrs.collection.api import router as collection_router
+from nrs.exchange.connectors.api import router as connectors_router
+from nrs.exchange.dhis2.api import router as dhis2_router
+from nrs.exchange.federation.api import router as federation_router
+from nrs.exchange.qcvn.api import router as qcvn_router
 from nrs.lib import safejson
 from nrs.lib.errors import InputError
 from nrs.registry.api import router as registry_router
@@ -85,3 +89,7 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 api.add_router("/registry", registry_router)
 api.add_router("", collection_router)
 api.add_router("", analytics_router)
+api.add_router("/dhis2", dhis2_router)
+api.add_router("/qcvn", qcvn_router)
+api.add_router("/federation", federation_router)
+api.add_router("/connectors", connectors_router)

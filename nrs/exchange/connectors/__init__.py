@@ -1,0 +1,1 @@
+"""Scheduled pull connectors (one folder per kind) and outgoing webhooks."""

@@ -1,0 +1,5 @@
+"""The connectors API router (/api/connectors/…)."""
+
+from ninja import Router
+
+router = Router(tags=["connectors"])

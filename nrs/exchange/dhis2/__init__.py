@@ -1,0 +1,1 @@
+"""DHIS2 dataValueSets (JSON, CSV) and ADX XML imports, through mapping tables."""

@@ -1,0 +1,5 @@
+"""The qcvn API router (/api/qcvn/…)."""
+
+from ninja import Router
+
+router = Router(tags=["qcvn"])

@@ -1,0 +1,1 @@
+"""SDMX 2.1 export: structures and data, over the SDMX REST pattern at /sdmx/."""
