@@ -14,18 +14,34 @@ from nrs.accounts.tokens import touch, verify_token
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        found = verify_token(token)
-        if found is None:
-            return None
-        group, rate = ratelimit.api_rate(request)
-        wait = ratelimit.hit(request, group=group, key=found.prefix, rate=rate,
-                             actor=found.user, obj=found, org_unit=found.org_unit)
-        if wait is not None:
-            raise ratelimit.RateLimited(wait)
-        touch(found)
-        request.user = found.user
-        request.nrs_token = found  # type: ignore[attr-defined]
-        return found
+        return authenticate_bearer(request, token)
+
+
+def bearer_secret(request: HttpRequest) -> str | None:
+    """The secret of an `Authorization: Bearer …` header, or None (as ninja's HttpBearer
+    reads it), for plain Django views outside the API such as /sdmx/."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
+def authenticate_bearer(request: HttpRequest, token: str) -> Any:
+    """The one token check, for the API and for plain views alike: verify the secret,
+    count the request against the token's rate (RateLimited when over it), record its use,
+    and make the token's user the request's user. Returns the token, or None."""
+    found = verify_token(token)
+    if found is None:
+        return None
+    group, rate = ratelimit.api_rate(request)
+    wait = ratelimit.hit(request, group=group, key=found.prefix, rate=rate,
+                         actor=found.user, obj=found, org_unit=found.org_unit)
+    if wait is not None:
+        raise ratelimit.RateLimited(wait)
+    touch(found)
+    request.user = found.user
+    request.nrs_token = found  # type: ignore[attr-defined]
+    return found
 
 
 def request_token(request: HttpRequest) -> Any:

@@ -1,0 +1,277 @@
+"""SDMX 2.1 messages: structure messages, data sets from approved values, and their
+serialisations (SDMX-ML through sdmx1's writer, SDMX-CSV 1.0 through sdmx1's converter,
+SDMX-JSON 1.0 from the same sdmx1 model, since sdmx1 has no JSON writer).
+
+sdmx1's XML lacks what the 2.1 schemas require of a structure-specific data message
+(the header's ``namespace``, the data set's qualified ``data:structureRef`` and
+``data:dataScope``, and its ``xsi:type`` from the DSD-specific schema, nrs.exchange.sdmx.xsd);
+``_complete_data_xml`` adds them before serialising.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import sdmx
+from lxml import etree
+from sdmx import urn
+from sdmx.format import csv as sdmx_csv
+from sdmx.message import DataMessage, Header, StructureMessage
+from sdmx.model import v21 as m
+from sdmx.writer.xml import writer as xml_writer
+
+from nrs.collection.models import DataValue
+from nrs.exchange.sdmx.structures import FREQ_OF_KIND, OBS_STATUS, TIME, TOTAL, Structures
+from nrs.lib import csvsafe, periods
+from nrs.lib.numbers import plain
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+NS_DATA = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific"
+NS_MES = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message"
+NS_COM = "http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common"
+ALL_DIMENSIONS = "AllDimensions"
+
+
+def dsd_namespace(structures: Structures, dim_at_obs: str) -> str:
+    """The namespace of the DSD-specific schema (the SDMX RI's convention)."""
+    return f"{urn.make(structures.dsd)}:ObsLevelDim:{dim_at_obs}"
+
+
+def header(structures: Structures) -> Header:
+    return Header(id=f"NRS{uuid.uuid4().hex[:16].upper()}", prepared=datetime.now(UTC),
+                  sender=structures.agency, test=False)
+
+
+# -- structures ---------------------------------------------------------------------------
+
+STRUCTURE_TYPES = ("codelist", "conceptscheme", "datastructure", "dataflow")
+ALL_TYPES = ("structure", "all", "*")
+
+
+def structure_message(structures: Structures, kind: str, ident: str | None,
+                      references: bool) -> StructureMessage | None:
+    """The structures of ``kind`` (or all), optionally only ``ident``; with ``references``
+    also what they use (a dataflow's DSD, a DSD's codelists and concepts). None if none."""
+    by_kind: dict[str, list[Any]] = {
+        "codelist": list(structures.codelists.values()),
+        "conceptscheme": [structures.concepts],
+        "datastructure": [structures.dsd],
+        "dataflow": list(structures.dataflows.values()),
+    }
+    kinds = STRUCTURE_TYPES if kind in ALL_TYPES else (kind,)
+    chosen = [obj for k in kinds for obj in by_kind[k] if ident is None or obj.id == ident]
+    if not chosen:
+        return None
+    if references and any(isinstance(o, (m.DataflowDefinition, m.DataStructureDefinition)) for o in chosen):
+        chosen += [structures.dsd, structures.concepts, *structures.codelists.values()]
+    message = StructureMessage(header=header(structures))
+    seen: set[int] = set()
+    for obj in chosen:
+        if id(obj) not in seen:
+            seen.add(id(obj))
+            message.add(obj)
+    return message
+
+
+def to_xml(message: StructureMessage | DataMessage) -> bytes:
+    return bytes(sdmx.to_xml(message))
+
+
+# -- data ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Obs:
+    """One observation, before it becomes sdmx1's: its key, time, value and attributes."""
+
+    key: tuple[str, ...]
+    time: str
+    value: str
+    attributes: tuple[tuple[str, str], ...]
+
+
+def time_period(period: str) -> str:
+    """The SDMX TIME_PERIOD of a stored period id. Nine months (N) has no SDMX period:
+    it is written as the ISO time range it covers, 2026-01-01/P9M."""
+    parsed = periods.parse_sdmx(period)
+    if parsed.kind is periods.Kind.NINE_MONTHS:
+        return f"{parsed.start.isoformat()}/P9M"
+    return parsed.sdmx
+
+
+def breakdown_codes(breakdown: str) -> dict[str, str]:
+    """"SEX=F;URBAN_RURAL=URBAN" -> {"SEX": "F", "URBAN_RURAL": "URBAN"}."""
+    return dict(part.split("=", 1) for part in breakdown.split(";") if "=" in part)
+
+
+def observations(rows: Iterable[DataValue], structures: Structures,
+                 wanted: list[frozenset[str] | None]) -> list[Obs]:
+    """Rows as observations, keeping those the key selects (``wanted``: a set of codes per
+    dimension, None for any). Cleared values (None) are left out."""
+    found = []
+    for row in rows:
+        kind = periods.parse_sdmx(row.period).kind
+        if row.value is None or kind not in FREQ_OF_KIND:  # cleared, or a period SDMX has no frequency for
+            continue
+        parts = breakdown_codes(row.breakdown)
+        key = (FREQ_OF_KIND[kind], row.indicator.code, row.org_unit.code,
+               *(parts.get(b, TOTAL) for b in structures.breakdowns))
+        if any(codes is not None and code not in codes for code, codes in zip(key, wanted, strict=True)):
+            continue
+        attributes = (("UNIT_MEASURE", row.indicator.unit.code), ("DECIMALS", str(row.indicator.decimals)),
+                      ("OBS_STATUS", OBS_STATUS.get(row.flag, "A")))
+        found.append(Obs(key, time_period(row.period), plain(row.value), attributes))
+    return found
+
+
+def data_message(structures: Structures, flow: str, found: list[Obs], dim_at_obs: str) -> DataMessage:
+    """A structure-specific data set of ``found``: in series over TIME_PERIOD, or flat
+    (AllDimensions)."""
+    dsd = structures.dsd
+    dataflow = structures.dataflows[flow]
+    dataset = m.StructureSpecificDataSet(structured_by=dsd, described_by=dataflow)
+    measure = dsd.measures.get("OBS_VALUE")
+    attributes = {a.id: a for a in dsd.attributes}
+    dims = structures.dimension_ids
+
+    def obs(item: Obs, key: m.Key) -> m.Observation:
+        attached = {name: m.AttributeValue(value=value, value_for=attributes[name])
+                    for name, value in item.attributes}
+        return m.Observation(dimension=key, value=item.value, value_for=measure, attached_attribute=attached)
+
+    if dim_at_obs == ALL_DIMENSIONS:
+        dataset.add_obs([obs(item, dsd.make_key(m.Key, {**dict(zip(dims, item.key, strict=True)),
+                                                          TIME: item.time})) for item in found])
+    else:
+        series: dict[tuple[str, ...], list[Obs]] = defaultdict(list)
+        for item in found:
+            series[item.key].append(item)
+        for key, items in series.items():
+            series_key = dsd.make_key(m.SeriesKey, dict(zip(dims, key, strict=True)))
+            dataset.add_obs([obs(item, dsd.make_key(m.Key, {TIME: item.time})) for item in items],
+                            series_key=series_key)
+    observation_dimension: Any = (m.AllDimensions if dim_at_obs == ALL_DIMENSIONS
+                                  else dsd.dimensions.get(TIME))
+    return DataMessage(header=header(structures), data=[dataset], dataflow=dataflow,
+                       observation_dimension=observation_dimension)
+
+
+def data_xml(message: DataMessage, structures: Structures, dim_at_obs: str) -> bytes:
+    root = _complete_data_xml(xml_writer.recurse(message), dsd_namespace(structures, dim_at_obs),
+                              dim_at_obs)
+    return bytes(etree.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def _complete_data_xml(root: Any, namespace: str, dim_at_obs: str) -> Any:
+    """Add what sdmx1 leaves out and the 2.1 schemas require: the header's structure
+    namespace and observation dimension, and the data set's DSD-specific type (prefix
+    ``ns1``; its series and observations get their types from it, as sdmx1's reader wants)."""
+    nsmap = {**root.nsmap, "ns1": namespace}
+    fixed = etree.Element(root.tag, nsmap=nsmap)
+    fixed.extend(list(root))
+    for structure in fixed.iter(f"{{{NS_MES}}}Structure"):
+        structure.set("namespace", namespace)
+        structure.set("dimensionAtObservation", dim_at_obs)
+    for dataset in fixed.iter(f"{{{NS_MES}}}DataSet"):
+        ref = dataset.attrib.pop("structureRef", None)
+        if ref:
+            dataset.set(f"{{{NS_DATA}}}structureRef", ref)
+        dataset.set(f"{{{NS_DATA}}}dataScope", "DataStructure")
+        dataset.set(f"{{{XSI}}}type", "ns1:DataSetType")
+    return fixed
+
+
+def data_csv(message: DataMessage, version: str = "1.0.0") -> str:
+    """SDMX-CSV 1.0.0 (DATAFLOW, the dimensions, OBS_VALUE, the attributes) or 2.0.0
+    (STRUCTURE, STRUCTURE_ID, ACTION first), through sdmx1's converter; every cell
+    through csvsafe."""
+    options = sdmx_csv.v1.FormatOptions() if version == "1.0.0" else sdmx_csv.v2.FormatOptions()
+    frame: pd.DataFrame = sdmx.to_csv(  # type: ignore[assignment]
+        message.data[0], rtype=pd.DataFrame, format_options=options, attributes="o", dtype=None)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([csvsafe.cell(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        writer.writerow([csvsafe.cell("" if v is None or v != v else v) for v in row])
+    return out.getvalue()
+
+
+def _values(items: Iterable[str], lookup: dict[str, Any] | None) -> list[dict[str, Any]]:
+    found = []
+    for ident in items:
+        item = lookup.get(ident) if lookup is not None else None
+        name = _localised(item.name) if item is not None else ident
+        found.append({"id": ident, "name": name})
+    return found
+
+
+def _localised(text: Any) -> str:
+    localizations = getattr(text, "localizations", {}) or {}
+    return str(localizations.get("en") or localizations.get("vi") or text)
+
+
+def data_json(message: DataMessage, structures: Structures, dim_at_obs: str) -> str:
+    """SDMX-JSON 1.0 (the data message sdmx1 reads: header, dataSets, structure), written
+    from the same sdmx1 data set as the XML and CSV."""
+    dataset = message.data[0]
+    dims = structures.dimension_ids
+    attribute_ids = ["UNIT_MEASURE", "DECIMALS", "OBS_STATUS"]
+    all_obs = list(dataset.obs)
+    dim_values = {d: sorted({str(o.key[d].value) for o in all_obs}) for d in [*dims, TIME]}
+    attr_values = {a: sorted({str(o.attrib[a].value) for o in all_obs if a in o.attrib}) for a in attribute_ids}
+    index = {d: {v: i for i, v in enumerate(vs)} for d, vs in dim_values.items()}
+    attr_index = {a: {v: i for i, v in enumerate(vs)} for a, vs in attr_values.items()}
+
+    def obs_entry(o: m.Observation) -> list[Any]:
+        return [o.value, *[attr_index[a].get(str(o.attrib[a].value)) if a in o.attrib else None
+                           for a in attribute_ids]]
+
+    def dimension(d: str, position: int) -> dict[str, Any]:
+        codelist = structures.codelist_of(d) if d != TIME else None
+        lookup = {c.id: c for c in codelist} if codelist is not None else None
+        return {"id": d, "name": _localised(structures.concepts[d].name), "keyPosition": position,
+                **({"role": "time"} if d == TIME else {}), "values": _values(dim_values[d], lookup)}
+
+    def attribute(a: str) -> dict[str, Any]:
+        codelist = structures.dsd.attributes.get(a).local_representation
+        lookup = ({c.id: c for c in codelist.enumerated}
+                  if codelist is not None and codelist.enumerated is not None else None)
+        return {"id": a, "name": _localised(structures.concepts[a].name),
+                "values": _values(attr_values[a], lookup)}
+
+    body: dict[str, Any] = {"action": "Information"}
+    if dim_at_obs == ALL_DIMENSIONS:
+        layout = {"series": [], "observation": [dimension(d, i) for i, d in enumerate([*dims, TIME])]}
+        body["observations"] = {":".join(str(index[d][str(o.key[d].value)]) for d in [*dims, TIME]): obs_entry(o)
+                                for o in all_obs}
+    else:
+        layout = {"series": [dimension(d, i) for i, d in enumerate(dims)],
+                  "observation": [dimension(TIME, len(dims))]}
+        body["series"] = {
+            ":".join(str(index[d][str(kv.value)]) for d, kv in zip(dims, series_key.values.values(), strict=True)): {
+                "attributes": [], "observations": {str(index[TIME][str(o.key[TIME].value)]): obs_entry(o)
+                                                   for o in items}}
+            for series_key, items in dataset.series.items()}
+    flow = message.dataflow
+    assert flow is not None
+    document = {
+        "header": {"id": message.header.id, "test": False,
+                   "prepared": message.header.prepared.isoformat() if message.header.prepared else "",
+                   "sender": {"id": structures.agency.id, "name": _localised(structures.agency.name)}},
+        "dataSets": [body],
+        "structure": {
+            "links": [{"rel": "dataflow", "urn": urn.make(flow)}],
+            "name": _localised(flow.name),
+            "dimensions": {"dataset": [], **layout},
+            "attributes": {"dataSet": [], "series": [], "observation": [attribute(a) for a in attribute_ids]},
+        },
+    }
+    return json.dumps(document, ensure_ascii=False)

@@ -1,0 +1,134 @@
+"""An SDMX REST data query: which flow, which key, which periods; and the approved
+values it selects, within the caller's scope.
+
+Every bad part raises ``InputError`` naming it (``key part 2 (INDICATOR)``, ``startPeriod``…)
+in Vietnamese and English; an unknown flow raises ``NotFound``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from nrs.collection import queries
+from nrs.collection.models import DataValue
+from nrs.exchange.sdmx.messages import ALL_DIMENSIONS
+from nrs.exchange.sdmx.structures import AGENCY_ID, TIME, VERSION, Structures
+from nrs.lib import periods
+from nrs.lib.errors import InputError
+
+WILDCARDS = ("", "all", "*")
+
+
+class NotFound(InputError):
+    """An unknown flow or structure: 404, with the same bilingual text."""
+
+
+@dataclass(frozen=True)
+class DataQuery:
+    flow: str
+    wanted: list[frozenset[str] | None]  # per dimension (TIME_PERIOD excluded); None: any
+    start: periods.Period | None = None
+    end: periods.Period | None = None
+    known_on: datetime | None = None
+    dim_at_obs: str = TIME
+
+
+def parse_flow(ref: str, structures: Structures) -> str:
+    """``DF_X``, ``VN_VPCP,DF_X`` or ``VN_VPCP,DF_X,1.0`` (SDMX 2.1 flowRef)."""
+    parts = ref.split(",")
+    flow = parts[1] if len(parts) > 1 else parts[0]
+    agency = parts[0] if len(parts) > 1 else AGENCY_ID
+    version = parts[2] if len(parts) > 2 else VERSION
+    if (len(parts) > 3 or agency not in (AGENCY_ID, "all", "*") or version not in (VERSION, "latest", "*")
+            or flow not in structures.dataflows):
+        known = ", ".join(structures.dataflows)
+        raise NotFound("flow", f"Không có luồng dữ liệu '{ref}'; các luồng: {known}",
+                       f"no dataflow '{ref}'; the dataflows are: {known}")
+    return flow
+
+
+def parse_key(key: str, structures: Structures) -> list[frozenset[str] | None]:
+    """The SDMX key: one part per dimension, separated by dots; codes joined by ``+``; an
+    empty part (or the whole key ``all``) for any code. NRS also takes the first three parts
+    alone (FREQ.INDICATOR.REF_AREA): the breakdown dimensions are then any."""
+    dims = structures.dimension_ids
+    if key.strip() in WILDCARDS:
+        return [None] * len(dims)
+    parts = key.split(".")
+    if len(parts) == 3:
+        parts += [""] * (len(dims) - 3)
+    if len(parts) != len(dims):
+        raise InputError("key", f"Khóa '{key}' có {len(parts)} phần; cần 3 hoặc {len(dims)} ({'.'.join(dims)})",
+                         f"key '{key}' has {len(parts)} parts; expected 3 or {len(dims)} ({'.'.join(dims)})")
+    wanted: list[frozenset[str] | None] = []
+    for position, (dim, part) in enumerate(zip(dims, parts, strict=True), start=1):
+        if not part:
+            wanted.append(None)
+            continue
+        codes = frozenset(part.split("+"))
+        codelist = structures.codelist_of(dim)
+        unknown = sorted(c for c in codes if c not in codelist.items)
+        if unknown:
+            raise InputError(f"key part {position} ({dim})",
+                             f"Mã '{'+'.join(unknown)}' không có trong {codelist.id} (phần {position} của khóa, {dim})",
+                             f"code '{'+'.join(unknown)}' is not in {codelist.id} (key part {position}, {dim})")
+        wanted.append(codes)
+    return wanted
+
+
+def parse_period(name: str, text: str) -> periods.Period | None:
+    if not text:
+        return None
+    try:
+        return periods.parse_sdmx(text)
+    except periods.PeriodError:
+        raise InputError(name, f"{name} '{text}' không phải kỳ SDMX (2026, 2026-S1, 2026-Q1, 2026-01)",
+                         f"{name} '{text}' is not an SDMX period (2026, 2026-S1, 2026-Q1, 2026-01)") from None
+
+
+def parse_known_on(text: str) -> datetime | None:
+    if not text:
+        return None
+    found = parse_datetime(text)
+    if found is None:
+        raise InputError("knownOn", "knownOn phải là ngày giờ ISO (2026-10-05T00:00:00+07:00)",
+                         "knownOn must be an ISO date-time (2026-10-05T00:00:00+07:00)")
+    return timezone.make_aware(found) if timezone.is_naive(found) else found
+
+
+def parse(flow: str, key: str, params: Any, structures: Structures) -> DataQuery:
+    """The whole query from the URL's flow and key and its query parameters."""
+    found = parse_flow(flow, structures)
+    wanted = parse_key(key, structures)
+    start = parse_period("startPeriod", params.get("startPeriod", ""))
+    end = parse_period("endPeriod", params.get("endPeriod", ""))
+    if start and end and start.start > end.end:
+        raise InputError("startPeriod", "startPeriod sau endPeriod", "startPeriod is after endPeriod")
+    dim_at_obs = params.get("dimensionAtObservation", "") or TIME
+    if dim_at_obs not in (TIME, ALL_DIMENSIONS):
+        raise InputError("dimensionAtObservation",
+                         f"dimensionAtObservation chỉ nhận {TIME} hoặc {ALL_DIMENSIONS}",
+                         f"dimensionAtObservation must be {TIME} or {ALL_DIMENSIONS}")
+    return DataQuery(found, wanted, start, end, parse_known_on(params.get("knownOn", "")), dim_at_obs)
+
+
+def rows(query: DataQuery, structures: Structures, scope: Q) -> QuerySet[DataValue]:
+    """The newest approved vintage (or the one known on ``known_on``) of each value of the
+    flow's indicators, for org units in force today, within ``scope``. A period is selected
+    when it starts within [startPeriod's start, endPeriod's end]."""
+    indicators, units = query.wanted[1], query.wanted[2]
+    found = queries.values(scope=scope, indicators=sorted(indicators) if indicators else None,
+                           units=sorted(units) if units else None, known_on=query.known_on)
+    found = found.filter(indicator__area=structures.flow_areas[query.flow],
+                         org_unit__valid_to__isnull=True).select_related("indicator__unit")
+    if query.start is not None:
+        found = found.filter(period_start__gte=query.start.start)
+    if query.end is not None:
+        found = found.filter(period_start__lte=query.end.end)
+    return found

@@ -1,0 +1,180 @@
+"""/sdmx/: the SDMX REST endpoints (structure and data), for a browser session or an API
+bearer token (the same check and rate limit as /api/).
+
+Each view authenticates, parses the request, and writes one message; bad input is a 400
+and an unknown flow or structure a 404, with SDMX error codes and a bilingual text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from lxml import etree
+from lxml.builder import ElementMaker
+
+from nrs.accounts import access, ratelimit
+from nrs.accounts.access import Perm
+from nrs.accounts.api_auth import authenticate_bearer, bearer_secret, request_token
+from nrs.exchange.sdmx import messages, query, structures, xsd
+from nrs.exchange.sdmx.query import NotFound
+from nrs.lib.errors import InputError
+
+XML_DATA = "application/vnd.sdmx.structurespecificdata+xml;version=2.1"
+XML_STRUCTURE = "application/vnd.sdmx.structure+xml;version=2.1"
+CSV_DATA = "application/vnd.sdmx.data+csv;version=1.0.0"
+CSV2_DATA = "application/vnd.sdmx.data+csv;version=2.0.0"
+JSON_DATA = "application/vnd.sdmx.data+json;version=1.0.0"
+FORMATS = {"structurespecificdata": XML_DATA, "csv": CSV_DATA, "jsondata": JSON_DATA}
+# SDMX REST error codes (SDMX 2.1 section 7, web services guidelines).
+NO_RESULTS, UNAUTHORISED, SYNTAX, SEMANTIC = "100", "110", "140", "150"
+
+
+class Refused(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+def error(status: int, code: str, ref: str, vi: str, en: str, *, as_json: bool = False) -> HttpResponse:
+    """An SDMX-ML 2.1 Error message (mes:ErrorMessage with a Vietnamese and an English text),
+    or for JSON clients the same as JSON."""
+    if as_json:
+        body = json.dumps({"errors": [{"code": int(code), "title": en, "detail": vi}], "status": "error",
+                           "ref": ref, "message_vi": vi, "message_en": en}, ensure_ascii=False)
+        return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
+    mes = ElementMaker(namespace=messages.NS_MES, nsmap={"mes": messages.NS_MES, "com": messages.NS_COM})
+    com = ElementMaker(namespace=messages.NS_COM)
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    root = mes.Error(mes.ErrorMessage(com.Text(f"{ref}: {vi}", **{lang: "vi"}),
+                                      com.Text(f"{ref}: {en}", **{lang: "en"}), code=code))
+    return HttpResponse(etree.tostring(root, encoding="utf-8", xml_declaration=True), status=status,
+                        content_type="application/xml; charset=utf-8")
+
+
+def _authenticate(request: HttpRequest, as_json: bool) -> Any:
+    """The request's API token (None for a browser session); refuses with 401 or 429."""
+    secret = bearer_secret(request)
+    if secret is not None:
+        try:
+            token = authenticate_bearer(request, secret)
+        except ratelimit.RateLimited as exc:
+            raise Refused(ratelimit.api_response(request, exc)) from None
+        if token is not None:
+            return token
+    elif request.user.is_authenticated and request.user.is_active:
+        return None
+    response = error(401, UNAUTHORISED, "Authorization", "Cần đăng nhập hoặc token API hợp lệ",
+                     "sign in or send a valid API token (Authorization: Bearer nrs_…)", as_json=as_json)
+    response["WWW-Authenticate"] = "Bearer"
+    raise Refused(response)
+
+
+def _format(request: HttpRequest) -> str:
+    """The media type asked for: ``format=`` first, then the Accept header; XML by default."""
+    name = request.GET.get("format", "")
+    if name:
+        if name not in FORMATS:
+            raise InputError("format", f"format chỉ nhận {', '.join(FORMATS)}",
+                             f"format must be one of {', '.join(FORMATS)}")
+        return FORMATS[name]
+    accept = request.headers.get("Accept", "").replace(" ", "").lower()
+    if CSV2_DATA in accept:
+        return CSV2_DATA
+    for media in (CSV_DATA, JSON_DATA, XML_DATA):
+        if media.split(";")[0] in accept:
+            return media
+    return XML_DATA
+
+
+@require_GET
+def structure(request: HttpRequest, path: str) -> HttpResponse:
+    """/sdmx/structure/{type}[/{agency}[/{id}[/{version}]]]: codelist, conceptscheme,
+    datastructure, dataflow, or structure/all for everything; ``references=children``
+    (or all, descendants) adds what a DSD or dataflow uses."""
+    try:
+        _authenticate(request, as_json=False)
+        parts = path.strip("/").split("/")
+        kind, agency, ident, version = (parts + ["", "all", "all", "latest"][len(parts):])[:4]
+        everything = structures.build()
+        wildcard = ("all", "*")
+        message = None
+        if (kind in messages.STRUCTURE_TYPES + messages.ALL_TYPES
+                and agency in (structures.AGENCY_ID, *wildcard)
+                and version in (structures.VERSION, "latest", "+", "~", *wildcard)):
+            references = request.GET.get("references", "none") in ("children", "descendants", "all")
+            message = messages.structure_message(everything, kind, None if ident in wildcard else ident,
+                                                 references)
+        if message is None:
+            raise NotFound("structure", f"Không có cấu trúc '{path}'", f"no structure '{path}'")
+        return HttpResponse(messages.to_xml(message), content_type=XML_STRUCTURE)
+    except Refused as refused:
+        return refused.response
+    except NotFound as exc:
+        return error(404, NO_RESULTS, exc.ref, exc.vi, exc.en)
+
+
+@require_GET
+def schema(request: HttpRequest, path: str) -> HttpResponse:
+    """/sdmx/schema/{datastructure|dataflow}/{agency}/{id}[/{version}]?dimensionAtObservation=:
+    the DSD-specific XML schema of structure-specific data (nrs.exchange.sdmx.xsd). Its
+    imports name the official 2.1 schemas by file name: keep it beside them."""
+    try:
+        _authenticate(request, as_json=False)
+        parts = path.strip("/").split("/")
+        context, agency, ident, version = (parts + ["", "", "", "latest"][len(parts):])[:4]
+        everything = structures.build()
+        known = {"datastructure": [structures.DSD_ID], "dataflow": list(everything.dataflows)}
+        if (ident not in known.get(context, []) or agency not in (structures.AGENCY_ID, "all", "*")
+                or version not in (structures.VERSION, "latest", "*", "+", "~")):
+            raise NotFound("schema", f"Không có cấu trúc '{path}'", f"no structure '{path}'")
+        dim_at_obs = request.GET.get("dimensionAtObservation", "") or structures.TIME
+        if dim_at_obs not in (structures.TIME, messages.ALL_DIMENSIONS):
+            raise InputError("dimensionAtObservation",
+                             f"dimensionAtObservation chỉ nhận {structures.TIME} hoặc {messages.ALL_DIMENSIONS}",
+                             f"dimensionAtObservation must be {structures.TIME} or {messages.ALL_DIMENSIONS}")
+        namespace = messages.dsd_namespace(everything, dim_at_obs)
+        return HttpResponse(xsd.build(everything, namespace, dim_at_obs), content_type="application/xml")
+    except Refused as refused:
+        return refused.response
+    except NotFound as exc:
+        return error(404, NO_RESULTS, exc.ref, exc.vi, exc.en)
+    except InputError as exc:
+        return error(400, SYNTAX, exc.ref, exc.vi, exc.en)
+
+
+@require_GET
+def data(request: HttpRequest, path: str) -> HttpResponse:
+    """/sdmx/data/{flow}[/{key}[/{provider}]]?startPeriod=&endPeriod=&dimensionAtObservation=
+    &knownOn=: the approved values of the flow in the caller's scope (VIEW_DATA)."""
+    as_json = request.GET.get("format") == "jsondata" or "json" in request.headers.get("Accept", "")
+    try:
+        token = _authenticate(request, as_json)
+        media = _format(request)
+        as_json = media == JSON_DATA
+        flow, _, key = path.partition("/")
+        key = key.split("/")[0]
+        everything = structures.build()
+        parsed = query.parse(flow, key, request.GET, everything)
+        scope = access.scope_q(request.user, Perm.VIEW_DATA, token=request_token(request) or token)
+        found = messages.observations(query.rows(parsed, everything, scope).iterator(chunk_size=5000),
+                                      everything, parsed.wanted)
+        if not found:
+            return error(404, NO_RESULTS, "data", "Không có số liệu phù hợp (trong phạm vi được phân quyền)",
+                         "no data match the query (within your scope)", as_json=as_json)
+        message = messages.data_message(everything, parsed.flow, found, parsed.dim_at_obs)
+        if media in (CSV_DATA, CSV2_DATA):
+            return HttpResponse(messages.data_csv(message, media.rsplit("=", 1)[1]),
+                                content_type=f"{media}; charset=utf-8")
+        if media == JSON_DATA:
+            return HttpResponse(messages.data_json(message, everything, parsed.dim_at_obs),
+                                content_type=f"{JSON_DATA}; charset=utf-8")
+        return HttpResponse(messages.data_xml(message, everything, parsed.dim_at_obs), content_type=XML_DATA)
+    except Refused as refused:
+        return refused.response
+    except NotFound as exc:
+        return error(404, NO_RESULTS, exc.ref, exc.vi, exc.en, as_json=as_json)
+    except InputError as exc:
+        return error(400, SEMANTIC if exc.ref.startswith("key part") else SYNTAX, exc.ref, exc.vi, exc.en,
+                     as_json=as_json)
