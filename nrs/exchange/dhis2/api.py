@@ -1,5 +1,86 @@
-"""The dhis2 API router (/api/dhis2/…)."""
+"""The dhis2 API router (/api/dhis2/…): DHIS2 dataValueSets (JSON, CSV) and ADX imports.
 
-from ninja import Router
+Each operation checks who may enter data (access.py, the token's unit and scope), then
+hands the body to importer.import_payload, which answers like DHIS2's import summary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from nrs.accounts import access
+from nrs.accounts.access import Perm
+from nrs.accounts.api_auth import request_token
+from nrs.exchange.dhis2 import importer, parsers
+from nrs.registry.api import Text
 
 router = Router(tags=["dhis2"])
+
+ANSWERS = {200: dict, 400: dict, 403: dict, 413: dict, 415: dict, 422: dict}
+FORBIDDEN = {"status": "error", "message_vi": "Không có quyền nhập số liệu",
+             "message_en": "you may not enter data"}
+SUMMARY = {"type": "object", "description": "DHIS2-style import summary: status, importCount, "
+           "conflicts [{object, value, message_vi, message_en}], message_vi, message_en"}
+
+DATA_VALUE_SET = {
+    "type": "object", "required": ["dataValues"],
+    "properties": {
+        "dataSet": {"type": "string", "description": "their data set id (mapped to a regime)"},
+        "completeDate": {"type": "string"},
+        "period": {"type": "string", "description": "202610, 2026Q3, 2026S1, 2026 or 2026-10-01/P1M"},
+        "orgUnit": {"type": "string"}, "attributeOptionCombo": {"type": "string"},
+        "dataValues": {"type": "array", "items": {"type": "object", "properties": {
+            "dataElement": {"type": "string"}, "categoryOptionCombo": {"type": "string"},
+            "period": {"type": "string"}, "orgUnit": {"type": "string"},
+            "attributeOptionCombo": {"type": "string"},
+            "value": {"type": ["string", "number", "null"]}, "comment": {"type": "string"}}}},
+    },
+}
+DVS_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": DATA_VALUE_SET},
+    "text/csv": {"schema": {"type": "string", "description":
+                            "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,"
+                            "value,storedby,lastupdated,comment,followup"}}}}}
+ADX_BODY = {"requestBody": {"required": True, "content": {
+    "application/adx+xml": {"schema": {"type": "string", "description":
+                                       "an ADX message (urn:ihe:qrph:adx:2015)"}}}}}
+
+_MEDIA = {"application/json": parsers.JSON, "text/csv": parsers.CSV,
+          "application/csv": parsers.CSV}
+
+
+def _media(request: HttpRequest) -> str:
+    return request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def _answer(request: HttpRequest, media_type: str, dry_run: bool, system: str,
+            data_set: str) -> Status[dict[str, Any]]:
+    token = request_token(request)
+    if not access.has_perm(request.user, Perm.ENTER_DATA, token=token):
+        return Status(403, FORBIDDEN)
+    summary = importer.import_payload(
+        request.body, media_type, actor=request.user, token=token, system=system,
+        dry_run=dry_run, idempotency_key=request.headers.get("Idempotency-Key", ""),
+        data_set=data_set)
+    return Status(summary.status_code, summary.as_dict())
+
+
+@router.post("/dataValueSets", response=ANSWERS, openapi_extra=DVS_BODY)
+def post_data_value_sets(request: HttpRequest, dryRun: bool = False, system: Text = "",
+                         dataSet: Text = "") -> Status[dict[str, Any]]:
+    """Import a DHIS2 data value set, JSON or CSV (by Content-Type), through the mapping
+    tables of partner system `system` (none: ids are NRS codes). All or nothing; with
+    `dryRun=true` nothing is stored; an `Idempotency-Key` header stores a resent message
+    once. `dataSet` names the data set for CSV, which carries none."""
+    media_type = _MEDIA.get(_media(request), _media(request) or "(none)")
+    return _answer(request, media_type, dryRun, system, dataSet)
+
+
+@router.post("/adx", response=ANSWERS, openapi_extra=ADX_BODY)
+def post_adx(request: HttpRequest, dryRun: bool = False, system: Text = "") -> Status[dict[str, Any]]:
+    """Import an ADX message (application/adx+xml), as /api/dhis2/dataValueSets does.
+    The XML is read with DTDs and entities forbidden."""
+    return _answer(request, parsers.ADX, dryRun, system, "")

@@ -1,0 +1,392 @@
+"""Import a DHIS2 dataValueSets message (JSON, CSV) or an ADX message.
+
+    import_payload(body, media_type, *, actor, token=None, system="", dry_run=False,
+                   idempotency_key="") -> ImportSummary
+
+parse (parsers.py) → translate the other side's ids through the partner system's
+mapping tables (or, with no system, as NRS codes) → group by regime × org unit × period →
+save every group through nrs.collection.actions.check_and_save_values, the write path
+and validation every other submission uses, all in ONE transaction: if any group fails,
+nothing is stored. A dry run goes the same way and is rolled back, so its counts are
+exactly what a real import would do. Bad input never raises out of here: the summary
+says ok=False and lists the conflicts, each naming its place in the message.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from nrs.accounts import access
+from nrs.accounts.access import Perm
+from nrs.collection import actions, context, idempotency
+from nrs.collection.models import Submission
+from nrs.collection.validation import Issue, Row
+from nrs.exchange.dhis2 import parsers
+from nrs.exchange.dhis2 import periods as dhis2_periods
+from nrs.exchange.dhis2.models import (
+    DataElementMap,
+    DataSetMap,
+    OrgUnitMap,
+    PartnerSystem,
+)
+from nrs.lib import periods
+from nrs.lib.errors import InputError
+from nrs.registry.models import OrgUnit, Regime
+
+DEFAULT_COMBOS = frozenset({"", "default", "(default)"})
+
+
+@dataclass
+class ImportSummary:
+    """What DHIS2 answers an import with (status, importCount, conflicts), plus our
+    bilingual message. ``status_code`` is the HTTP status the API gives it."""
+
+    ok: bool
+    imported: int = 0
+    updated: int = 0
+    ignored: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    status_code: int = 200
+    dry_run: bool = False
+    submissions: list[dict[str, Any]] = field(default_factory=list)
+    replayed: bool = False
+
+    @property
+    def status(self) -> str:
+        if not self.ok:
+            return "ERROR"
+        return "WARNING" if self.conflicts else "SUCCESS"
+
+    def as_dict(self) -> dict[str, Any]:
+        vi, en = self._message()
+        found: dict[str, Any] = {
+            "responseType": "ImportSummary", "status": self.status, "dryRun": self.dry_run,
+            "importCount": {"imported": self.imported, "updated": self.updated,
+                            "ignored": self.ignored, "deleted": 0},
+            "conflicts": self.conflicts, "submissions": self.submissions,
+            "message_vi": vi, "message_en": en}
+        if self.replayed:
+            found["replayed"] = True
+        return found
+
+    def _message(self) -> tuple[str, str]:
+        if not self.ok:
+            return (f"Không lưu giá trị nào: {len(self.conflicts)} lỗi",
+                    f"nothing stored: {len(self.conflicts)} error(s)")
+        vi = f"{self.imported} giá trị mới, {self.updated} cập nhật, {self.ignored} không đổi"
+        en = f"{self.imported} imported, {self.updated} updated, {self.ignored} unchanged"
+        if self.dry_run:
+            return f"Chạy thử, chưa lưu: {vi}", f"dry run, nothing stored: {en}"
+        return f"Đã nhập: {vi}", f"imported: {en}"
+
+    @classmethod
+    def from_answer(cls, status_code: int, body: dict[str, Any]) -> ImportSummary:
+        """The summary back from a stored answer (an Idempotency-Key replay), or from
+        idempotency's own refusals, which carry only a message."""
+        counts = body.get("importCount", {})
+        conflicts = body.get("conflicts")
+        if conflicts is None:  # idempotency's own answer (a bad or reused key)
+            conflicts = [_conflict(Issue("Idempotency-Key", "Idempotency-Key", "idempotency",
+                                         "error", body.get("message_vi", ""),
+                                         body.get("message_en", "")))]
+        return cls(ok=body.get("status") in ("SUCCESS", "WARNING"), imported=counts.get("imported", 0),
+                   updated=counts.get("updated", 0), ignored=counts.get("ignored", 0),
+                   conflicts=conflicts, status_code=status_code,
+                   dry_run=bool(body.get("dryRun")), submissions=body.get("submissions", []),
+                   replayed=bool(body.get("replayed")))
+
+
+def _conflict(issue: Issue) -> dict[str, Any]:
+    """A DHIS2 conflict ({object, value}) whose object is the place in the message."""
+    return {"object": issue.ref, "value": issue.en, "code": issue.code,
+            "severity": issue.severity, "message_vi": issue.vi, "message_en": issue.en}
+
+
+def _input_conflict(exc: InputError, code: str = "invalid") -> dict[str, Any]:
+    return _conflict(Issue(exc.ref, exc.ref, code, "error", exc.vi, exc.en))
+
+
+def _failed(status_code: int, conflicts: list[dict[str, Any]], dry_run: bool) -> ImportSummary:
+    return ImportSummary(ok=False, conflicts=conflicts, status_code=status_code, dry_run=dry_run)
+
+
+# -- translation ------------------------------------------------------------------------
+
+@dataclass
+class Group:
+    """The values of one report: regime × org unit × period."""
+
+    regime: Regime
+    unit: OrgUnit
+    period: periods.Period
+    rows: list[Row] = field(default_factory=list)
+
+
+class Translator:
+    """The partner system's ids → ours. With no system, ids are NRS codes (regime,
+    indicator, org unit) and the category option combo is our breakdown text."""
+
+    def __init__(self, system: PartnerSystem | None) -> None:
+        self.system = system
+        self.fallback = system is None or system.codes_fallback
+        self.default_combos = DEFAULT_COMBOS | ({system.default_combo} if system else set())
+        self.data_sets: dict[str, Regime] = {}
+        self.elements: dict[tuple[str, str], tuple[str, str]] = {}
+        self.units: dict[str, str] = {}
+        if system is not None:
+            self._load(system)
+        self.unit_versions: dict[tuple[str, periods.Period], OrgUnit | None] = {}
+
+    def _load(self, system: PartnerSystem) -> None:
+        """The whole table at once (a few thousand rows at most: one per commune)."""
+        for ds in DataSetMap.objects.filter(system=system, active=True).select_related("regime"):
+            self.data_sets[ds.remote_id] = ds.regime
+        for de in DataElementMap.objects.filter(system=system, active=True).select_related("indicator"):
+            self.elements[(de.data_element, de.combo)] = (de.indicator.code, de.breakdown)
+        self.units = dict(OrgUnitMap.objects.filter(system=system, active=True)
+                          .values_list("remote_id", "org_unit__code"))
+
+    def element(self, value: parsers.RemoteValue) -> tuple[str, str]:
+        """(indicator code, breakdown) of a data element and its combo."""
+        combo = "" if value.combo in self.default_combos else value.combo
+        found = self.elements.get((value.data_element, combo))
+        if found is not None:
+            return found
+        if self.fallback:
+            return value.data_element, combo
+        if any(key[0] == value.data_element for key in self.elements):
+            raise InputError(value.where("combo"),
+                             f"tổ hợp phân tổ '{value.combo}' của '{value.data_element}' chưa được ánh xạ",
+                             f"category option combo '{value.combo}' of data element "
+                             f"'{value.data_element}' is not mapped")
+        raise InputError(value.where("data_element"),
+                         f"mã chỉ tiêu (data element) '{value.data_element}' chưa được ánh xạ",
+                         f"unknown data element '{value.data_element}'")
+
+    def unit(self, value: parsers.RemoteValue, period: periods.Period) -> OrgUnit:
+        """Our org unit: the version of the mapped code that is valid in the period."""
+        remote = value.org_unit
+        if not remote:
+            raise InputError(value.where("org_unit"), "thiếu đơn vị (orgUnit)", "missing orgUnit")
+        code = self.units.get(remote) or (remote if self.fallback else None)
+        if code is None:
+            raise InputError(value.where("org_unit"), f"đơn vị '{remote}' chưa được ánh xạ",
+                             f"unknown org unit '{remote}'")
+        if (code, period) not in self.unit_versions:
+            versions = list(OrgUnit.objects.filter(code=code).order_by("-valid_from"))
+            self.unit_versions[(code, period)] = next(
+                (u for u in versions if u.is_valid_on(period.end)), versions[0] if versions else None)
+        found = self.unit_versions[(code, period)]
+        if found is None:
+            raise InputError(value.where("org_unit"), f"đơn vị '{remote}' không tồn tại",
+                             f"unknown org unit '{remote}'")
+        return found
+
+    def regime(self, remote: str, ref: str, unit: OrgUnit, period: periods.Period,
+               codes: set[str]) -> Regime:
+        """The data set's regime; with none named, the system's default, else the one
+        regime of that frequency whose form has every indicator the group carries."""
+        if remote:
+            found = self.data_sets.get(remote)
+            if found is None and self.fallback:
+                found = Regime.objects.filter(code=remote).first()
+            if found is None:
+                raise InputError(ref, f"bộ dữ liệu (dataSet) '{remote}' chưa được ánh xạ",
+                                 f"unknown data set '{remote}'")
+            return found
+        if self.system is not None and self.system.default_regime is not None:
+            return self.system.default_regime
+        return _infer_regime(ref, unit, period, codes)
+
+    def attribute_combo(self, value: parsers.RemoteValue) -> None:
+        if value.attribute_combo not in self.default_combos:
+            raise InputError(value.where("attribute_combo"),
+                             f"NRS không có chiều thuộc tính: '{value.attribute_combo}'",
+                             f"NRS has no attribute dimension: '{value.attribute_combo}' "
+                             "(send the default attribute option combo)")
+
+
+def _infer_regime(ref: str, unit: OrgUnit, period: periods.Period, codes: set[str]) -> Regime:
+    forms: dict[int, set[str]] = defaultdict(set)
+    for regime_id, code in (Regime.indicators.through.objects
+                            .filter(regime__frequency=period.kind.value, indicator__code__in=codes)
+                            .values_list("regime_id", "indicator__code")):
+        forms[regime_id].add(code)
+    found = list(Regime.objects.filter(pk__in=[pk for pk, form in forms.items() if form == codes])
+                 .order_by("code"))
+    if len(found) > 1:
+        found = [r for r in found if r.reporting_units(period.end).filter(pk=unit.pk).exists()]
+    if len(found) != 1:
+        raise InputError(ref, "không xác định được chế độ báo cáo; hãy ghi rõ bộ dữ liệu (dataSet)",
+                         "cannot tell which regime these values belong to; name the data set "
+                         "(dataSet)")
+    return found[0]
+
+
+def translate(values: list[parsers.RemoteValue], translator: Translator
+              ) -> tuple[list[Group], list[dict[str, Any]]]:
+    """Every value into a Row of its group; every id that does not translate is a
+    conflict naming its place (all of them, not just the first)."""
+    conflicts: list[dict[str, Any]] = []
+    pending: dict[tuple[str, int, periods.Period], list[tuple[parsers.RemoteValue, Row]]] = defaultdict(list)
+    units: dict[int, OrgUnit] = {}
+    for value in values:
+        try:
+            period = dhis2_periods.parse_id(value.period, value.where("period")) if value.period else None
+            if period is None:
+                raise InputError(value.where("period"), "thiếu kỳ (period)", "missing period")
+            unit = translator.unit(value, period)
+            translator.attribute_combo(value)
+            code, breakdown = translator.element(value)
+        except InputError as exc:
+            conflicts.append(_input_conflict(exc, "unmapped"))
+            continue
+        units[unit.pk] = unit
+        row = Row(ref=value.ref, indicator=code, org_unit=unit.code, value=value.value,
+                  breakdown=breakdown, comment=value.comment,
+                  refs={"indicator": value.where("data_element"), "orgUnit": value.where("org_unit"),
+                        "value": value.where("value"), "breakdown": value.where("combo"),
+                        "comment": value.where("comment")})
+        pending[(value.data_set, unit.pk, period)].append((value, row))
+    groups: dict[tuple[int, int, periods.Period], Group] = {}
+    for (data_set, unit_pk, period), items in pending.items():
+        first = items[0][0]
+        try:
+            regime = translator.regime(data_set, first.where("data_set"), units[unit_pk], period,
+                                       {str(row.indicator) for _v, row in items})
+        except InputError as exc:
+            conflicts.append(_input_conflict(exc, "unmapped"))
+            continue
+        group = groups.setdefault((regime.pk, unit_pk, period), Group(regime, units[unit_pk], period))
+        group.rows.extend(row for _v, row in items)
+    return list(groups.values()), conflicts
+
+
+# -- saving -----------------------------------------------------------------------------
+
+class _Undo(Exception):
+    """Raised inside the import's transaction to roll it back (a failed group, a dry run)."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        self.summary = summary
+
+
+def _forbidden(group: Group) -> dict[str, Any]:
+    return _conflict(Issue(group.rows[0].where("orgUnit"), "orgUnit", "forbidden", "error",
+                           f"đơn vị '{group.unit.code}' nằm ngoài phạm vi được phân quyền",
+                           f"org unit '{group.unit.code}' is outside your scope"))
+
+
+def _submission(regime: Regime, unit: OrgUnit, period: periods.Period) -> Submission | None:
+    return Submission.objects.filter(regime=regime, org_unit=unit, period=period.sdmx).first()
+
+
+def _save_all(groups: list[Group], *, actor: Any, token: Any, dry_run: bool) -> ImportSummary:
+    """Every group through the one write path, in one transaction: all or nothing."""
+    summary = ImportSummary(ok=True, dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            for group in groups:
+                _save_group(group, summary, actor=actor, token=token)
+            if dry_run:
+                raise _Undo(summary)
+    except _Undo as undo:
+        return undo.summary
+    return summary
+
+
+def _save_group(group: Group, summary: ImportSummary, *, actor: Any, token: Any) -> None:
+    existing = _submission(group.regime, group.unit, group.period)
+    before = {key: row.pk for key, row in context.existing_rows(existing).items()}
+    result = actions.check_and_save_values(group.regime, group.unit, group.period, group.rows,
+                                           actor=actor, token=token)
+    summary.conflicts += [_conflict(issue) for issue in result.issues]
+    if not result.ok or result.submission is None:
+        failed = _failed(422, [c for c in summary.conflicts if c["severity"] == "error"],
+                         summary.dry_run)
+        raise _Undo(failed)
+    new = [key for key, row in context.existing_rows(result.submission).items()
+           if before.get(key) != row.pk]
+    updated = sum(1 for key in new if key in before)
+    summary.imported += len(new) - updated
+    summary.updated += updated
+    summary.ignored += result.unchanged
+    known = existing is not None or not summary.dry_run  # a dry run's new report is rolled back
+    summary.submissions.append({"id": result.submission.pk if known else None,
+                                "regime": group.regime.code,
+                                "orgUnit": group.unit.code, "period": group.period.sdmx,
+                                "state": result.submission.state})
+
+
+# -- the entry point ----------------------------------------------------------------------
+
+def _run(body: bytes, media_type: str, *, actor: Any, token: Any, system: str, dry_run: bool,
+         data_set: str) -> ImportSummary:
+    if len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        return _failed(413, [_input_conflict(InputError(
+            "body", f"nội dung quá lớn: tối đa {limit} MB", f"the message is too large: at most {limit} MB"))],
+            dry_run)
+    try:
+        values = parsers.parse(body, media_type)
+        if data_set:
+            for value in values:
+                value.data_set = value.data_set or data_set
+        partner = _partner(system)
+    except InputError as exc:
+        return _failed(415 if exc.ref == "Content-Type" else 400, [_input_conflict(exc)], dry_run)
+    groups, conflicts = translate(values, Translator(partner))
+    if conflicts:
+        return _failed(422, conflicts, dry_run)
+    refused = [_forbidden(g) for g in groups
+               if not access.has_perm(actor, Perm.ENTER_DATA, g.unit, token=token)]
+    if refused:
+        return _failed(403, refused, dry_run)
+    try:
+        return _save_all(groups, actor=actor, token=token, dry_run=dry_run)
+    except PermissionDenied:  # the action's own check (a grant revoked meanwhile)
+        return _failed(403, [_forbidden(g) for g in groups], dry_run)
+
+
+def _partner(code: str) -> PartnerSystem | None:
+    if not code:
+        return None
+    found = PartnerSystem.objects.filter(code=code, active=True).select_related("default_regime").first()
+    if found is None:
+        raise InputError("system", f"hệ thống đối tác '{code}' không tồn tại hoặc đã ngừng",
+                         f"unknown or inactive partner system '{code}'")
+    return found
+
+
+def import_payload(body: bytes, media_type: str, *, actor: Any, token: Any = None, system: str = "",
+                   dry_run: bool = False, idempotency_key: str = "",
+                   data_set: str = "") -> ImportSummary:
+    """Import one message (see the module's docstring). ``media_type``: application/json,
+    text/csv or application/adx+xml. ``data_set`` names the data set for messages that do
+    not (DHIS2 CSV). With an ``idempotency_key`` a message sent again is stored once and
+    answered with the first answer."""
+    if not access.has_perm(actor, Perm.ENTER_DATA, token=token):
+        return _failed(403, [_conflict(Issue("actor", "actor", "forbidden", "error",
+                                             "không có quyền nhập số liệu",
+                                             "not allowed to enter data"))], dry_run)
+
+    def run() -> ImportSummary:
+        return _run(body, media_type, actor=actor, token=token, system=system,
+                    dry_run=dry_run, data_set=data_set)
+
+    if not idempotency_key or dry_run:  # dry runs skip keys, as on /api/dataValueSets
+        return run()
+
+    def work() -> tuple[int, dict[str, Any]]:
+        summary = run()
+        return summary.status_code, summary.as_dict()
+
+    fingerprint = idempotency.request_hash(
+        "POST", f"dhis2:{media_type}?system={system}&dataSet={data_set}", body)
+    return ImportSummary.from_answer(*idempotency.run_once(actor, idempotency_key, fingerprint, work))

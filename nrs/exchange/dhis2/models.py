@@ -1,0 +1,154 @@
+"""Mapping tables: another system's ids for data sets, data elements (with their category
+option combos), org units, translated to ours (regime, indicator + breakdown, org unit).
+
+Tables hang off a ``PartnerSystem`` (a DHIS2 instance or a ministry system, by code) so
+two systems may use the same uids for different things. Periods are parsed, not
+tabulated (nrs/exchange/dhis2/periods.py). Rows change only through
+nrs.exchange.dhis2.actions.save_mapping, which records MAPPING_CHANGED.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# DHIS2 creates its "default" category option combo with this uid on every instance.
+DHIS2_DEFAULT_COMBO = "HllvX50cXC0"
+
+
+class PartnerSystem(models.Model):
+    """A system that sends us DHIS2 or ADX messages, and whose ids the tables translate."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True,
+                            help_text=_("Given as ?system=CODE on import."))
+    name = models.CharField(_("name"), max_length=200)
+    default_combo = models.CharField(
+        _("default category option combo"), max_length=64, blank=True,
+        default=DHIS2_DEFAULT_COMBO,
+        help_text=_("The other side's id for 'no disaggregation' (DHIS2: HllvX50cXC0)."))
+    default_regime = models.ForeignKey(
+        "registry.Regime", verbose_name=_("default regime"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+        help_text=_("For messages that name no data set (DHIS2 CSV)."))
+    codes_fallback = models.BooleanField(
+        _("unmapped ids are NRS codes"), default=False,
+        help_text=_("Ids missing from the tables are taken as NRS codes instead of refused."))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("partner system")
+        verbose_name_plural = _("partner systems")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "default_combo": self.default_combo,
+                "default_regime": self.default_regime.code if self.default_regime else "",
+                "codes_fallback": self.codes_fallback, "active": self.active}
+
+
+class DataSetMap(models.Model):
+    """A data set id of the partner system → our regime."""
+
+    system = models.ForeignKey(PartnerSystem, verbose_name=_("partner system"),
+                               on_delete=models.PROTECT, related_name="data_sets")
+    remote_id = models.CharField(_("their data set id"), max_length=64)
+    regime = models.ForeignKey("registry.Regime", verbose_name=_("regime"),
+                               on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("data set mapping")
+        verbose_name_plural = _("data set mappings")
+        ordering = ["system", "remote_id"]
+        constraints = [models.UniqueConstraint(fields=["system", "remote_id"],
+                                               name="dhis2_dataset_map_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.system.code}: {self.remote_id} → {self.regime.code}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"system": self.system.code, "remote_id": self.remote_id,
+                "regime": self.regime.code, "active": self.active}
+
+
+class DataElementMap(models.Model):
+    """A data element (+ category option combo) of the partner system → our indicator
+    and breakdown. ``combo`` is a DHIS2 category option combo id, or for ADX the
+    disaggregation attributes in the form ``sex=F;ageGroup=under5`` (sorted by name);
+    empty matches the default combo."""
+
+    system = models.ForeignKey(PartnerSystem, verbose_name=_("partner system"),
+                               on_delete=models.PROTECT, related_name="data_elements")
+    data_element = models.CharField(_("their data element id"), max_length=64)
+    combo = models.CharField(_("their category option combo"), max_length=200, blank=True)
+    indicator = models.ForeignKey("registry.Indicator", verbose_name=_("indicator"),
+                                  on_delete=models.PROTECT, related_name="+")
+    breakdown = models.CharField(_("breakdown"), max_length=200, blank=True,
+                                 help_text=_("Our breakdown, e.g. SEX=F; empty for the total."))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("data element mapping")
+        verbose_name_plural = _("data element mappings")
+        ordering = ["system", "data_element", "combo"]
+        constraints = [models.UniqueConstraint(fields=["system", "data_element", "combo"],
+                                               name="dhis2_element_map_uniq")]
+
+    def __str__(self) -> str:
+        combo = f" / {self.combo}" if self.combo else ""
+        target = f" [{self.breakdown}]" if self.breakdown else ""
+        return f"{self.system.code}: {self.data_element}{combo} → {self.indicator.code}{target}"
+
+    def clean(self) -> None:
+        """The breakdown must name the indicator's own codelists and codes, written the
+        way validation writes it, so that mapped rows land on the same keys."""
+        if self.indicator_id is None or not self.breakdown:
+            return
+        lists = {cl.code: {c.code for c in cl.codes.all()}
+                 for cl in self.indicator.breakdowns.prefetch_related("codes")}
+        pairs = {}
+        for part in self.breakdown.split(";"):
+            name, sep, code = (s.strip() for s in part.partition("="))
+            if not sep or name not in lists or code not in lists[name]:
+                raise ValidationError({"breakdown": _(
+                    "'%(part)s' is not a breakdown of this indicator (NAME=CODE; NAME=CODE)")
+                    % {"part": part}})
+            pairs[name] = code
+        self.breakdown = ";".join(f"{k}={pairs[k]}" for k in sorted(pairs))
+
+    def describe(self) -> dict[str, Any]:
+        return {"system": self.system.code, "data_element": self.data_element,
+                "combo": self.combo, "indicator": self.indicator.code,
+                "breakdown": self.breakdown, "active": self.active}
+
+
+class OrgUnitMap(models.Model):
+    """An org unit id of the partner system → our org unit (by code: the version valid
+    in the reported period is used)."""
+
+    system = models.ForeignKey(PartnerSystem, verbose_name=_("partner system"),
+                               on_delete=models.PROTECT, related_name="org_units")
+    remote_id = models.CharField(_("their org unit id"), max_length=64)
+    org_unit = models.ForeignKey("registry.OrgUnit", verbose_name=_("org unit"),
+                                 on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("org unit mapping")
+        verbose_name_plural = _("org unit mappings")
+        ordering = ["system", "remote_id"]
+        constraints = [models.UniqueConstraint(fields=["system", "remote_id"],
+                                               name="dhis2_orgunit_map_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.system.code}: {self.remote_id} → {self.org_unit.code}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"system": self.system.code, "remote_id": self.remote_id,
+                "org_unit": self.org_unit.code, "active": self.active}

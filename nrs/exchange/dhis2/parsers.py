@@ -1,0 +1,295 @@
+"""Read DHIS2 dataValueSets (JSON, CSV) and ADX XML into ``RemoteValue``s: the other
+system's ids, untranslated, each with the place it came from (a JSON path, a CSV line, an
+XML element). Anything that is not a well-formed message raises InputError naming that
+place, in Vietnamese and English. Pure: no database.
+
+Formats, as DHIS2 documents them:
+
+- JSON: ``{"dataSet", "completeDate", "period", "orgUnit", "attributeOptionCombo",
+  "dataValues": [{"dataElement", "categoryOptionCombo", "period", "orgUnit",
+  "attributeOptionCombo", "value", "comment", …}]}``; a value's own period, orgUnit and
+  attributeOptionCombo override the header's. NRS names (regime, indicator, breakdown)
+  are accepted too, as /api/dataValueSets accepts DHIS2's.
+- CSV: ``dataelement, period, orgunit, categoryoptioncombo, attributeoptioncombo, value,
+  storedby, lastupdated, comment, followup`` by position (DHIS2 reads it so), with or
+  without that header row; a header row in another order is read by name.
+- ADX (``urn:ihe:qrph:adx:2015``): ``<adx><group orgUnit period dataSet [completeDate]>
+  <dataValue dataElement value [DISAGGREGATION=CODE…]><annotation/></dataValue>``; the
+  extra attributes of a dataValue are its disaggregation (sorted into ``name=code;…``),
+  extra attributes of a group are attribute categories.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from nrs.collection.payloads import MAX_ROWS
+from nrs.lib import safejson
+from nrs.lib.errors import InputError
+
+JSON, CSV, ADX = "application/json", "text/csv", "application/adx+xml"
+ADX_NS = "urn:ihe:qrph:adx:2015"
+MAX_ID = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # and lone surrogates
+
+
+@dataclass
+class RemoteValue:
+    """One value as the other system named it."""
+
+    ref: str
+    data_element: str
+    value: object
+    period: str = ""
+    org_unit: str = ""
+    combo: str = ""
+    attribute_combo: str = ""
+    data_set: str = ""
+    comment: str = ""
+    refs: dict[str, str] = field(default_factory=dict)  # field -> finer place
+
+    def where(self, name: str) -> str:
+        return self.refs.get(name, self.ref)
+
+
+# -- shared checks --------------------------------------------------------------------
+
+def _text(raw: object, ref: str, *, limit: int = MAX_ID) -> str:
+    """An id or a comment: a string (or a number, as DHIS2 exports codes), printable."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        raise InputError(ref, "phải là chuỗi", "must be a string")
+    text = str(raw).strip()
+    if len(text) > limit:
+        raise InputError(ref, f"dài quá {limit} ký tự", f"longer than {limit} characters")
+    if _CONTROL.search(text):
+        raise InputError(ref, "chứa ký tự điều khiển hoặc không hợp lệ",
+                         "contains control or invalid characters")
+    return text
+
+
+def _value(raw: object, ref: str) -> object:
+    """Values stay as sent (validation reads numbers); text is checked like other text."""
+    if isinstance(raw, str):
+        return _text(raw, ref, limit=MAX_ID)
+    return raw
+
+
+def _too_many(ref: str) -> InputError:
+    return InputError(ref, f"tối đa {MAX_ROWS} giá trị mỗi lần gửi",
+                      f"at most {MAX_ROWS} values per message")
+
+
+def parse(body: bytes, media_type: str) -> list[RemoteValue]:
+    """The message's values, by media type (application/json, text/csv, application/adx+xml)."""
+    readers = {JSON: parse_json, CSV: parse_csv, ADX: parse_adx}
+    if media_type not in readers:
+        raise InputError("Content-Type", f"không nhận kiểu nội dung '{media_type}'",
+                         f"unsupported content type '{media_type}'")
+    return readers[media_type](body)
+
+
+# -- JSON -----------------------------------------------------------------------------
+
+_JSON_FIELDS = {  # our field: the names DHIS2 (first) and NRS use for it
+    "data_set": ("dataSet", "regime"), "period": ("period",), "org_unit": ("orgUnit",),
+    "attribute_combo": ("attributeOptionCombo",),
+}
+_JSON_VALUE_FIELDS = {
+    "data_element": ("dataElement", "indicator"), "combo": ("categoryOptionCombo", "breakdown"),
+    "period": ("period",), "org_unit": ("orgUnit",),
+    "attribute_combo": ("attributeOptionCombo",), "comment": ("comment",),
+}
+
+
+def _pick(item: dict[str, Any], names: tuple[str, ...], ref: str) -> tuple[str, str]:
+    """(text, the JSON path it came from) of the first name present."""
+    for name in names:
+        if item.get(name) is not None:
+            where = f"{ref}.{name}" if ref else name
+            limit = 2000 if name == "comment" else MAX_ID
+            return _text(item[name], where, limit=limit), where
+    return "", f"{ref}.{names[0]}" if ref else names[0]
+
+
+def parse_json(body: bytes) -> list[RemoteValue]:
+    try:
+        data = safejson.loads(body.decode("utf-8"))
+    except safejson.TooDeep as exc:
+        raise InputError(exc.ref, exc.vi, exc.en) from None
+    except ValueError as exc:  # malformed JSON, bad UTF-8, a number of over 4,300 digits
+        raise InputError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError("body", "nội dung phải là một đối tượng JSON", "the body must be a JSON object")
+    header = {key: _pick(data, names, "") for key, names in _JSON_FIELDS.items()}
+    items = data.get("dataValues")
+    if not isinstance(items, list):
+        raise InputError("dataValues", "'dataValues' phải là một mảng", "'dataValues' must be an array")
+    if len(items) > MAX_ROWS:
+        raise _too_many("dataValues")
+    return [_json_value(item, n, header) for n, item in enumerate(items)]
+
+
+def _json_value(item: object, n: int, header: dict[str, tuple[str, str]]) -> RemoteValue:
+    ref = f"dataValues[{n}]"
+    if not isinstance(item, dict):
+        raise InputError(ref, "mỗi giá trị phải là một đối tượng", "each value must be an object")
+    found = {key: _pick(item, names, ref) for key, names in _JSON_VALUE_FIELDS.items()}
+    for key, (text, where) in header.items():  # a value's own period/orgUnit/… win
+        if not found.get(key, ("", ""))[0]:
+            found[key] = (text, where)
+    if not found["data_element"][0]:
+        raise InputError(f"{ref}.dataElement", "thiếu 'dataElement'", "missing 'dataElement'")
+    texts: dict[str, Any] = {key: text for key, (text, _w) in found.items()}
+    value = RemoteValue(ref=ref, value=_value(item.get("value"), f"{ref}.value"), **texts)
+    value.refs = {key: where for key, (_t, where) in found.items()} | {"value": f"{ref}.value"}
+    return value
+
+
+# -- CSV ------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("dataelement", "period", "orgunit", "categoryoptioncombo", "attributeoptioncombo",
+               "value", "storedby", "lastupdated", "comment", "followup")
+_CSV_FIELDS = {"dataelement": "data_element", "period": "period", "orgunit": "org_unit",
+               "categoryoptioncombo": "combo", "attributeoptioncombo": "attribute_combo",
+               "value": "value", "comment": "comment", "dataset": "data_set"}
+
+
+def parse_csv(body: bytes) -> list[RemoteValue]:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("body", "CSV phải mã hóa UTF-8", "CSV must be UTF-8") from None
+    if "\x00" in text:
+        raise InputError("body", "CSV chứa ký tự NUL", "CSV contains a NUL character")
+    try:
+        lines = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise InputError("body", f"CSV không hợp lệ: {exc}", f"malformed CSV: {exc}") from None
+    if len(lines) > MAX_ROWS + 1:
+        raise _too_many(f"line {MAX_ROWS + 2}")
+    columns, first = list(CSV_COLUMNS), 1
+    if lines and lines[0] and lines[0][0].strip().lower() in ("dataelement", "data_element"):
+        columns = [name.strip().lower().replace("_", "") for name in lines[0]]
+        if "dataelement" not in columns or "value" not in columns:
+            raise InputError("line 1", "CSV cần cột 'dataelement' và 'value'",
+                             "CSV needs the columns 'dataelement' and 'value'")
+        first = 2
+    return [_csv_value(cells, line, columns) for line, cells in enumerate(lines[first - 1:], start=first)
+            if any(cell.strip() for cell in cells)]
+
+
+def _csv_value(cells: list[str], line: int, columns: list[str]) -> RemoteValue:
+    ref = f"line {line}"
+    found: dict[str, Any] = {}
+    for name, cell in zip(columns, cells, strict=False):
+        key = _CSV_FIELDS.get(name)
+        if key is not None:
+            limit = 2000 if key == "comment" else MAX_ID
+            found[key] = _text(cell, f"{ref}, {name}", limit=limit)
+    if not found.get("data_element"):
+        raise InputError(f"{ref}, dataelement", "thiếu mã chỉ tiêu (dataelement)",
+                         "missing the data element (dataelement)")
+    value = RemoteValue(ref=ref, **{"value": "", **found})
+    value.refs = {key: f"{ref}, {name}" for name, key in _CSV_FIELDS.items()}
+    return value
+
+
+# -- ADX ------------------------------------------------------------------------------
+
+_GROUP_FIELDS = {"orgUnit": "org_unit", "period": "period", "dataSet": "data_set"}
+_GROUP_IGNORED = {"completeDate"}
+_VALUE_RESERVED = {"dataElement", "value"}
+
+
+def _xml(body: bytes) -> Element:
+    """The root element, read by defusedxml with DTDs forbidden: XXE, entity expansion
+    (billion laughs) and external references never reach a parser that would follow them."""
+    try:
+        return fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise InputError("adx", "XML chứa DTD, thực thể hoặc tham chiếu ngoài: bị từ chối",
+                         "the XML carries a DTD, entities or external references: refused") from None
+    except ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        raise InputError(f"adx: line {line}, column {column}", "XML không hợp lệ",
+                         "malformed XML") from None
+
+
+def _local(tag: str) -> tuple[str, str]:
+    namespace, _sep, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    return namespace, name
+
+
+def parse_adx(body: bytes) -> list[RemoteValue]:
+    root = _xml(body)
+    if _local(root.tag) != (ADX_NS, "adx"):
+        raise InputError("adx", f"phần tử gốc phải là <adx xmlns=\"{ADX_NS}\">",
+                         f"the root element must be <adx xmlns=\"{ADX_NS}\">")
+    found: list[RemoteValue] = []
+    for g, group in enumerate(_children(root, "group", "adx"), start=1):
+        where = f"group[{g}]"
+        header = _group_header(group, where)
+        for v, element in enumerate(_children(group, "dataValue", where), start=1):
+            found.append(_adx_value(element, f"{where}/dataValue[{v}]", header, where))
+            if len(found) > MAX_ROWS:
+                raise _too_many(f"{where}/dataValue[{v}]")
+    return found
+
+
+def _children(parent: Element, name: str, where: str) -> list[Element]:
+    children = list(parent)
+    for n, child in enumerate(children, start=1):
+        if _local(str(child.tag)) != (ADX_NS, name):
+            raise InputError(f"{where}/*[{n}]", f"chỉ nhận phần tử <{name}> ở đây",
+                             f"only <{name}> elements are allowed here")
+    return children
+
+
+def _group_header(group: Element, where: str) -> dict[str, Any]:
+    header: dict[str, Any] = {}
+    for name, raw in group.attrib.items():
+        if name in _GROUP_FIELDS:
+            header[_GROUP_FIELDS[name]] = _text(raw, f"{where}/@{name}")
+        elif name not in _GROUP_IGNORED and not name.startswith("{"):
+            raise InputError(f"{where}/@{name}",
+                             f"NRS không có chiều thuộc tính (attribute option) '{name}'",
+                             f"NRS has no attribute dimension '{name}'")
+    for required in ("orgUnit", "period"):
+        if not header.get(_GROUP_FIELDS[required]):
+            raise InputError(f"{where}/@{required}", f"thiếu thuộc tính '{required}'",
+                             f"missing attribute '{required}'")
+    return header
+
+
+def _adx_value(element: Element, ref: str, header: dict[str, Any], group: str) -> RemoteValue:
+    attrs = {name: raw for name, raw in element.attrib.items() if not name.startswith("{")}
+    code = _text(attrs.get("dataElement"), f"{ref}/@dataElement")
+    if not code:
+        raise InputError(f"{ref}/@dataElement", "thiếu thuộc tính 'dataElement'",
+                         "missing attribute 'dataElement'")
+    if "value" not in attrs:
+        raise InputError(f"{ref}/@value", "thiếu thuộc tính 'value'", "missing attribute 'value'")
+    combo = ";".join(f"{name}={_text(attrs[name], f'{ref}/@{name}')}"
+                     for name in sorted(attrs) if name not in _VALUE_RESERVED)
+    comment = ""
+    for n, child in enumerate(element, start=1):
+        if _local(str(child.tag)) != (ADX_NS, "annotation"):
+            raise InputError(f"{ref}/*[{n}]", "chỉ nhận phần tử <annotation> ở đây",
+                             "only an <annotation> element is allowed here")
+        comment = _text(child.text or "", f"{ref}/annotation", limit=2000)
+    value = RemoteValue(ref=ref, data_element=code, value=_text(attrs["value"], f"{ref}/@value"),
+                        combo=combo, comment=comment, **header)
+    value.refs = {"data_element": f"{ref}/@dataElement", "value": f"{ref}/@value",
+                  "combo": ref, "comment": f"{ref}/annotation",
+                  **{key: f"{group}/@{name}" for name, key in _GROUP_FIELDS.items()}}
+    return value
