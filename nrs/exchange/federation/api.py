@@ -1,5 +1,39 @@
-"""The federation API router (/api/federation/…)."""
+"""The federation API router (/api/federation/…): a registered node pushes signed batches."""
 
-from ninja import Router
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from nrs.accounts.api_auth import request_token
+from nrs.exchange.federation import batches, receive
 
 router = Router(tags=["federation"])
+
+ERROR = {"type": "object", "properties": {"status": {"type": "string"}, "ref": {"type": "string"},
+                                          "message_vi": {"type": "string"},
+                                          "message_en": {"type": "string"}}}
+BATCH_DOC = {
+    "parameters": [{"name": "X-NRS-Signature", "in": "header", "required": True,
+                    "schema": {"type": "string"},
+                    "description": "base64 Ed25519 signature of the exact body bytes"}],
+    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["format", "node", "batch", "sequence", "submissions"],
+        "description": f"a batch in the format '{batches.FORMAT}' (docs/exchange.md), canonical JSON",
+        "properties": {"format": {"type": "string"}, "node": {"type": "string"},
+                       "batch": {"type": "string"}, "sequence": {"type": "integer"},
+                       "createdAt": {"type": "string"},
+                       "submissions": {"type": "array", "items": {"type": "object"}}}}}}},
+}
+
+
+@router.post("/batches", response={200: dict, 400: dict, 403: dict, 422: dict},
+             openapi_extra=BATCH_DOC)
+def post_batch(request: HttpRequest) -> Status[dict[str, Any]]:
+    """Receive one signed batch of approved submissions from a registered node (the caller's
+    account is the node's). The signature is verified over the exact body bytes; every unit
+    must be the node's; the batch is imported in one transaction, or refused whole. A batch
+    or a submission version seen before is acknowledged without writing again."""
+    outcome = receive.receive(request.user, request_token(request), request.body,
+                              request.headers.get("X-NRS-Signature", ""))
+    return Status(outcome.status, outcome.body)
