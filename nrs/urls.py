@@ -21,6 +21,7 @@ urlpatterns = [
     path("briefings/", include("nrs.reports.urls")),
     path("audit/", include("nrs.web.audit_views")),
     path("sdmx/", include("nrs.exchange.sdmx.urls")),
+    path("connectors/", include("nrs.exchange.connectors.urls")),
     # One sign-in page (rate limited, lockout, OIDC button) for the admin too.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),

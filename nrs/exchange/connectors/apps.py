@@ -6,3 +6,6 @@ class ConnectorsConfig(AppConfig):
     name = "nrs.exchange.connectors"
     label = "connectors"
     verbose_name = _("Connectors and webhooks")
+
+    def ready(self) -> None:
+        from nrs.exchange.connectors import receivers  # noqa: F401  (webhooks on approve/revise)

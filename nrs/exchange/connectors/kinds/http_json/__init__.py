@@ -1,0 +1,65 @@
+"""HTTP JSON: a JSON document holding a list of objects, one value each.
+
+``mapping.records`` is a JSON pointer (RFC 6901) to the list ("" or absent: the document
+is the list); ``mapping.fields`` names each object's keys. Example::
+
+    {"records": "/data/items",
+     "fields": {"indicator": "code", "orgUnit": "area", "period": "month", "value": "amount"},
+     "codes": {"indicator": {"RS": "RETAIL_SALES"}, "orgUnit": {"HN": "01"}}}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from nrs.exchange.connectors.kinds import Kind, Record, records, register
+from nrs.lib import safejson
+from nrs.lib.errors import InputError
+
+
+def resolve(document: Any, pointer: str) -> Any:
+    """RFC 6901: "/a/0/b" is document["a"][0]["b"]; "~1" is "/" and "~0" is "~"."""
+    if pointer == "":
+        return document
+    if not pointer.startswith("/"):
+        raise InputError("mapping.records", "con trỏ JSON phải bắt đầu bằng '/'",
+                         "a JSON pointer starts with '/'")
+    node = document
+    for token in pointer[1:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            raise InputError(f"body{pointer}", f"không tìm thấy '{pointer}' trong tài liệu JSON",
+                             f"'{pointer}' is not in the JSON document")
+    return node
+
+
+class HttpJson(Kind):
+    code = "http_json"
+    label = _("HTTP JSON (a list of objects)")
+    accept = "application/json"
+
+    def parse(self, body: bytes, mapping: Mapping[str, Any]) -> list[Record]:
+        try:
+            document = safejson.loads(body.decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
+        pointer = str(mapping.get("records", ""))
+        items = resolve(document, pointer)
+        if not isinstance(items, list):
+            raise InputError(f"body{pointer}", "phải là một mảng JSON", "must be a JSON array")
+        for n, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                raise InputError(f"body{pointer}/{n}", "mỗi phần tử phải là một đối tượng",
+                                 "each item must be an object")
+        return records(((f"body{pointer}/{n}", item) for n, item in enumerate(items)), mapping)
+
+
+KIND = register(HttpJson())

@@ -1,0 +1,117 @@
+"""Running connectors: the scheduler's sweep, one run, retries with backoff, the run log.
+
+A run is: fetch (outside any transaction: the network is slow), then in ONE transaction
+store the values through the write path, write the run log row's outcome, move the
+connector's schedule and record CONNECTOR_RUN. A fetch that fails (network, timeout,
+HTTP error) is retried after 1, 2, 4… minutes up to NRS_CONNECTOR_ATTEMPTS attempts,
+each attempt a row of the run log; content that is wrong is not retried (the next
+scheduled run reads it again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from nrs.audit.events import EventType
+from nrs.audit.log import record
+from nrs.exchange.connectors import kinds, writer
+from nrs.exchange.connectors.http import FetchError
+from nrs.exchange.connectors.models import Connector, ConnectorRun, RunStatus
+from nrs.lib.errors import InputError
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=15)  # a claimed connector is not picked again for this long
+SWEEP_LIMIT = 50  # connectors per sweep; the rest wait a minute
+
+
+def backoff(attempt: int) -> timedelta:
+    """The wait after failed attempt ``attempt``: 1, 2, 4, 8… minutes."""
+    return timedelta(minutes=2 ** (attempt - 1))
+
+
+def run_due(now: datetime | None = None) -> list[ConnectorRun]:
+    """The scheduler's sweep (every minute): run each active connector whose time has come."""
+    now = now or timezone.now()
+    due = list(Connector.objects.filter(active=True, next_run_at__lte=now)
+               .select_related("regime", "org_unit", "run_as").order_by("next_run_at")[:SWEEP_LIMIT])
+    runs = []
+    for connector in due:
+        if not _claim(connector, now):
+            continue
+        try:
+            runs.append(run_connector(connector, now=now))
+        except Exception:  # one broken connector must not stop the others; it is due again after the lease
+            log.exception("connector %s: run failed", connector.name)
+    return runs
+
+
+def _claim(connector: Connector, now: datetime) -> bool:
+    """Move the connector's next run past the lease, if nobody else has: two workers
+    never run the same connector at once."""
+    claimed = Connector.objects.filter(pk=connector.pk, next_run_at=connector.next_run_at, active=True).update(
+        next_run_at=now + LEASE)
+    return claimed == 1
+
+
+def run_connector(connector: Connector, *, trigger: str = "schedule", now: datetime | None = None) -> ConnectorRun:
+    """One attempt, logged; the next run is scheduled whatever happens."""
+    now = now or timezone.now()
+    run = ConnectorRun.objects.create(connector=connector, attempt=connector.attempt, trigger=trigger,
+                                      started_at=now)
+    try:
+        kind = kinds.get(connector.kind)
+        body = kind.fetch(connector)
+    except FetchError as exc:
+        return _failed(connector, run, exc, now, retry=True)
+    except InputError as exc:  # unknown kind, unreadable credentials, a URL that is not http(s)
+        return _failed(connector, run, exc, now, retry=False)
+    run.content_sha256 = hashlib.sha256(body).hexdigest()
+    run.bytes_read = len(body)
+    with transaction.atomic():
+        outcome = kind.store(connector, body, writer.run_key(connector, run.content_sha256))
+        if not outcome.ok:
+            run.values_read = outcome.read
+            return _failed(connector, run, InputError(outcome.ref, outcome.vi, outcome.en), now, retry=False)
+        run.values_read, run.values_stored = outcome.read, outcome.stored
+        run.status = RunStatus.STORED if outcome.stored else RunStatus.UNCHANGED
+        run.message_vi = (f"đã đọc {outcome.read} giá trị, lưu {outcome.stored}"
+                          + (" (nội dung không đổi từ lần trước)" if outcome.replayed else ""))
+        run.message_en = (f"read {outcome.read} values, stored {outcome.stored}"
+                          + (" (content unchanged since a previous run)" if outcome.replayed else ""))
+        _close(connector, run, now, next_at=now + timedelta(minutes=connector.interval_minutes), attempt=1)
+    return run
+
+
+def _failed(connector: Connector, run: ConnectorRun, exc: InputError, now: datetime, *,
+            retry: bool) -> ConnectorRun:
+    run.ref, run.message_vi, run.message_en = exc.ref[:200], exc.vi, exc.en
+    again = retry and run.attempt < settings.NRS_CONNECTOR_ATTEMPTS
+    run.status = RunStatus.RETRYING if again else RunStatus.FAILED
+    if again:
+        next_at, attempt = now + backoff(run.attempt), run.attempt + 1
+    else:
+        next_at, attempt = now + timedelta(minutes=connector.interval_minutes), 1
+    with transaction.atomic():
+        _close(connector, run, now, next_at=next_at, attempt=attempt)
+    log.warning("connector %s attempt %s: %s", connector.name, run.attempt, exc)
+    return run
+
+
+def _close(connector: Connector, run: ConnectorRun, now: datetime, *, next_at: datetime, attempt: int) -> None:
+    """The run's outcome, the connector's next run and the audit event, in the caller's transaction."""
+    run.finished_at = max(timezone.now(), now)
+    run.save()
+    connector.next_run_at, connector.attempt = next_at, attempt
+    # Only the schedule moves here; the configuration changes through actions.save_connector.
+    Connector.objects.filter(pk=connector.pk).update(next_run_at=next_at, attempt=attempt)
+    record(EventType.CONNECTOR_RUN, actor=connector.run_as, org_unit=connector.org_unit, obj=connector,
+           summary=f"{connector.name} #{run.pk}: {run.status}",
+           data={"run": run.pk, "status": run.status, "attempt": run.attempt, "read": run.values_read,
+                 "stored": run.values_stored, "sha256": run.content_sha256, "ref": run.ref,
+                 "next_run_at": next_at.isoformat()})
