@@ -165,6 +165,16 @@ HUEY = {
        {"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "tasks.sqlite3")}),
 }
 
+# Connectors and webhooks (issue 5; docs/exchange.md). Credentials are sealed with Fernet under
+# keys derived from NRS_CREDENTIALS_KEY (comma-separated: the first seals, all open); empty, from
+# SECRET_KEY. HTTP timeouts (seconds), the largest upstream answer (bytes), attempts before giving up.
+NRS_CREDENTIALS_KEY = os.environ.get("NRS_CREDENTIALS_KEY", "")
+NRS_CONNECTOR_TIMEOUT = float(os.environ.get("NRS_CONNECTOR_TIMEOUT", "30"))
+NRS_CONNECTOR_MAX_BYTES = int(os.environ.get("NRS_CONNECTOR_MAX_BYTES", str(20 * 1024 * 1024)))
+NRS_CONNECTOR_ATTEMPTS = int(os.environ.get("NRS_CONNECTOR_ATTEMPTS", "4"))
+NRS_WEBHOOK_TIMEOUT = float(os.environ.get("NRS_WEBHOOK_TIMEOUT", "10"))
+NRS_WEBHOOK_ATTEMPTS = int(os.environ.get("NRS_WEBHOOK_ATTEMPTS", "6"))
+
 # Digital signatures (PEM files). Generated documents are signed with this key and certificate;
 # uploaded documents' signatures are checked against these trust roots. `nrs demo` creates a
 # test CA and signer in var/pki/ when they are missing (demo only).
@@ -176,6 +186,15 @@ NRS_TRUST_ROOTS = Path(os.environ.get("NRS_TRUST_ROOTS", PKI_DIR / "trust-roots.
 # Audit chain anchors ("seq hash time" per line; `nrs audit anchor`, daily): keep this file
 # outside the database, ideally on write-once or separately administered storage.
 NRS_AUDIT_ANCHOR_FILE = Path(os.environ.get("NRS_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.log"))
+
+# Federation (docs/exchange.md): this node's Ed25519 key (`nrs federation keygen`), how many
+# approved submissions go in one signed batch, and how often the worker pushes them upstream.
+NRS_NODE_KEY = Path(os.environ.get("NRS_NODE_KEY", VAR_DIR / "node-key.pem"))
+NRS_FEDERATION_BATCH = int(os.environ.get("NRS_FEDERATION_BATCH", "20"))
+NRS_FEDERATION_MINUTES = int(os.environ.get("NRS_FEDERATION_MINUTES", "15"))
+# The org unit this node speaks for (QCVN 125 packets' sender): the Government by default;
+# a provincial or ministry node sets its own code.
+NRS_NODE_UNIT = os.environ.get("NRS_NODE_UNIT", "CP")
 
 # E-mail: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = os.environ.get("NRS_EMAIL_HOST", "")

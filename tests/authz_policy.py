@@ -240,7 +240,19 @@ URLS: dict[str, Entry] = {
     "api-1:openapi-view": page(PUBLIC),
     "api-1:api-root": page(NOBODY),  # /api/ itself: 404 (the docs are at /api/docs)
     # -- issue 5: SDMX (/sdmx/) --
+    # Structures are registry metadata: any signed-in user (or token). Data: approved values
+    # in the caller's scope; an answer without the side's series counts as denied.
+    "sdmx:structure": page(SIGNED_IN, {"path": "codelist/VN_VPCP/CL_FREQ/1.0"}),
+    "sdmx:schema": page(SIGNED_IN, {"path": "dataflow/VN_VPCP/DF_ECONOMIC_GROWTH/1.0"}),
+    "sdmx:data": page(perm(Perm.VIEW_DATA, "object"), {"path": "DF_ECONOMIC_GROWTH/M.{indicator}.{unit}"},
+                      query={"format": "csv", "startPeriod": "{approved_period}"}, rows=csv_rows("REF_AREA")),
     # -- end SDMX --
+    # -- issue 5: connectors and webhooks (/connectors/) --
+    # The run log: coordinators (the catalogue permission), each seeing the connectors of the
+    # units under their grant; the matrix's connector feeds the root, so only CP's opens it.
+    "connectors:list": page(perm(Perm.MANAGE_CATALOGUE)),
+    "connectors:detail": page(perm(Perm.MANAGE_CATALOGUE, "root"), {"pk": "{connector}"}),
+    # -- end connectors and webhooks (/connectors/) --
 }
 
 
@@ -311,10 +323,30 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "axes.accesslog": AdminModel("accesslog", NOBODY, NOBODY, NOBODY),
     "axes.accessfailurelog": AdminModel("failurelog", NOBODY, NOBODY, NOBODY),
     # -- issue 5: DHIS2 mappings --
+    # Partner systems and their mapping tables are national metadata, like the catalogue.
+    "dhis2.partnersystem": AdminModel("dhis2_system", ADMIN, CATALOGUE, CATALOGUE),
+    "dhis2.datasetmap": AdminModel("dhis2_dataset_map", ADMIN, CATALOGUE, CATALOGUE),
+    "dhis2.dataelementmap": AdminModel("dhis2_element_map", ADMIN, CATALOGUE, CATALOGUE),
+    "dhis2.orgunitmap": AdminModel("dhis2_unit_map", ADMIN, CATALOGUE, CATALOGUE),
     # -- end DHIS2 mappings --
     # -- issue 5: federation --
+    # Nodes are registered nationally (the catalogue permission on the root); received
+    # batches are provenance, read-only.
+    "federation.node": AdminModel("fed_node", ADMIN, CATALOGUE, CATALOGUE),
+    "federation.receivedbatch": AdminModel("fed_batch", ADMIN, NOBODY, NOBODY),
     # -- end federation --
     # -- issue 5: connectors and webhooks --
+    # Coordinators, scoped to the units under their grant (the matrix's rows are on the root);
+    # deliveries are a read-only log.
+    "connectors.connector": AdminModel("connector", admin(perm(Perm.MANAGE_CATALOGUE, "root")),
+                                       admin(perm(Perm.MANAGE_CATALOGUE)), admin(perm(Perm.MANAGE_CATALOGUE, "root")),
+                                       listing=admin(perm(Perm.MANAGE_CATALOGUE))),
+    "connectors.subscription": AdminModel("subscription", admin(perm(Perm.MANAGE_CATALOGUE, "root")),
+                                          admin(perm(Perm.MANAGE_CATALOGUE)),
+                                          admin(perm(Perm.MANAGE_CATALOGUE, "root")),
+                                          listing=admin(perm(Perm.MANAGE_CATALOGUE))),
+    "connectors.delivery": AdminModel("delivery", admin(perm(Perm.MANAGE_CATALOGUE, "root")), NOBODY, NOBODY,
+                                      listing=admin(perm(Perm.MANAGE_CATALOGUE))),
     # -- end connectors and webhooks --
 }
 for _model, _spec in ADMIN_MODELS.items():
@@ -324,7 +356,10 @@ URLS["admin:otp_totp_totpdevice_config"] = page(NOBODY, {"pk": "{totp}"})
 URLS["admin:otp_totp_totpdevice_qrcode"] = page(NOBODY, {"pk": "{totp}"})
 # Third-party apps have nothing an NRS role may see: their app index is a 404.
 ADMIN_APPS = {"registry": ADMIN, "accounts": ADMIN, "audit": admin(perm(Perm.VIEW_AUDIT)),
-              "auth": NOBODY, "otp_totp": NOBODY, "otp_static": NOBODY, "axes": NOBODY}
+              "auth": NOBODY, "otp_totp": NOBODY, "otp_static": NOBODY, "axes": NOBODY,
+              "dhis2": ADMIN,
+              "federation": ADMIN,
+              "connectors": admin(perm(Perm.MANAGE_CATALOGUE))}
 URLS["admin:app_list"] = Entry({"app_label": "{app}"}, tuple(
     Probe("GET", rule, variant=app) for app, rule in ADMIN_APPS.items()))
 
@@ -374,10 +409,50 @@ API: dict[str, Entry] = {
             query={"indicator": "{indicator}", "orgUnit": "{unit}", "basis": "preview",
                    "start": "{approved_period}", "end": "{approved_period}"})),
     # -- issue 5: DHIS2 and ADX --
+    # The JSON body is the side's value set in NRS names, which the DHIS2 reader accepts too.
+    "nrs_exchange_dhis2_api_post_data_value_sets": api(
+        post(perm(Perm.ENTER_DATA, "object"), query={"dryRun": "true"}, data={"json": "value_set"},
+             passed=PASSED)),
+    # An empty body: the door (enter data anywhere); the unit check is in tests/test_dhis2.py.
+    "nrs_exchange_dhis2_api_post_adx": api(
+        post(perm(Perm.ENTER_DATA), query={"dryRun": "true"}, passed=PASSED)),
     # -- end DHIS2 and ADX --
     # -- issue 5: QCVN 125 --
+    # Directories (regimes, forms, periods, indicators, sets, groups, breakdowns): any signed-in
+    # user or token. Data packets: the unit's view permission (approved) or unapproved-data one.
+    "qcvn_packet_types": api(get(SIGNED_IN)),
+    "qcvn_packet_01_reporting_regime": api(get(SIGNED_IN, query={"regime": "{regime}"})),
+    "qcvn_packet_02_report_form": api(get(SIGNED_IN, query={"regime": "{regime}"})),
+    "qcvn_packet_03_outline_form": api(get(SIGNED_IN, query={"regime": "{regime}"})),
+    "qcvn_packet_04_report_data": api(
+        get(perm(Perm.VIEW_DATA, "object"), variant="approved",
+            query={"regime": "{regime}", "orgUnit": "{unit}", "period": "{approved_period}"}),
+        get(perm(Perm.VIEW_UNAPPROVED, "object"), variant="current", query={**DRAFT, "approved": "false"})),
+    "qcvn_packet_05_list_report_data": api(
+        get(perm(Perm.VIEW_DATA, "object"), variant="approved",
+            rows=lambda r, side: any(x["orgUnit"] == side for x in json.loads(r.content)["payload"]["rows"]),
+            query={"regime": "{regime}", "period": "{approved_period}"}),
+        get(perm(Perm.VIEW_UNAPPROVED, "object"), variant="current",
+            rows=lambda r, side: any(x["orgUnit"] == side for x in json.loads(r.content)["payload"]["rows"]),
+            query={"regime": "{regime}", "period": "{draft_period}", "approved": "false"})),
+    "qcvn_packet_06_outline_submission": api(
+        get(perm(Perm.VIEW_DATA, "object"), variant="approved",
+            query={"regime": "{regime}", "orgUnit": "{unit}", "period": "{approved_period}"}),
+        get(perm(Perm.VIEW_UNAPPROVED, "object"), variant="current", query={**DRAFT, "approved": "false"})),
+    "qcvn_packet_07_report_status": api(get(perm(Perm.VIEW_UNAPPROVED, "object"), query=DRAFT)),
+    "qcvn_packet_08_report_period_directory": api(get(SIGNED_IN, query={"regime": "{regime}", "year": "2026"})),
+    "qcvn_packet_09_indicator_directory": api(get(SIGNED_IN)),
+    "qcvn_packet_10_kpi_set": api(get(SIGNED_IN)),
+    "qcvn_packet_11_indicator_groups": api(get(SIGNED_IN)),
+    "qcvn_packet_12_breakdowns": api(get(SIGNED_IN)),
+    "qcvn_packet_13_kpi_data": api(
+        get(perm(Perm.VIEW_DATA, "object"),
+            rows=lambda r, side: any(x["orgUnit"] == side for x in json.loads(r.content)["payload"]["values"]),
+            query={"indicator": "{indicator}", "orgUnit": "{unit}", "period": "{approved_period}"})),
     # -- end QCVN 125 --
     # -- issue 5: federation --
+    # Only a registered node's own account may push batches; no role in the cast is one.
+    "nrs_exchange_federation_api_post_batch": api(post(NOBODY)),
     # -- end federation --
     # -- issue 5: connectors and webhooks --
     # -- end connectors and webhooks --

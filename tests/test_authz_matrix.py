@@ -212,15 +212,52 @@ def _third_party(user: User) -> dict[str, str]:
 
 # Issue 5: one row of each exchange model the admin lists, by the key its AdminModel names.
 def _dhis2_objects(coordinator: User) -> dict[str, str]:
-    return {}
+    from nrs.exchange.dhis2.actions import save_mapping
+    from nrs.exchange.dhis2.models import DataElementMap, DataSetMap, OrgUnitMap, PartnerSystem
+
+    system = save_mapping(PartnerSystem(code="MATRIX_DHIS2", name="matrix"), actor=coordinator)
+    rows = {
+        "dhis2_dataset_map": DataSetMap(system=system, remote_id="dsMatrix", regime=Regime.objects.get(code=REGIME)),
+        "dhis2_element_map": DataElementMap(system=system, data_element="deMatrix",
+                                            indicator=Indicator.objects.get(code=INDICATOR)),
+        "dhis2_unit_map": OrgUnitMap(system=system, remote_id="ouMatrix", org_unit=current(OWN)),
+    }
+    return {"dhis2_system": str(system.pk),
+            **{key: str(save_mapping(row, actor=coordinator).pk) for key, row in rows.items()}}
 
 
 def _federation_objects(coordinator: User) -> dict[str, str]:
-    return {}
+    """A registered node (Hà Nội's) and one batch received from it."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from nrs.exchange.federation import actions as federation
+    from nrs.exchange.federation import signing
+    from nrs.exchange.federation.models import ReceivedBatch
+
+    node, _secret = federation.register_node("MATRIX", signing.public_text(Ed25519PrivateKey.generate()),
+                                             [OWN], actor=coordinator)
+    batch = ReceivedBatch.objects.create(node=node, batch_id="matrix", sequence=1, sha256="0" * 64,
+                                         signature="matrix")
+    return {"fed_node": str(node.pk), "fed_batch": str(batch.pk)}
 
 
 def _connector_objects(coordinator: User) -> dict[str, str]:
-    return {}
+    """A connector and a webhook subscription on the root (CP), and one delivery of it."""
+    from nrs.exchange.connectors import actions as connectors
+    from nrs.exchange.connectors.models import Connector, Delivery, Subscription
+
+    system, _ = account_actions.create_user("matrix.connector", PASSWORD)
+    account_actions.grant_role(system, Role.SYSTEM, current(ROOT), actor=coordinator)
+    connector = connectors.save_connector(Connector(
+        name="matrix", kind="http_json", url="http://127.0.0.1:9/values", regime=Regime.objects.get(code=REGIME),
+        org_unit=current(ROOT), run_as=system,
+        mapping={"fields": {"indicator": "i", "value": "v"}, "period": "2026-10"},
+    ), actor=coordinator, changed=["name"], secret="matrix-secret")
+    subscription = connectors.save_subscription(Subscription(
+        name="matrix", url="http://127.0.0.1:9/hook", org_unit=current(ROOT)), actor=coordinator, changed=["name"],
+        secret="matrix-secret")
+    delivery = Delivery.objects.create(subscription=subscription, event="approved", payload={"event": "approved"})
+    return {"connector": str(connector.pk), "subscription": str(subscription.pk), "delivery": str(delivery.pk)}
 
 
 MATRIX_SETTINGS = {"NRS_REQUIRE_2FA": False, "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
