@@ -260,6 +260,10 @@ def _connector_objects(coordinator: User) -> dict[str, str]:
     return {"connector": str(connector.pk), "subscription": str(subscription.pk), "delivery": str(delivery.pk)}
 
 
+# Its subject is the access rules, not the engine: .ci/run sweeps it once, on SQLite.
+pytestmark = pytest.mark.ci_sqlite_only
+
+
 MATRIX_SETTINGS = {"NRS_REQUIRE_2FA": False, "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
                    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
                    "NRS_API_RATE": "100000/m", "NRS_API_WRITE_RATE": "100000/m",

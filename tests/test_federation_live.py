@@ -30,7 +30,8 @@ from nrs.web import demo_values
 from tests.conftest import current
 from tests.live import NRS, PG, LiveNode, call, fresh_database
 
-pytestmark = pytest.mark.django_db
+# Two servers with a database each: .ci/run runs it on PostgreSQL, as deployed nodes are.
+pytestmark = [pytest.mark.django_db, pytest.mark.ci_pg_only]
 REGIME, PERIOD = "XA_KTXH_M", "2026-03"
 REPORTS = 12
 RATES = {"NRS_API_RATE": "100000/m", "NRS_API_WRITE_RATE": "100000/m"}

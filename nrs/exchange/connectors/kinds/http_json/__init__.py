@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import jsonpointer
 from django.utils.translation import gettext_lazy as _
 
 from nrs.exchange.connectors.kinds import Kind, Record, records, register
@@ -22,23 +23,15 @@ from nrs.lib.errors import InputError
 
 
 def resolve(document: Any, pointer: str) -> Any:
-    """RFC 6901: "/a/0/b" is document["a"][0]["b"]; "~1" is "/" and "~0" is "~"."""
-    if pointer == "":
-        return document
-    if not pointer.startswith("/"):
+    """RFC 6901 (the jsonpointer package): "/a/0/b" is document["a"][0]["b"]."""
+    if pointer and not pointer.startswith("/"):
         raise InputError("mapping.records", "con trỏ JSON phải bắt đầu bằng '/'",
                          "a JSON pointer starts with '/'")
-    node = document
-    for token in pointer[1:].split("/"):
-        token = token.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            raise InputError(f"body{pointer}", f"không tìm thấy '{pointer}' trong tài liệu JSON",
-                             f"'{pointer}' is not in the JSON document")
-    return node
+    try:
+        return jsonpointer.resolve_pointer(document, pointer)
+    except jsonpointer.JsonPointerException:
+        raise InputError(f"body{pointer}", f"không tìm thấy '{pointer}' trong tài liệu JSON",
+                         f"'{pointer}' is not in the JSON document") from None
 
 
 class HttpJson(Kind):
