@@ -22,8 +22,9 @@ from nrs.audit.models import Event
 from nrs.collection import actions as collection
 from nrs.collection.context import existing_rows
 from nrs.collection.models import DataValue, State, Submission
+from nrs.exchange.connectors.secretbox import unseal
 from nrs.exchange.federation import actions, batches, signing, sync
-from nrs.exchange.federation.models import FederatedVersion, Node, ReceivedBatch
+from nrs.exchange.federation.models import FederatedVersion, Node, ReceivedBatch, Upstream
 from nrs.lib import periods
 from nrs.lib.errors import InputError
 from nrs.registry.models import Level, OrgUnit, Regime
@@ -313,6 +314,9 @@ def test_the_sender_selects_approvals_of_its_own_units_after_the_cursor(make_use
     (mine,), (theirs,) = _communes("01", 1), _communes("31", 1)
     first, _other = _approved(mine, system, approver), _approved(theirs, system, approver)
     config = sync.configure("http://127.0.0.1:9", "HN", "nrs_x_y", ["01"])
+    # The upstream token is sealed at rest, as connector credentials are.
+    stored = Upstream.objects.values_list("token", flat=True).get()
+    assert "nrs_x_y" not in stored and unseal(stored) == "nrs_x_y"
     found = sync.pending(config, 10)
     assert [t.submission_id for t in found] == [first.pk]
     sent = sync.entry(found[0])

@@ -29,6 +29,7 @@ from nrs.audit.events import EventType
 from nrs.audit.log import record
 from nrs.collection.context import newest_rows
 from nrs.collection.models import DataValue, Document, State, SubmissionVersion, Transition
+from nrs.exchange.connectors.secretbox import seal, unseal
 from nrs.exchange.federation import batches, signing
 from nrs.exchange.federation.models import Upstream
 from nrs.registry.models import OrgUnit
@@ -56,7 +57,9 @@ def upstream() -> Upstream | None:
 
 def configure(url: str, node_code: str, token: str, units: list[str]) -> Upstream:
     """Set where this node pushes (one upstream). The cursor is kept when the URL and the
-    node stay the same, and restarts from the beginning when either changes."""
+    node stay the same, and restarts from the beginning when either changes. The token is
+    stored sealed, like connector credentials (nrs/exchange/connectors/secretbox.py)."""
+    token = seal(token)
     with transaction.atomic():
         current = Upstream.objects.select_for_update().order_by("pk").first()
         if current is None:
@@ -136,7 +139,7 @@ def post(config: Upstream, body: bytes, signature: str, timeout: float = 120) ->
     """POST one batch; the upstream's answer on 200, SyncError otherwise."""
     request = urllib.request.Request(
         config.url.rstrip("/") + "/api/federation/batches", data=body, method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {config.token}",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {unseal(config.token)}",
                  "X-NRS-Signature": signature})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
