@@ -589,6 +589,19 @@ VI.update({
 })
 
 
+# -- issue 5 review (helper A): exchange bookkeeping, connectors, nav --
+VI.update({
+})
+
+# -- issue 5 SDMX (helper B): ended units, updatedAfter, detail --
+VI.update({
+})
+
+# -- issue 8 benchmarks --
+VI.update({
+})
+
+
 def main() -> None:
     po = polib.pofile(str(PO))
     po.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
