@@ -385,6 +385,8 @@ API: dict[str, Entry] = {
     "nrs_collection_api_post_data_value_set": api(
         post(perm(Perm.ENTER_DATA, "object"), query={"dryRun": "true"}, data={"json": "value_set"},
              passed=PASSED)),
+    "nrs_collection_api_post_bulk": api(
+        post(perm(Perm.ENTER_DATA, "object"), data={"json": "value_set"}, passed=PASSED)),
     "nrs_collection_api_get_data_values": api(
         get(perm(Perm.VIEW_DATA, "object"), variant="approved", rows=json_rows("dataValues"),
             query={"orgUnit": "{unit}", "period": "{approved_period}"}),

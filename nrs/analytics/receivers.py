@@ -22,5 +22,13 @@ def on_workflow_step(sender: Any, submission: Submission, action: str, **kwargs:
 
 
 @receiver(reports_imported)
-def on_import(sender: Any, indicators: set[str], reports: int, **kwargs: Any) -> None:
-    refresh.rebuild(indicators, reason=f"bulk import of {reports} reports")
+def on_import(sender: Any, indicators: set[str], reports: int, touched: Any = None,
+              submitted: Any = None, **kwargs: Any) -> None:
+    """Only the periods, indicators and units the import stored are recomputed;
+    each report left awaiting approval gets its preview, as on submit."""
+    if touched is None:
+        refresh.rebuild(indicators, reason=f"bulk import of {reports} reports")
+        return
+    refresh.refresh_touched(touched, Basis.APPROVED, reason=f"bulk import of {reports} reports")
+    for submission in Submission.objects.filter(pk__in=submitted or []).select_related("regime", "org_unit"):
+        refresh.refresh_submission(submission, Basis.PREVIEW, reason=f"import {submission} (preview)")

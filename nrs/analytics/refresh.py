@@ -14,7 +14,7 @@ dashboards watch.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from django.db import transaction
@@ -22,9 +22,9 @@ from django.utils import timezone
 
 from nrs.analytics import store
 from nrs.analytics.models import Basis, Refresh
-from nrs.analytics.rollup import Cell, Engine, Key, dependents
+from nrs.analytics.rollup import Cell, Engine, Key, Tree, dependents, parse_sdmx
 from nrs.collection.models import DataValue, State, Submission
-from nrs.lib.periods import Period, parse_sdmx
+from nrs.lib.periods import Period
 
 
 def _closure(rules: dict, codes: Iterable[str]) -> set[str]:  # type: ignore[type-arg]
@@ -52,28 +52,53 @@ def refresh_submission(submission: Submission, basis: str = Basis.APPROVED, *, r
                .values_list("indicator__code", "org_unit_id", "period"))
     if not keys:
         return 0
+    touched = {submission.period: ({code for code, _u, _p in keys}, {unit for _c, unit, _p in keys})}
+    return refresh_touched(touched, basis, reason=reason or f"{submission}")
+
+
+def refresh_touched(touched: Mapping[str, tuple[set[str], set[int]]], basis: str = Basis.APPROVED, *,
+                    reason: str) -> int:
+    """Recompute the cells that new values touch: ``touched`` maps a period
+    (SDMX) to the indicators and units whose values it received. Periods are
+    refreshed oldest first, so the longer periods of a year see its months."""
     rules, tree = store.rules(), store.tree()
-    codes = dependents(rules, {code for code, _u, _p in keys})
-    period = parse_sdmx(submission.period)
-    units = {unit for _c, unit, _p in keys}
+    written, done, codes_all = 0, [], set()
+    for sdmx in sorted(touched, key=lambda p: (parse_sdmx(p).start, parse_sdmx(p).end)):
+        codes_in, units = touched[sdmx]
+        codes = dependents(rules, {c for c in codes_in if c in rules})
+        if not codes:
+            continue
+        cells = _period_cells(rules, tree, basis, parse_sdmx(sdmx), codes, units)
+        written += store.write(basis, cells, at=timezone.now(), indicators=codes)
+        done.append(parse_sdmx(sdmx))
+        codes_all |= codes
+    if done:
+        Refresh.objects.create(reason=reason[:200], cells=written, indicators=sorted(codes_all),
+                               periods=sorted({p.sdmx for p in done})[:50])
+    return written
+
+
+def _period_cells(rules: dict, tree: Tree, basis: str, period: Period,  # type: ignore[type-arg]
+                  codes: set[str], units: set[int]) -> dict[Key, Cell | None]:
+    """The cells of one period's new values, computed over the stored cells around them."""
     changed = {(code, period.sdmx): set(units) for code in codes if not rules[code].formula}
     chain = tree.chain(units)
     successors = {s for u in chain for s in tree.succs.get(u, ())}
-    around = ({kid for kid, node in tree.nodes.items() if node.parent in set(chain)}
+    in_chain = set(chain)
+    around = ({kid for kid, node in tree.nodes.items() if node.parent in in_chain}
               | {pred for s in successors for pred, _share in tree.preds.get(s, ())})
     needed = _closure(rules, codes)
     weights = {rules[c].weight for c in needed if rules[c].weight}
     # Around the chain: the siblings at this period (and their weights' annual figures) ...
     known = store.stored(basis, indicators=needed, units=around, periods=[period.sdmx])
     if weights:
-        known.update(store.stored(basis, indicators=weights, units=around | set(chain),
+        known.update(store.stored(basis, indicators=weights, units=around | in_chain,
                                   periods=[str(period.year), str(period.year - 1)]))
     # ... and on it: this year's periods, for the longer periods and the formulas.
-    known.update(store.stored(basis, indicators=needed, units=set(chain) | successors, years=[period.year]))
+    known.update(store.stored(basis, indicators=needed, units=in_chain | successors, years=[period.year]))
     own = store.own_values(basis=basis, indicators=[c for c in codes if not rules[c].formula],
                            units=chain, periods=[period.sdmx])
-    cells = Engine(rules, tree, known).run(own, changed)
-    return _save(basis, cells, reason or f"{submission}", codes, [period])
+    return Engine(rules, tree, known).run(own, changed)
 
 
 def _save(basis: str, cells: dict[Key, Cell | None], reason: str, codes: Iterable[str],

@@ -16,7 +16,7 @@ from ninja import File, Path, Router, Schema, Status, UploadedFile
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
-from nrs.collection import actions, compliance, excel, idempotency, queries
+from nrs.collection import actions, bulk, compliance, excel, idempotency, payloads, queries
 from nrs.collection.documents import DocumentError
 from nrs.collection.models import Submission
 from nrs.collection.payloads import Header, PayloadError, parse_csv, parse_json
@@ -135,6 +135,73 @@ def _post_value_set(request: HttpRequest, dry_run: bool, regime: str, org_unit: 
                                            request.body)
     return idempotency.run_once(request.user, key, fingerprint,
                                 lambda: _save(request, header, dry_run))
+
+
+BULK_DOC = {"requestBody": {"required": True, "content": {"application/x-ndjson": {"schema": {
+    "type": "string", "description": "one data value set per line (the /dataValueSets JSON object), "
+    "with \"status\": \"submitted\" (default) or \"approved\" (needs approval rights)"}}}}}
+
+
+@router.post("/dataValueSets/bulk", response={200: dict, 400: dict, 403: dict, 422: dict},
+             openapi_extra=BULK_DOC)
+def post_bulk(request: HttpRequest) -> Status[dict[str, Any]]:
+    """Many whole reports in one request (history, a system's backlog): every
+    value is validated as on /dataValueSets, and the request is stored all or
+    nothing, in one transaction. Reports that already exist are skipped.
+    An `Idempotency-Key` header makes a retried request take effect once."""
+    try:
+        sets = payloads.parse_ndjson(request.body)
+    except PayloadError as exc:
+        return Status(400, exc.as_dict())
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        return Status(*_bulk(request, sets))
+    fingerprint = idempotency.request_hash(request.method or "POST", request.get_full_path(),
+                                           request.body)
+    return Status(*idempotency.run_once(request.user, key, fingerprint, lambda: _bulk(request, sets)))
+
+
+def _bulk(request: HttpRequest, sets: list[payloads.BulkSet]) -> Answer:
+    reports = _bulk_reports(sets)
+    if not isinstance(reports, list):
+        return reports
+    try:
+        result = bulk.import_all_or_nothing(reports, actor=request.user, today=timezone.localdate(),
+                                            token=request_token(request))
+    except PermissionDenied:
+        return 403, FORBIDDEN
+    if result.issues:
+        return 422, {"status": "error", "issues": [i.as_dict() for i in result.issues]}
+    return 200, {"status": "ok", "reports": result.reports, "values": result.values,
+                 "skipped": result.skipped}
+
+
+def _bulk_reports(sets: list[payloads.BulkSet]) -> list[bulk.Report] | Answer:
+    """Each line's regime, unit and period resolved (units in one query)."""
+    regimes = {r.code: r for r in Regime.objects.filter(code__in={s.header.regime for s in sets})}
+    units: dict[str, list[OrgUnit]] = {}
+    for version in OrgUnit.objects.filter(code__in={s.header.org_unit for s in sets}).order_by("-valid_from"):
+        units.setdefault(version.code, []).append(version)
+    now, reports = timezone.now(), []
+    for item in sets:
+        where, header = f"line {item.line}", item.header
+        if header.regime not in regimes:
+            return _issue(f"{where}: regime", f"dòng {item.line}: chế độ báo cáo '{header.regime}' không tồn tại",
+                          f"{where}: unknown regime '{header.regime}'")
+        try:
+            period = periods.parse(header.period)
+        except periods.PeriodError as exc:
+            return _issue(f"{where}: period", f"dòng {item.line}: kỳ không hợp lệ: {exc}",
+                          f"{where}: invalid period: {exc}")
+        versions = units.get(header.org_unit, [])
+        unit = next((u for u in versions if u.is_valid_on(period.end)), None) or next(iter(versions), None)
+        if unit is None:
+            return _issue(f"{where}: orgUnit", f"dòng {item.line}: đơn vị '{header.org_unit}' không tồn tại",
+                          f"{where}: unknown org unit '{header.org_unit}'")
+        reports.append(bulk.Report(regime=regimes[header.regime], unit=unit, period=period, rows=header.rows,
+                                   state=item.state, submitted_at=now,
+                                   approved_at=now if item.state == "approved" else None))
+    return reports
 
 
 @router.get("/dataValues", response={200: dict, 400: dict})

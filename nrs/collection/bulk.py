@@ -48,6 +48,19 @@ class BulkResult:
     skipped: int = 0
     issues: list[validation.Issue] = field(default_factory=list)
     indicators: set[str] = field(default_factory=set)  # the indicators stored
+    # period -> (indicators, unit ids) of the approved values stored: what the
+    # aggregate store refreshes; and the submissions left awaiting approval.
+    touched: dict[str, tuple[set[str], set[int]]] = field(default_factory=dict)
+    submitted: list[int] = field(default_factory=list)
+
+    def note(self, report: Report, submission: Submission, values: list[DataValue],
+             codes: dict[int, str]) -> None:
+        if report.state == State.SUBMITTED:
+            self.submitted.append(submission.pk)
+        elif report.state == State.APPROVED:
+            indicators, units = self.touched.setdefault(report.period.sdmx, (set(), set()))
+            indicators.update(codes[v.indicator_id] for v in values)
+            units.update(v.org_unit_id for v in values)
 
 
 class _Checker:
@@ -97,35 +110,48 @@ def _unit_ids(report: Report, cleans: list[validation.Clean]) -> dict[str, int]:
     return ids
 
 
-def import_reports(reports: Iterable[Report], *, actor: Any, today: date,
+def import_reports(reports: Iterable[Report], *, actor: Any, today: date, token: Any = None,
                    progress: Callable[[int], None] = lambda n: None) -> BulkResult:
     """Validate and store whole reports. A batch with any error stores nothing
-    and stops the import; its issues are returned."""
+    and stops the import; its issues are returned. Call it inside
+    ``transaction.atomic()`` and roll back on issues for all or nothing."""
     checker = _Checker(today)
     result = BulkResult()
     batch: list[Report] = []
     for report in reports:
         batch.append(report)
         if len(batch) >= BATCH:
-            if not _flush(batch, checker, actor, result):
+            if not _flush(batch, checker, actor, result, token):
                 break
             progress(len(batch))
             batch = []
     else:
-        if batch and _flush(batch, checker, actor, result):
+        if batch and _flush(batch, checker, actor, result, token):
             progress(len(batch))
     if result.indicators:
         with transaction.atomic():
             signals.reports_imported.send(sender=Submission, indicators=result.indicators,
-                                          reports=result.reports)
+                                          reports=result.reports, touched=result.touched,
+                                          submitted=result.submitted)
     return result
 
 
-def _flush(batch: list[Report], checker: _Checker, actor: Any, result: BulkResult) -> bool:
+def import_all_or_nothing(reports: Iterable[Report], *, actor: Any, today: date,
+                          token: Any = None) -> BulkResult:
+    """import_reports in one transaction: any error stores nothing at all."""
+    with transaction.atomic():
+        result = import_reports(reports, actor=actor, today=today, token=token)
+        if result.issues:
+            transaction.set_rollback(True)
+            result.reports = result.values = result.skipped = 0
+    return result
+
+
+def _flush(batch: list[Report], checker: _Checker, actor: Any, result: BulkResult, token: Any) -> bool:
     for report in batch:
-        access.require(actor, Perm.ENTER_DATA, report.unit)
+        access.require(actor, Perm.ENTER_DATA, report.unit, token=token)
         if report.state == State.APPROVED:
-            access.require(actor, Perm.APPROVE, report.unit)
+            access.require(actor, Perm.APPROVE, report.unit, token=token)
     with transaction.atomic():
         existing = _existing(batch)
         fresh = [r for r in batch if (r.regime.pk, r.unit.pk, r.period.sdmx) not in existing]
@@ -135,7 +161,7 @@ def _flush(batch: list[Report], checker: _Checker, actor: Any, result: BulkResul
         if errors:
             result.issues = errors
             return False
-        written = _write(checked, actor)
+        written = _write(checked, actor, result)
         result.indicators |= {c.key[0] for _r, cleans, _i in checked for c in cleans}
         result.reports += len(fresh)
         result.values += written
@@ -153,7 +179,7 @@ def _existing(batch: list[Report]) -> set[tuple[int, int, str]]:
 
 
 def _write(checked: list[tuple[Report, list[validation.Clean], list[validation.Issue]]],
-           actor: Any) -> int:
+           actor: Any, result: BulkResult) -> int:
     user = actor if getattr(actor, "pk", None) else None
     submissions = Submission.objects.bulk_create([
         Submission(regime=r.regime, org_unit=r.unit, period=r.period.sdmx,
@@ -165,11 +191,16 @@ def _write(checked: list[tuple[Report, list[validation.Clean], list[validation.I
     Transition.objects.bulk_create([t for s, (r, _c, _i) in zip(submissions, checked, strict=True)
                                     for t in _transitions(s, r, user)])
     ids = context.indicator_ids(c.key[0] for _r, cleans, _i in checked for c in cleans)
-    values = [DataValue(version=v, indicator_id=ids[c.key[0]], org_unit_id=units[c.key[1]],
-                        period=r.period.sdmx, period_start=r.period.start, breakdown=c.key[2],
-                        value=c.value, flag=c.flag, comment=c.comment, created_by=user)
-              for v, (r, cleans, _i) in zip(versions, checked, strict=True)
-              for units in [_unit_ids(r, cleans)] for c in cleans]
+    codes = {pk: code for code, pk in ids.items()}
+    values: list[DataValue] = []
+    for s, v, (r, cleans, _i) in zip(submissions, versions, checked, strict=True):
+        units = _unit_ids(r, cleans)
+        mine = [DataValue(version=v, indicator_id=ids[c.key[0]], org_unit_id=units[c.key[1]],
+                          period=r.period.sdmx, period_start=r.period.start, breakdown=c.key[2],
+                          value=c.value, flag=c.flag, comment=c.comment, created_by=user)
+                for c in cleans]
+        result.note(r, s, mine, codes)
+        values += mine
     DataValue.objects.bulk_create(values, batch_size=2000)
     return len(values)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nrs.collection.validation import Row
@@ -88,6 +88,48 @@ def _json_row(item: Any, n: int, header: Header) -> Row:
                org_unit=_text(item, ("orgUnit",), ref, required=False) or header.org_unit,
                value=item.get("value"), breakdown=item.get("breakdown", ""),
                flag=item.get("flag", ""), comment=item.get("comment", ""))
+
+
+MAX_SETS = 20_000
+STATES = ("submitted", "approved")
+
+
+@dataclass
+class BulkSet:
+    """One line of a bulk body: a data value set and the state to store it in."""
+
+    line: int
+    header: Header
+    state: str
+
+
+def parse_ndjson(body: bytes) -> list[BulkSet]:
+    """Newline-delimited JSON: one data value set per line, as /dataValueSets
+    takes it, plus ``status`` (submitted or approved). Row refs name the line."""
+    lines = [(n, raw) for n, raw in enumerate(body.split(b"\n"), start=1) if raw.strip()]
+    if not lines:
+        raise PayloadError("body", "nội dung trống", "the body is empty")
+    if len(lines) > MAX_SETS:
+        raise PayloadError("body", f"tối đa {MAX_SETS} bộ giá trị mỗi lần gửi",
+                           f"at most {MAX_SETS} data value sets per request")
+    sets = [_bulk_line(n, raw) for n, raw in lines]
+    if sum(len(s.header.rows) for s in sets) > MAX_ROWS:
+        raise PayloadError("body", f"tối đa {MAX_ROWS} giá trị mỗi lần gửi",
+                           f"at most {MAX_ROWS} values per request")
+    return sets
+
+
+def _bulk_line(n: int, raw: bytes) -> BulkSet:
+    try:
+        header = parse_json(raw)
+        state = json.loads(raw).get("status", "submitted")
+    except PayloadError as exc:
+        raise PayloadError(f"line {n}: {exc.ref}", f"dòng {n}: {exc.vi}", f"line {n}: {exc.en}") from None
+    if state not in STATES:
+        raise PayloadError(f"line {n}: status", f"dòng {n}: 'status' phải là submitted hoặc approved",
+                           f"line {n}: 'status' must be submitted or approved")
+    header.rows = [replace(row, ref=f"line {n}: {row.ref}") for row in header.rows]
+    return BulkSet(line=n, header=header, state=state)
 
 
 CSV_COLUMNS = {"indicator": ("indicator", "dataelement"), "orgUnit": ("orgunit",),
