@@ -98,7 +98,11 @@ def _period_cells(rules: dict, tree: Tree, basis: str, period: Period,  # type: 
     known.update(store.stored(basis, indicators=needed, units=in_chain | successors, years=[period.year]))
     own = store.own_values(basis=basis, indicators=[c for c in codes if not rules[c].formula],
                            units=chain, periods=[period.sdmx])
-    return Engine(rules, tree, known).run(own, changed)
+    cells = Engine(rules, tree, known).run(own, changed)
+    # Every cell the engine can write lies in ``known``'s reach (the chain and
+    # the successors, this year): a cell that was not stored and still has no
+    # value needs no DELETE.
+    return {key: cell for key, cell in cells.items() if cell is not None or key in known}
 
 
 def _save(basis: str, cells: dict[Key, Cell | None], reason: str, codes: Iterable[str],

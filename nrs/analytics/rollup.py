@@ -334,10 +334,12 @@ class Engine:
         base = parse_sdmx(next(iter(periods))).kind
         targets = sorted({t for p in periods for t in time_targets(parse_sdmx(p))})
         plan = [(t.sdmx, [p.sdmx for p in time_parts(t, base)]) for t in targets]
-        code, get = rule.code, self.get
+        needed = sorted({p for _t, parts in plan for p in parts})
+        code, get, out = rule.code, self.get, self.out
         for unit in sorted(units):
+            have = {p: get((code, unit, p)) for p in needed}  # each sub-period read once
             for target, parts in plan:
-                self.out[(code, unit, target)] = combine_periods(rule, [get((code, unit, p)) for p in parts])
+                out[(code, unit, target)] = combine_periods(rule, [have[p] for p in parts])
 
     def _formulas(self, touched: dict[tuple[str, int], set[int]],
                   base_periods: dict[tuple[str, int], set[str]]) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import F, Q
 
 from nrs.analytics import models
 from nrs.analytics.rollup import Cell, Key, Node, Rule, Tree, parse_sdmx
+from nrs.collection import copyrows
 from nrs.collection.models import DataValue, State
 from nrs.registry.models import Indicator, Level, Lineage, OrgUnit
 
@@ -159,33 +159,6 @@ def _row(basis: str, ids: dict[str, int], key: Key, cell: Cell, at: datetime) ->
 
 
 def _insert(rows: Iterable[tuple[Any, ...]]) -> int:
-    """Insert cells in bulk: COPY on PostgreSQL, executemany elsewhere (a full
-    rebuild writes a million cells; model instances would cost minutes)."""
-    table = models.Cell._meta.db_table
-    count = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-            return count
-        sql = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
-        batch: list[tuple[Any, ...]] = []
-        for row in rows:
-            batch.append(_sqlite(row))
-            if len(batch) >= 10_000:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            count += len(batch)
-    return count
-
-
-def _sqlite(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Values as Django stores them on SQLite (decimals and datetimes as text)."""
-    basis, indicator, unit, period, kind, start, value, n, rebuilt, at = row
-    return (basis, indicator, unit, period, kind, start.isoformat(), str(value), n, rebuilt,
-            at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "))
+    """Insert cells as plain rows (a full rebuild writes a million cells; model
+    instances would cost minutes)."""
+    return copyrows.insert_rows(models.Cell, COLUMNS, rows)

@@ -1,0 +1,58 @@
+"""Inserting many plain rows fast: COPY on PostgreSQL, executemany elsewhere.
+
+Model instances and the ORM's SQL compiler cost more than the database itself
+for millions of rows (bulk imports, the aggregate store's rebuild). Callers
+give the table's columns and tuples of Python values; this writes them as
+Django would store them. Nothing here checks anything: validated rows only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, models
+
+BATCH = 10_000
+
+
+def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert ``rows`` (one value per column) into ``model``'s table; returns the count."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            return _copy(cursor, f"COPY {table} ({names}) FROM STDIN", rows)
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+        count, batch = 0, []
+        for row in rows:
+            batch.append(tuple(_stored(value) for value in row))
+            if len(batch) >= BATCH:
+                cursor.executemany(sql, batch)
+                count, batch = count + len(batch), []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def _copy(cursor: Any, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+    count = 0
+    with cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def _stored(value: Any) -> Any:
+    """A value as Django's SQLite backend stores it (decimals and datetimes as text)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
