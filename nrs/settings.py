@@ -135,6 +135,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("NRS_DB_CONN_MAX_AGE", "0")),
     )
 }
+if os.environ.get("NRS_REPLICA_DATABASE_URL"):
+    # Scale-out (docs/benchmarks.md): dashboards read the aggregate store from a
+    # streaming replica; tests mirror it onto the primary.
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["NRS_REPLICA_DATABASE_URL"],
+        conn_max_age=int(os.environ.get("NRS_DB_CONN_MAX_AGE", "0")))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["nrs.analytics.routers.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets readers proceed while a writer holds the lock; the timeout makes
     # concurrent writers wait instead of failing with "database is locked".
