@@ -18,6 +18,7 @@ only adds partitions for new years. Django sees the same columns and names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -44,14 +45,14 @@ def partition_all(years_ahead: int = 2) -> list[Done]:
         return [partition_table(table, years_ahead) for table in TABLES]
 
 
-def _one(sql: str, params: tuple[object, ...] = ()) -> object:
+def _one(sql: str, params: tuple[Any, ...] = ()) -> Any:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
 
 
-def _all(sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def _all(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[object, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -118,8 +119,8 @@ def _with_key(kind: str, definition: str) -> str:
 def _years(table: str, source: str) -> None:
     first = _one(f'SELECT min("{KEY}") FROM "{source}"')
     last = _one(f'SELECT max("{KEY}") FROM "{source}"')
-    low = first.year if first else 2020  # type: ignore[attr-defined]
-    high = last.year if last else 2020  # type: ignore[attr-defined]
+    low = first.year if first else 2020
+    high = last.year if last else 2020
     for year in range(low, high + 1):
         _partition(table, year)
     _run(f'CREATE TABLE "{table}_default" PARTITION OF "{table}" DEFAULT')
@@ -140,9 +141,9 @@ def _ensure_years(table: str, years_ahead: int) -> list[str]:
     from django.utils import timezone
 
     newest = _one(f'SELECT max("{KEY}") FROM "{table}"')
-    top = max(timezone.localdate().year, newest.year if newest else 0) + years_ahead  # type: ignore[attr-defined]
+    top = max(timezone.localdate().year, newest.year if newest else 0) + years_ahead
     low = _one(f'SELECT min("{KEY}") FROM "{table}"')
-    start = low.year if low else timezone.localdate().year  # type: ignore[attr-defined]
+    start = low.year if low else timezone.localdate().year
     added = []
     for year in range(start, top + 1):
         if _default_has(table, year):
