@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -43,12 +44,34 @@ def fresh_database(tmp: Path, label: str) -> Iterator[str]:
     if not PG:
         yield f"sqlite:///{tmp / 'nrs.sqlite3'}"
         return
+    with _postgres_database(label) as url:
+        yield url
+
+
+@contextmanager
+def copy_of_database(source: str, tmp: Path, label: str) -> Iterator[str]:
+    """A database of its own holding what ``source`` (a URL from fresh_database, with nobody
+    connected to it) holds, e.g. a registry loaded once by `nrs init`: a file copy on SQLite,
+    CREATE DATABASE … TEMPLATE on PostgreSQL. Dropped afterwards."""
+    if not PG:
+        target = tmp / "nrs.sqlite3"
+        shutil.copyfile(source.removeprefix("sqlite:///"), target)
+        yield f"sqlite:///{target}"
+        return
+    with _postgres_database(label, template=source.rsplit("/", 1)[1]) as url:
+        yield url
+
+
+@contextmanager
+def _postgres_database(label: str, template: str = "") -> Iterator[str]:
+    """A new database beside the suite's (a copy of ``template`` when given), dropped afterwards."""
     import psycopg
 
     base = os.environ["NRS_DATABASE_URL"]
     name = f"nrs_{label}_{uuid.uuid4().hex[:8]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield base.rsplit("/", 1)[0] + f"/{name}"
     finally:
@@ -100,11 +123,12 @@ class LiveNode:
         self.tokens[username] = secret
         return secret
 
-    def start(self, *, workers: int = 1, port: int | None = None) -> str:
-        """Start `nrs serve` and wait for /health/; returns its base URL."""
+    def start(self, *, workers: int = 1, port: int | None = None, worker: bool = False) -> str:
+        """Start `nrs serve` and wait for /health/; returns its base URL. ``worker``: with
+        its background worker (`nrs run_huey`, a child of the server)."""
         port = port or free_port()
-        proc = subprocess.Popen([NRS, "serve", "--port", str(port), "--workers", str(workers),
-                                 "--no-worker"], env=self.env, stdout=subprocess.DEVNULL,
+        args = [NRS, "serve", "--port", str(port), "--workers", str(workers)] + ([] if worker else ["--no-worker"])
+        proc = subprocess.Popen(args, env=self.env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         self.processes.append(proc)
         base = f"http://127.0.0.1:{port}"

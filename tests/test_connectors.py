@@ -10,11 +10,16 @@ import base64
 import datetime as dt
 import io
 import json
+import os
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -383,6 +388,42 @@ def test_the_run_log_is_for_coordinators_of_the_unit(upstream, make_connector, m
     assert Client().get("/connectors/").status_code == 302  # to sign in
 
 
+def test_the_nav_links_the_run_log_for_those_who_may_see_it(coordinator, hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    link, page = 'href="/connectors/"', "/registry/"  # any page: the link is in the site's nav
+    client = Client()
+    client.force_login(coordinator)
+    seen = client.get(page)
+    assert seen.status_code == 200 and link in seen.content.decode()
+    client.force_login(hanoi_reporter)
+    seen = client.get(page)
+    assert seen.status_code == 200 and link not in seen.content.decode()
+
+
+# -- a run whose worker died --------------------------------------------------------------------------
+
+def test_a_run_left_running_by_a_dead_worker_is_failed_at_the_next_claim(upstream, make_connector) -> None:  # type: ignore[no-untyped-def]
+    url = upstream.serve("/v", ok("application/json", json_body(RS)))
+    connector = make_connector("crashed", "http_json", url, JSON_MAPPING)
+    # A worker claims the connector and starts its run, then dies before the run ends.
+    assert actions.claim_connector(connector, T0, lease=runner.LEASE)
+    dead = actions.start_run(connector, trigger="schedule", now=T0)
+    # Within the claim's lease nobody touches it: the worker may still be working.
+    assert runner.run_due(now=T0 + runner.LEASE - dt.timedelta(seconds=1)) == []
+    dead.refresh_from_db()
+    assert dead.status == RunStatus.RUNNING
+
+    [fresh] = runner.run_due(now=T0 + runner.LEASE)
+
+    dead.refresh_from_db()
+    assert (dead.status, dead.ref, dead.finished_at) == (RunStatus.FAILED, "worker", T0 + runner.LEASE)
+    assert dead.message_en.startswith("interrupted") and dead.message_vi
+    assert fresh.pk != dead.pk and (fresh.status, fresh.values_stored) == (RunStatus.STORED, 1)
+    events = Event.objects.filter(event_type=EventType.CONNECTOR_RUN).order_by("seq")
+    assert [(e.data["run"], e.data["status"], e.data.get("interrupted")) for e in events] == [
+        (dead.pk, "failed", True), (fresh.pk, "stored", None)]
+    assert not ConnectorRun.objects.filter(status=RunStatus.RUNNING).exists()
+
+
 # -- credentials and configuration -------------------------------------------------------------------
 
 def test_credentials_are_sealed_at_rest_and_never_shown(make_connector, coordinator, settings) -> None:  # type: ignore[no-untyped-def]
@@ -525,10 +566,7 @@ actions.save_connector(Connector(
 def test_a_real_worker_runs_the_connector_on_schedule(upstream, live_node) -> None:  # type: ignore[no-untyped-def]
     """`nrs run_huey` (the worker `nrs serve` starts) fires run_due_connectors at the next
     minute: the values arrive on the live node through the write path, visible in its API."""
-    import os
-    import signal
     import subprocess
-    import time
 
     from tests.live import NRS, call
 
@@ -555,3 +593,45 @@ def test_a_real_worker_runs_the_connector_on_schedule(upstream, live_node) -> No
     values = call(live_node.base, "GET", "/api/dataValues?orgUnit=01&period=2026-07&approved=false"
                   "&indicator=RETAIL_SALES", token=live_node.tokens["hn.system"]).json()["dataValues"]
     assert [(v["indicator"], v["value"]) for v in values] == [("RETAIL_SALES", "3141.5")]
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped by whoever adopted it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_worker_of_nrs_serve_dies_with_it_even_by_kill_9(live_node) -> None:  # type: ignore[no-untyped-def]
+    """`nrs serve` starts `nrs run_huey` as its child; killed with SIGKILL, the server cannot
+    stop it itself, so Linux does (PR_SET_PDEATHSIG): no orphaned worker keeps running."""
+    live_node.start(worker=True)
+    server = live_node.processes.pop()
+    [worker] = _children(server.pid)
+    try:
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _running(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(worker)
+    finally:
+        if _running(worker):
+            os.kill(worker, signal.SIGKILL)

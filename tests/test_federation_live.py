@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from nrs.lib import periods
 from nrs.registry.models import Level, OrgUnit, Regime
 from nrs.web import demo_values
 from tests.conftest import current
-from tests.live import NRS, PG, LiveNode, call, fresh_database
+from tests.live import NRS, LiveNode, call, copy_of_database, fresh_database
 
 # Two servers with a database each: .ci/run runs it on PostgreSQL, as deployed nodes are.
 pytestmark = [pytest.mark.django_db, pytest.mark.ci_pg_only]
@@ -48,28 +47,6 @@ def _node(database: str, tmp: Path, label: str) -> LiveNode:
     return node
 
 
-@contextmanager
-def _copy_of(source: str, tmp: Path) -> Iterator[str]:
-    """A second database holding what ``source`` holds (after `nrs init`: the registry and
-    nothing else), so the second node does not load the registry again: a file copy on
-    SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL. Dropped afterwards."""
-    if not PG:
-        target = tmp / "nrs.sqlite3"
-        shutil.copyfile(source.removeprefix("sqlite:///"), target)
-        yield f"sqlite:///{target}"
-        return
-    import psycopg
-
-    base, name = os.environ["NRS_DATABASE_URL"], f"nrs_fednational_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source.rsplit("/", 1)[1]}"')
-    try:
-        yield base.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: Any) -> Iterator[Pair]:
     tmp = tmp_path_factory.mktemp("federation")
@@ -79,7 +56,7 @@ def pair(tmp_path_factory: Any) -> Iterator[Pair]:
         province = _node(stack.enter_context(fresh_database(tmp / "province", "fedprovince")),
                          tmp, "province")
         province.nrs("init")
-        national = _node(stack.enter_context(_copy_of(province.database, tmp / "national")),
+        national = _node(stack.enter_context(copy_of_database(province.database, tmp / "national", "fednational")),
                          tmp, "national")
         province.user("hn.system", "system", "01")
         province.token("hn.system", "01", "write")

@@ -1,7 +1,7 @@
 """Pull connectors (an upstream system NRS fetches from on a schedule) and webhook
 subscriptions (a downstream system NRS notifies). Rows change only through
-nrs.exchange.connectors.actions (configuration), .runner (runs) and .webhooks
-(deliveries); secrets are kept sealed with nrs.exchange.connectors.secretbox."""
+nrs.exchange.connectors.actions (configuration, runs, deliveries; runner.py and webhooks.py
+call it); secrets are kept sealed with nrs.exchange.connectors.secretbox."""
 
 from __future__ import annotations
 

@@ -2,10 +2,12 @@
 
 A run is: fetch (outside any transaction: the network is slow), then in ONE transaction
 store the values through the write path, write the run log row's outcome, move the
-connector's schedule and record CONNECTOR_RUN. A fetch that fails (network, timeout,
-HTTP error) is retried after 1, 2, 4… minutes up to NRS_CONNECTOR_ATTEMPTS attempts,
-each attempt a row of the run log; content that is wrong is not retried (the next
-scheduled run reads it again).
+connector's schedule and record CONNECTOR_RUN (the run log and the schedule are written
+by nrs.exchange.connectors.actions). A fetch that fails (network, timeout, HTTP error) is
+retried after 1, 2, 4… minutes up to NRS_CONNECTOR_ATTEMPTS attempts, each attempt a row
+of the run log; content that is wrong is not retried (the next scheduled run reads it
+again). A run still "running" when its claim expires was interrupted (its worker
+stopped): the next claim marks it failed.
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from nrs.audit.events import EventType
-from nrs.audit.log import record
-from nrs.exchange.connectors import kinds, writer
+from nrs.exchange.connectors import actions, kinds, writer
 from nrs.exchange.connectors.http import FetchError
 from nrs.exchange.connectors.models import Connector, ConnectorRun, RunStatus
 from nrs.lib.errors import InputError
@@ -42,7 +42,7 @@ def run_due(now: datetime | None = None) -> list[ConnectorRun]:
                .select_related("regime", "org_unit", "run_as").order_by("next_run_at")[:SWEEP_LIMIT])
     runs = []
     for connector in due:
-        if not _claim(connector, now):
+        if not actions.claim_connector(connector, now, lease=LEASE):
             continue
         try:
             runs.append(run_connector(connector, now=now))
@@ -51,19 +51,10 @@ def run_due(now: datetime | None = None) -> list[ConnectorRun]:
     return runs
 
 
-def _claim(connector: Connector, now: datetime) -> bool:
-    """Move the connector's next run past the lease, if nobody else has: two workers
-    never run the same connector at once."""
-    claimed = Connector.objects.filter(pk=connector.pk, next_run_at=connector.next_run_at, active=True).update(
-        next_run_at=now + LEASE)
-    return claimed == 1
-
-
 def run_connector(connector: Connector, *, trigger: str = "schedule", now: datetime | None = None) -> ConnectorRun:
     """One attempt, logged; the next run is scheduled whatever happens."""
     now = now or timezone.now()
-    run = ConnectorRun.objects.create(connector=connector, attempt=connector.attempt, trigger=trigger,
-                                      started_at=now)
+    run = actions.start_run(connector, trigger=trigger, now=now)
     try:
         kind = kinds.get(connector.kind)
         body = kind.fetch(connector)
@@ -84,7 +75,8 @@ def run_connector(connector: Connector, *, trigger: str = "schedule", now: datet
                           + (" (nội dung không đổi từ lần trước)" if outcome.replayed else ""))
         run.message_en = (f"read {outcome.read} values, stored {outcome.stored}"
                           + (" (content unchanged since a previous run)" if outcome.replayed else ""))
-        _close(connector, run, now, next_at=now + timedelta(minutes=connector.interval_minutes), attempt=1)
+        actions.finish_run(connector, run, now, next_at=now + timedelta(minutes=connector.interval_minutes),
+                           attempt=1)
     return run
 
 
@@ -97,21 +89,6 @@ def _failed(connector: Connector, run: ConnectorRun, exc: InputError, now: datet
         next_at, attempt = now + backoff(run.attempt), run.attempt + 1
     else:
         next_at, attempt = now + timedelta(minutes=connector.interval_minutes), 1
-    with transaction.atomic():
-        _close(connector, run, now, next_at=next_at, attempt=attempt)
+    actions.finish_run(connector, run, now, next_at=next_at, attempt=attempt)
     log.warning("connector %s attempt %s: %s", connector.name, run.attempt, exc)
     return run
-
-
-def _close(connector: Connector, run: ConnectorRun, now: datetime, *, next_at: datetime, attempt: int) -> None:
-    """The run's outcome, the connector's next run and the audit event, in the caller's transaction."""
-    run.finished_at = max(timezone.now(), now)
-    run.save()
-    connector.next_run_at, connector.attempt = next_at, attempt
-    # Only the schedule moves here; the configuration changes through actions.save_connector.
-    Connector.objects.filter(pk=connector.pk).update(next_run_at=next_at, attempt=attempt)
-    record(EventType.CONNECTOR_RUN, actor=connector.run_as, org_unit=connector.org_unit, obj=connector,
-           summary=f"{connector.name} #{run.pk}: {run.status}",
-           data={"run": run.pk, "status": run.status, "attempt": run.attempt, "read": run.values_read,
-                 "stored": run.values_stored, "sha256": run.content_sha256, "ref": run.ref,
-                 "next_run_at": next_at.isoformat()})

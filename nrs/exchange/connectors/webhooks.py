@@ -1,8 +1,8 @@
 """Webhooks: a signed POST to each subscriber when a submission is approved or revised.
 
-The delivery rows are written in the transaction of the workflow step itself (an outbox:
-a step that rolls back notifies nobody), and sent after commit by the worker. Each POST
-carries
+The delivery rows are written (by nrs.exchange.connectors.actions) in the transaction of
+the workflow step itself (an outbox: a step that rolls back notifies nobody), and sent
+after commit by the worker. Each POST carries
 
     X-NRS-Event: approved | revised
     X-NRS-Delivery: <uuid, the same on every attempt>
@@ -29,17 +29,9 @@ from django.utils import timezone
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
-from nrs.audit.events import EventType
-from nrs.audit.log import record
 from nrs.collection.models import Submission
-from nrs.exchange.connectors import http, secretbox
-from nrs.exchange.connectors.models import (
-    Delivery,
-    DeliveryAttempt,
-    DeliveryStatus,
-    Subscription,
-    WebhookEvent,
-)
+from nrs.exchange.connectors import actions, http, secretbox
+from nrs.exchange.connectors.models import Delivery, DeliveryStatus, Subscription, WebhookEvent
 from nrs.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -74,15 +66,12 @@ def on_step(submission: Submission, action: str) -> list[int]:
     event = EVENTS.get(action)
     if event is None:
         return []
+    subscribers = _subscribers(event, submission)
+    if not subscribers:
+        return []
     now = timezone.now()
-    body = None
-    ids = []
-    for subscription in _subscribers(event, submission):
-        body = body or payload(event, submission, now)
-        ids.append(Delivery.objects.create(subscription=subscription, event=event, payload=body,
-                                           next_try_at=now).pk)
-    if ids:
-        transaction.on_commit(lambda: _enqueue(ids))
+    ids = actions.queue_deliveries(subscribers, event, payload(event, submission, now), now)
+    transaction.on_commit(lambda: _enqueue(ids))
     return ids
 
 
@@ -105,19 +94,10 @@ def send(ids: list[int], *, now: datetime | None = None) -> int:
     how many were delivered."""
     delivered = 0
     for pk in ids:
-        delivery = _claim(pk, now or timezone.now())
+        delivery = actions.claim_delivery(pk, now or timezone.now(), lease=LEASE)
         if delivery is not None:
             delivered += attempt(delivery, now=now)
     return delivered
-
-
-def _claim(pk: int, now: datetime) -> Delivery | None:
-    row = Delivery.objects.filter(pk=pk, status=DeliveryStatus.PENDING, next_try_at__lte=now).first()
-    if row is None:
-        return None
-    taken = Delivery.objects.filter(pk=pk, status=DeliveryStatus.PENDING, next_try_at=row.next_try_at).update(
-        next_try_at=now + LEASE)
-    return Delivery.objects.select_related("subscription").get(pk=pk) if taken == 1 else None
 
 
 def attempt(delivery: Delivery, *, now: datetime | None = None) -> bool:
@@ -137,32 +117,7 @@ def attempt(delivery: Delivery, *, now: datetime | None = None) -> bool:
     except InputError as exc:
         error = exc.en[:300]
     ok = status is not None and 200 <= status < 300
-    _log(delivery, status, error, ok, now or timezone.now())
-    return ok
-
-
-def _log(delivery: Delivery, status: int | None, error: str, ok: bool, now: datetime) -> None:
-    number = delivery.attempts + 1
-    give_up = not ok and number >= settings.NRS_WEBHOOK_ATTEMPTS
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(delivery=delivery, number=number, sent_at=now, status_code=status,
-                                       error=error)
-        delivery.attempts, delivery.last_status_code = number, status
-        delivery.last_error = error or ("" if ok else f"HTTP {status}")
-        if ok:
-            delivery.status, delivery.delivered_at, delivery.next_try_at = DeliveryStatus.DELIVERED, now, None
-        elif give_up:
-            delivery.status, delivery.next_try_at = DeliveryStatus.FAILED, None
-        else:
-            delivery.next_try_at = now + timedelta(minutes=2 ** (number - 1))
-        # The delivery's own progress; configuration never changes here.
-        delivery.save(update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at",
-                                     "next_try_at"])
-        if give_up:
-            subscription = delivery.subscription
-            record(EventType.WEBHOOK_FAILED, org_unit=subscription.org_unit, obj=delivery,
-                   summary=f"webhook {subscription.name}: gave up after {number} attempts",
-                   data={"delivery": str(delivery.delivery_id), "event": delivery.event, "url": subscription.url,
-                         "last_status": status, "last_error": delivery.last_error})
+    number = actions.log_delivery_attempt(delivery, status, error, ok, now or timezone.now())
     if not ok:
         log.warning("webhook %s attempt %s: %s", delivery.delivery_id, number, delivery.last_error)
+    return ok

@@ -9,7 +9,7 @@ nrs.exchange.dhis2.actions.save_mapping, which records MAPPING_CHANGED.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -52,8 +52,32 @@ class PartnerSystem(models.Model):
                 "codes_fallback": self.codes_fallback, "active": self.active}
 
 
-class DataSetMap(models.Model):
+class RemoteIdMap(models.Model):
+    """What DataSetMap and OrgUnitMap share: a partner system's id (``remote_id``) for one of
+    our objects, the field named by ``target`` (with a ``code``). The fields stay on each
+    table, so their labels and the reverse accessors (``data_sets``, ``org_units``) differ."""
+
+    target: ClassVar[str]
+    system: models.ForeignKey[PartnerSystem, PartnerSystem]
+    remote_id: models.CharField[str, str]
+    active: models.BooleanField[bool, bool]
+
+    class Meta:
+        abstract = True
+        ordering = ["system", "remote_id"]
+
+    def __str__(self) -> str:
+        return f"{self.system.code}: {self.remote_id} → {getattr(self, self.target).code}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"system": self.system.code, "remote_id": self.remote_id,
+                self.target: getattr(self, self.target).code, "active": self.active}
+
+
+class DataSetMap(RemoteIdMap):
     """A data set id of the partner system → our regime."""
+
+    target = "regime"
 
     system = models.ForeignKey(PartnerSystem, verbose_name=_("partner system"),
                                on_delete=models.PROTECT, related_name="data_sets")
@@ -62,19 +86,11 @@ class DataSetMap(models.Model):
                                on_delete=models.PROTECT, related_name="+")
     active = models.BooleanField(_("active"), default=True)
 
-    class Meta:
+    class Meta(RemoteIdMap.Meta):
         verbose_name = _("data set mapping")
         verbose_name_plural = _("data set mappings")
-        ordering = ["system", "remote_id"]
         constraints = [models.UniqueConstraint(fields=["system", "remote_id"],
                                                name="dhis2_dataset_map_uniq")]
-
-    def __str__(self) -> str:
-        return f"{self.system.code}: {self.remote_id} → {self.regime.code}"
-
-    def describe(self) -> dict[str, Any]:
-        return {"system": self.system.code, "remote_id": self.remote_id,
-                "regime": self.regime.code, "active": self.active}
 
 
 class DataElementMap(models.Model):
@@ -128,9 +144,11 @@ class DataElementMap(models.Model):
                 "breakdown": self.breakdown, "active": self.active}
 
 
-class OrgUnitMap(models.Model):
+class OrgUnitMap(RemoteIdMap):
     """An org unit id of the partner system → our org unit (by code: the version valid
     in the reported period is used)."""
+
+    target = "org_unit"
 
     system = models.ForeignKey(PartnerSystem, verbose_name=_("partner system"),
                                on_delete=models.PROTECT, related_name="org_units")
@@ -139,16 +157,8 @@ class OrgUnitMap(models.Model):
                                  on_delete=models.PROTECT, related_name="+")
     active = models.BooleanField(_("active"), default=True)
 
-    class Meta:
+    class Meta(RemoteIdMap.Meta):
         verbose_name = _("org unit mapping")
         verbose_name_plural = _("org unit mappings")
-        ordering = ["system", "remote_id"]
         constraints = [models.UniqueConstraint(fields=["system", "remote_id"],
                                                name="dhis2_orgunit_map_uniq")]
-
-    def __str__(self) -> str:
-        return f"{self.system.code}: {self.remote_id} → {self.org_unit.code}"
-
-    def describe(self) -> dict[str, Any]:
-        return {"system": self.system.code, "remote_id": self.remote_id,
-                "org_unit": self.org_unit.code, "active": self.active}

@@ -1,4 +1,6 @@
-"""The write path for federated nodes (national side): register, change, audit.
+"""The write path for federated nodes (national side): register, change, audit; and the
+bookkeeping of the batches received from them (receive.py verifies and imports, then calls
+these inside its transaction).
 
 A node pushes with an account of its own, "node-<code>", which holds the system role (to
 save and submit values) and the approver role (to record the approval the node's own
@@ -17,8 +19,9 @@ from nrs.accounts import tokens
 from nrs.accounts.models import Role, User
 from nrs.audit.events import EventType
 from nrs.audit.log import record
-from nrs.exchange.federation import signing
-from nrs.exchange.federation.models import Node
+from nrs.collection.models import Submission
+from nrs.exchange.federation import batches, signing
+from nrs.exchange.federation.models import FederatedVersion, Node, ReceivedBatch
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
 
@@ -29,7 +32,10 @@ def node_username(code: str) -> str:
     return f"node-{code.lower()}"
 
 
-def _account(code: str, units: list[OrgUnit], actor: Any) -> User:
+@transaction.atomic
+def ensure_node_account(code: str, units: list[OrgUnit], *, actor: Any) -> User:
+    """The node's account, made when missing, with the node roles on each of ``units``
+    (idempotent; the user and each new grant are audited by the accounts actions)."""
     user, _created = accounts.create_user(node_username(code), None, actor=actor,
                                           full_name=f"Federated node {code}", check_password=False)
     for unit in units:
@@ -41,7 +47,7 @@ def _account(code: str, units: list[OrgUnit], actor: Any) -> User:
 def record_change(node: Node, *, actor: Any, changed: list[str], created: bool) -> None:
     """The audit event of a node change (inside the caller's transaction); grants the node's
     account its roles on any unit added."""
-    _account(node.code, list(node.units.all()), actor)
+    ensure_node_account(node.code, list(node.units.all()), actor=actor)
     record(EventType.FEDERATION_NODE_CHANGED, actor=actor, org_unit=node.units.first(), obj=node,
            summary=f"{node.code}: {'registered' if created else 'changed'}",
            data={"changed": sorted(changed), "units": sorted(u.code for u in node.units.all()),
@@ -63,7 +69,7 @@ def register_node(code: str, public_key: str, unit_codes: list[str], *, name: st
         created = node is None
         secret = None
         if node is None:
-            user = _account(code, units, actor)
+            user = ensure_node_account(code, units, actor=actor)
             node = Node.objects.create(code=code, name=name, public_key=key, user=user)
             _token, secret = tokens.issue_token(user, units[0], name=f"federation {code}",
                                                 scope="write", actor=actor)
@@ -98,3 +104,37 @@ def _apply(node: Node, key: str, name: str, units: list[OrgUnit]) -> list[str]:
         node.units.set(units)
         changed.append("units")
     return changed
+
+
+# -- batches received (called by receive.py inside its one transaction per batch) ---------------
+
+@transaction.atomic
+def open_batch(node: Node, batch: batches.Batch, digest: str, signature: str) -> ReceivedBatch:
+    """The provenance row of a verified batch, before its submissions are imported; its
+    audit event is written by close_batch, in the same transaction."""
+    return ReceivedBatch.objects.create(node=node, batch_id=batch.batch_id, sequence=batch.sequence,
+                                        sha256=digest, signature=signature[:200],
+                                        submissions=len(batch.entries))
+
+
+@transaction.atomic
+def record_version(node: Node, received: ReceivedBatch, entry: batches.Entry,
+                   submission: Submission) -> FederatedVersion:
+    """The key (node, source submission, source version) of a version just imported, and the
+    national version its values went to."""
+    return FederatedVersion.objects.create(
+        node=node, batch=received, source_submission=entry.source_submission,
+        source_version=entry.source_version, source_approved_at=entry.approved_at,
+        submission=submission, version=submission.version)
+
+
+@transaction.atomic
+def close_batch(received: ReceivedBatch, *, imported: int, skipped: int, values: int, actor: Any) -> None:
+    """The batch's counts and its FEDERATION_BATCH_RECEIVED event."""
+    received.imported, received.skipped, received.values = imported, skipped, values
+    received.save(update_fields=["imported", "skipped", "values"])  # only the counts change
+    node = received.node
+    record(EventType.FEDERATION_BATCH_RECEIVED, actor=actor, org_unit=node.units.first(), obj=received,
+           summary=f"{node.code} #{received.sequence}: {imported} imported, {skipped} seen before",
+           data={"batch": received.batch_id, "sequence": received.sequence, "sha256": received.sha256,
+                 "imported": imported, "skipped": skipped, "values": values})

@@ -41,7 +41,7 @@ class NodeAdmin(MetadataAdmin):
 
     def save_model(self, request: HttpRequest, obj: Node, form: Any, change: bool) -> None:
         if not obj.user_id:
-            obj.user = actions._account(obj.code, [], request.user)
+            obj.user = actions.ensure_node_account(obj.code, [], actor=request.user)
         obj.save()
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:

@@ -6,8 +6,8 @@ is the node's; only then is anything written, in ONE transaction: per submission
 not seen before, nrs.collection.actions saves its values (revising an approved report
 first, so nothing is overwritten), attaches its text report, submits and approves it as
 the node's account, and records the (node, source submission, source version) key and
-the batch it came in. Any refusal rolls everything back and is audited as
-FEDERATION_BATCH_REJECTED.
+the batch it came in (those rows through nrs.exchange.federation.actions). Any refusal
+rolls everything back and is audited as FEDERATION_BATCH_REJECTED.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from nrs.collection import actions, validation
 from nrs.collection.documents import DocumentError
 from nrs.collection.models import Document, State, Submission
 from nrs.collection.workflow import WorkflowError
+from nrs.exchange.federation import actions as federation
 from nrs.exchange.federation import batches, signing
 from nrs.exchange.federation.models import FederatedVersion, Node, ReceivedBatch
 from nrs.lib import periods
@@ -145,18 +146,12 @@ def _accept(node: Node, batch: batches.Batch, resolved: list[Resolved], digest: 
         seen = ReceivedBatch.objects.filter(node=node, batch_id=batch.batch_id).first()
         if seen is not None:
             return Outcome(200, _answer(seen, duplicate=True))
-        received = ReceivedBatch.objects.create(
-            node=node, batch_id=batch.batch_id, sequence=batch.sequence, sha256=digest,
-            signature=signature[:200], submissions=len(resolved))
+        received = federation.open_batch(node, batch, digest, signature)
         counts = Counts()
         for item in resolved:
             _import(node, received, item, counts, user=user, token=token)
-        received.imported, received.skipped, received.values = counts.imported, counts.skipped, counts.values
-        received.save(update_fields=["imported", "skipped", "values"])
-        record(EventType.FEDERATION_BATCH_RECEIVED, actor=user, org_unit=node.units.first(), obj=received,
-               summary=f"{node.code} #{batch.sequence}: {counts.imported} imported, {counts.skipped} seen before",
-               data={"batch": batch.batch_id, "sequence": batch.sequence, "sha256": digest,
-                     "imported": counts.imported, "skipped": counts.skipped, "values": counts.values})
+        federation.close_batch(received, imported=counts.imported, skipped=counts.skipped,
+                               values=counts.values, actor=user)
         return Outcome(200, _answer(received, duplicate=False))
 
 
@@ -186,10 +181,7 @@ def _import(node: Node, received: ReceivedBatch, item: Resolved, counts: Counts,
         raise Refused(422, entry.ref, exc.vi, exc.en, [i.as_dict() for i in exc.issues]) from None
     except DocumentError as exc:
         raise Refused(422, f"{entry.ref}.document", exc.vi, exc.en) from None
-    FederatedVersion.objects.create(
-        node=node, batch=received, source_submission=entry.source_submission,
-        source_version=entry.source_version, source_approved_at=entry.approved_at,
-        submission=submission, version=submission.version)
+    federation.record_version(node, received, entry, submission)
     counts.imported += 1
 
 

@@ -1,11 +1,14 @@
 """Pieces several packets share: the text parameters, and the shapes of a unit, a period,
-a report (submission), a value, an indicator and a breakdown, with their builders."""
+a report (submission), a value, an indicator and a breakdown, with their builders; and the
+list-building helpers (named items, sorted codes, the approved basis)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from ninja import Schema
 from pydantic import AwareDatetime, Field
@@ -18,6 +21,7 @@ from nrs.registry.api import Text
 from nrs.registry.models import Codelist, Indicator, Regime
 
 __all__ = ["QcvnAgency", "Text"]
+M = TypeVar("M", bound=Model)
 
 REGIME = Field("", description="regime code, e.g. PROV_KTXH_M")
 ORG_UNIT = Field("", description="reporting unit code, e.g. 01 (Hà Nội)")
@@ -95,6 +99,37 @@ class QcvnMeasureOut(Schema):
     name_en: str
 
 
+def named(code: str | int, name_vi: str, name_en: str, **more: Any) -> dict[str, Any]:
+    """An item of a list: its code and both names, then ``more``, in that order."""
+    return {"code": code, "name_vi": name_vi, "name_en": name_en, **more}
+
+
+def names(row: Any, **more: Any) -> dict[str, Any]:
+    """``named`` for a row with code, name_vi and name_en (a unit, a codelist, a code)."""
+    return named(row.code, row.name_vi, row.name_en, **more)
+
+
+def codes(rows: Iterable[Any]) -> list[str]:
+    """The sorted codes of rows already fetched (prefetched: no query)."""
+    return sorted(row.code for row in rows)
+
+
+def catalogue_codes(indicators: Iterable[Indicator]) -> list[str]:
+    """Indicator codes in catalogue order (area, then code), of rows already fetched."""
+    return [i.code for i in sorted(indicators, key=lambda i: (i.area, i.code))]
+
+
+def basis(approved: bool) -> str:
+    """A data packet's "basis": the approved vintage, or the current version."""
+    return "approved" if approved else "current"
+
+
+def approved_only(rows: QuerySet[M], approved: bool) -> QuerySet[M]:
+    """Rows hanging off a report version (values, documents), of approved versions only
+    when ``approved``."""
+    return rows.filter(version__approved_at__isnull=False) if approved else rows
+
+
 def period_out(period: periods.Period) -> dict[str, Any]:
     try:
         dhis2: str | None = period.dhis2
@@ -115,9 +150,7 @@ def local(moment: datetime | None) -> datetime | None:
 
 def report_out(submission: Submission) -> dict[str, Any]:
     period = periods.parse_sdmx(submission.period)
-    unit = submission.org_unit
-    return {"id": submission.pk, "regime": submission.regime.code,
-            "orgUnit": {"code": unit.code, "name_vi": unit.name_vi, "name_en": unit.name_en},
+    return {"id": submission.pk, "regime": submission.regime.code, "orgUnit": names(submission.org_unit),
             "period": period_out(period), "state": submission.state, "version": submission.version,
             "deadline": submission.regime.schedule_for(period).deadline,
             "firstSubmittedAt": local(submission.first_submitted_at)}
@@ -131,11 +164,8 @@ def value_out(row: DataValue) -> dict[str, Any]:
 
 
 def codelist_out(codelist: Codelist) -> dict[str, Any]:
-    return {"code": codelist.code, "name_vi": codelist.name_vi, "name_en": codelist.name_en,
-            "codes": [{"code": c.code, "name_vi": c.name_vi, "name_en": c.name_en, "order": c.order}
-                      for c in codelist.codes.all()]}
+    return names(codelist, codes=[names(c, order=c.order) for c in codelist.codes.all()])
 
 
-def measure_out(indicator: Indicator) -> dict[str, str]:
-    unit = indicator.unit
-    return {"code": unit.code, "name_vi": unit.name_vi, "name_en": unit.name_en}
+def measure_out(indicator: Indicator) -> dict[str, Any]:
+    return names(indicator.unit)

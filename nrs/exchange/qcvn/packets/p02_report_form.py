@@ -9,7 +9,7 @@ from ninja import Schema
 from pydantic import Field
 
 from nrs.exchange.qcvn import params
-from nrs.exchange.qcvn.common import REGIME, QcvnCodelistOut, QcvnMeasureOut, Text, codelist_out, measure_out
+from nrs.exchange.qcvn.common import REGIME, QcvnCodelistOut, QcvnMeasureOut, Text, codelist_out, codes, measure_out
 from nrs.exchange.qcvn.registry import Caller, PacketType, register
 from nrs.registry.models import Codelist
 
@@ -62,7 +62,7 @@ class ReportForm(PacketType):
             "frequency": regime.frequency or None, "content": regime.content,
             "fields": [{"order": n, "indicator": i.code, "name_vi": i.name_vi, "name_en": i.name_en,
                         "unit": measure_out(i), "valueType": i.value_type, "decimals": i.decimals,
-                        "lowestLevel": i.level, "breakdowns": sorted(b.code for b in i.breakdowns.all()),
+                        "lowestLevel": i.level, "breakdowns": codes(i.breakdowns.all()),
                         "derived": i.is_derived, "formula": i.formula}
                        for n, i in enumerate(indicators, start=1)],
             "breakdowns": [codelist_out(c) for c in lists],

@@ -13,7 +13,16 @@ from nrs.accounts.access import Perm
 from nrs.collection.context import newest_rows
 from nrs.collection.models import DataValue, Submission
 from nrs.exchange.qcvn import params
-from nrs.exchange.qcvn.common import QcvnReportBasisParams, QcvnReportOut, QcvnValueOut, local, report_out, value_out
+from nrs.exchange.qcvn.common import (
+    QcvnReportBasisParams,
+    QcvnReportOut,
+    QcvnValueOut,
+    approved_only,
+    basis,
+    local,
+    report_out,
+    value_out,
+)
 from nrs.exchange.qcvn.registry import Caller, PacketType, Refused, outside_scope, register
 
 
@@ -45,9 +54,7 @@ def basis_report(caller: Caller, query: Any) -> tuple[Submission, bool]:
 
 
 def report_values(submission: Submission, approved: bool) -> QuerySet[DataValue]:
-    rows = DataValue.objects.filter(version__submission=submission)
-    if approved:
-        rows = rows.filter(version__approved_at__isnull=False)
+    rows = approved_only(DataValue.objects.filter(version__submission=submission), approved)
     return newest_rows(rows).select_related("version").order_by(
         "indicator__code", "org_unit__code", "breakdown")
 
@@ -67,6 +74,6 @@ class ReportData(PacketType):
             versions = versions.filter(approved_at__isnull=False)
         version = versions.first()
         assert version is not None  # every submission has version 1; approved was checked
-        return {"report": report_out(submission), "basis": "approved" if approved else "current",
+        return {"report": report_out(submission), "basis": basis(approved),
                 "vintage": {"version": version.number, "approvedAt": local(version.approved_at)},
                 "values": [value_out(row) for row in report_values(submission, approved)]}

@@ -14,7 +14,7 @@ from nrs.accounts.access import Perm
 from nrs.collection.context import newest_rows
 from nrs.collection.models import DataValue, Submission, SubmissionVersion
 from nrs.exchange.qcvn import params
-from nrs.exchange.qcvn.common import APPROVED, PERIOD, REGIME, QcvnPeriodOut, Text, local, period_out
+from nrs.exchange.qcvn.common import APPROVED, PERIOD, REGIME, QcvnPeriodOut, Text, basis, local, period_out
 from nrs.exchange.qcvn.registry import Caller, PacketType, register
 from nrs.lib.numbers import plain
 
@@ -84,7 +84,7 @@ class ListReportData(PacketType):
                 "indicator__code", "org_unit__code", "breakdown"):
             cells[row.version.submission_id].append(row)
         return {"regime": regime.code, "period": period_out(period),
-                "basis": "approved" if approved else "current",
+                "basis": basis(approved),
                 "columns": [i.code for i in regime.indicators.order_by("area", "code")],
                 "rows": [_row(s, cells[s.pk], approved) for s in found]}
 

@@ -10,7 +10,14 @@ from ninja import Schema
 from pydantic import AwareDatetime, Field
 
 from nrs.collection.models import Document
-from nrs.exchange.qcvn.common import QcvnReportBasisParams, QcvnReportOut, local, report_out
+from nrs.exchange.qcvn.common import (
+    QcvnReportBasisParams,
+    QcvnReportOut,
+    approved_only,
+    basis,
+    local,
+    report_out,
+)
 from nrs.exchange.qcvn.packets.p04_report_data import basis_report
 from nrs.exchange.qcvn.registry import Caller, PacketType, register
 
@@ -48,13 +55,10 @@ class OutlineSubmission(PacketType):
 
     def build(self, caller: Caller, query: Any) -> dict[str, Any]:
         submission, approved = basis_report(caller, query)
-        found = Document.objects.filter(version__submission=submission).select_related(
-            "version", "uploaded_by").order_by("version__number", "uploaded_at", "id")
-        if approved:
-            found = found.filter(version__approved_at__isnull=False)
-        documents = list(found)
+        documents = list(approved_only(Document.objects.filter(version__submission=submission), approved)
+                         .select_related("version", "uploaded_by").order_by("version__number", "uploaded_at", "id"))
         newest = {d.version.number: d.pk for d in documents}  # ordered: the last of each wins
-        return {"report": report_out(submission), "basis": "approved" if approved else "current",
+        return {"report": report_out(submission), "basis": basis(approved),
                 "documents": [_document(d, newest[d.version.number] == d.pk) for d in documents]}
 
 

@@ -12,7 +12,7 @@ from ninja import Schema
 from pydantic import Field
 
 from nrs.exchange.qcvn import params
-from nrs.exchange.qcvn.common import QcvnAgency, QcvnMeasureOut, Text, measure_out
+from nrs.exchange.qcvn.common import QcvnAgency, QcvnMeasureOut, Text, codes, measure_out, names
 from nrs.exchange.qcvn.envelope import agency
 from nrs.exchange.qcvn.registry import Caller, PacketType, register
 from nrs.registry.models import Indicator, Responsibility
@@ -72,12 +72,12 @@ class IndicatorDirectory(PacketType):
 def indicator_out(i: Indicator) -> dict[str, Any]:
     live = getattr(i, "live", [])
     return {
-        "code": i.code, "name_vi": i.name_vi, "name_en": i.name_en, "group": i.area,
+        **names(i), "group": i.area,
         "unit": measure_out(i), "valueType": i.value_type, "decimals": i.decimals,
         "frequency": i.frequency, "lowestLevel": i.level, "aggregationOverUnits": i.ou_aggregation,
         "weight": i.weight.code if i.weight is not None else None,
         "aggregationOverTime": i.time_aggregation,
-        "breakdowns": sorted(b.code for b in i.breakdowns.all()), "formula": i.formula,
+        "breakdowns": codes(i.breakdowns.all()), "formula": i.formula,
         "headline": i.headline, "description_vi": i.description_vi, "description_en": i.description_en,
         "source": i.source, "responsibleAgency": agency(live[0].agency) if live else None,
     }

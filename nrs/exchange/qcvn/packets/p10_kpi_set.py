@@ -13,7 +13,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from nrs.exchange.qcvn.common import Text
+from nrs.exchange.qcvn.common import Text, catalogue_codes, named
 from nrs.exchange.qcvn.registry import Caller, PacketType, register
 from nrs.lib.errors import InputError
 from nrs.registry.models import Indicator, Regime
@@ -58,18 +58,16 @@ def _catalogue(headline: bool = False) -> list[str]:
 
 
 def _regime_set(regime: Regime) -> dict[str, Any]:
-    return {"code": REGIME_PREFIX + regime.code, "name_vi": f"Chỉ tiêu của {regime.name_vi}",
-            "name_en": f"Indicators of {regime.name_en}", "basis": "regime",
-            "indicators": [i.code for i in sorted(regime.indicators.all(), key=lambda i: (i.area, i.code))]}
+    return named(REGIME_PREFIX + regime.code, f"Chỉ tiêu của {regime.name_vi}", f"Indicators of {regime.name_en}",
+                 basis="regime", indicators=catalogue_codes(regime.indicators.all()))
 
 
 def _fixed(code: str) -> dict[str, Any]:
     if code == "QD293":
-        return {"code": code, "name_vi": "Bộ chỉ tiêu phục vụ chỉ đạo, điều hành (Quyết định 293/QĐ-TTg)",
-                "name_en": "Indicators for the Government's direction (Decision 293/QĐ-TTg)",
-                "basis": "decision293", "indicators": _catalogue()}
-    return {"code": code, "name_vi": "Chỉ tiêu chủ yếu", "name_en": "Headline KPIs",
-            "basis": "headline", "indicators": _catalogue(headline=True)}
+        return named(code, "Bộ chỉ tiêu phục vụ chỉ đạo, điều hành (Quyết định 293/QĐ-TTg)",
+                     "Indicators for the Government's direction (Decision 293/QĐ-TTg)",
+                     basis="decision293", indicators=_catalogue())
+    return named(code, "Chỉ tiêu chủ yếu", "Headline KPIs", basis="headline", indicators=_catalogue(headline=True))
 
 
 def all_sets() -> list[dict[str, Any]]:

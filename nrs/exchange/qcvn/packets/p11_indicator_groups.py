@@ -8,6 +8,7 @@ from django.utils import translation
 from ninja import Schema
 from pydantic import Field
 
+from nrs.exchange.qcvn.common import named
 from nrs.exchange.qcvn.registry import Caller, PacketType, register
 from nrs.registry.models import Area, Indicator
 
@@ -34,8 +35,8 @@ class IndicatorGroups(PacketType):
         members: dict[int, list[str]] = {area: [] for area in Area.values}
         for area, code in Indicator.objects.order_by("area", "code").values_list("area", "code"):
             members.setdefault(area, []).append(code)
-        return {"groups": [{"code": area.value, "name_vi": _label(area, "vi"), "name_en": _label(area, "en"),
-                            "indicators": members[area.value]} for area in Area]}
+        return {"groups": [named(area.value, _label(area, "vi"), _label(area, "en"), indicators=members[area.value])
+                           for area in Area]}
 
 
 def _label(area: Area, language: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from nrs.exchange.qcvn.common import QcvnCodeOut, codelist_out
+from nrs.exchange.qcvn.common import QcvnCodeOut, codelist_out, codes
 from nrs.exchange.qcvn.registry import Caller, PacketType, register
 from nrs.registry.models import Codelist
 
@@ -35,6 +35,6 @@ class Breakdowns(PacketType):
 
     def build(self, caller: Caller, query: Any) -> dict[str, Any]:
         lists = Codelist.objects.prefetch_related("codes", "indicator_set").order_by("code")
-        return {"breakdowns": [{**codelist_out(c), "indicators": sorted(i.code for i in c.indicator_set.all())}
+        return {"breakdowns": [{**codelist_out(c), "indicators": codes(c.indicator_set.all())}
                                for c in lists],
                 "keyFormat": "'' for the total; else CODELIST=CODE pairs joined by ';', sorted by codelist"}
