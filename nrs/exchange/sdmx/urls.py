@@ -4,6 +4,7 @@
   datastructure, dataflow, or structure / all for everything)
 - schema/{datastructure|dataflow}/{agency}/{id}[/{version}]?dimensionAtObservation=
 - data/{flow}[/{key}[/{provider}]]?startPeriod=&endPeriod=&dimensionAtObservation=&knownOn=&format=
+  &updatedAfter=&detail=&firstNObservations=&lastNObservations=
 """
 
 from django.urls import URLPattern, path

@@ -124,16 +124,12 @@ def schema(request: HttpRequest, path: str) -> HttpResponse:
         _authenticate(request, as_json=False)
         parts = path.strip("/").split("/")
         context, agency, ident, version = (parts + ["", "", "", "latest"][len(parts):])[:4]
-        everything = structures.build()
+        everything = structures.build(validity=False)
         known = {"datastructure": [structures.DSD_ID], "dataflow": list(everything.dataflows)}
         if (ident not in known.get(context, []) or agency not in (structures.AGENCY_ID, "all", "*")
                 or version not in (structures.VERSION, "latest", "*", "+", "~")):
             raise NotFound("schema", f"Không có cấu trúc '{path}'", f"no structure '{path}'")
-        dim_at_obs = request.GET.get("dimensionAtObservation", "") or structures.TIME
-        if dim_at_obs not in (structures.TIME, messages.ALL_DIMENSIONS):
-            raise InputError("dimensionAtObservation",
-                             f"dimensionAtObservation chỉ nhận {structures.TIME} hoặc {messages.ALL_DIMENSIONS}",
-                             f"dimensionAtObservation must be {structures.TIME} or {messages.ALL_DIMENSIONS}")
+        dim_at_obs = query.parse_dim_at_obs(request.GET.get("dimensionAtObservation", ""))
         namespace = messages.dsd_namespace(everything, dim_at_obs)
         return HttpResponse(xsd.build(everything, namespace, dim_at_obs), content_type="application/xml")
     except Refused as refused:
@@ -147,30 +143,23 @@ def schema(request: HttpRequest, path: str) -> HttpResponse:
 @require_GET
 def data(request: HttpRequest, path: str) -> HttpResponse:
     """/sdmx/data/{flow}[/{key}[/{provider}]]?startPeriod=&endPeriod=&dimensionAtObservation=
-    &knownOn=: the approved values of the flow in the caller's scope (VIEW_DATA)."""
+    &knownOn=&updatedAfter=&detail=&firstNObservations=&lastNObservations=: the approved
+    values of the flow in the caller's scope (VIEW_DATA)."""
     as_json = request.GET.get("format") == "jsondata" or "json" in request.headers.get("Accept", "")
     try:
         token = _authenticate(request, as_json)
         media = _format(request)
         as_json = media == JSON_DATA
         flow, _, key = path.partition("/")
-        key = key.split("/")[0]
-        everything = structures.build()
-        parsed = query.parse(flow, key, request.GET, everything)
+        everything = structures.build(validity=False)
+        parsed = query.parse(flow, key.split("/")[0], request.GET, everything)
         scope = access.scope_q(request.user, Perm.VIEW_DATA, token=request_token(request) or token)
         found = messages.observations(query.rows(parsed, everything, scope).iterator(chunk_size=5000),
                                       everything, parsed.wanted)
         if not found:
             return error(404, NO_RESULTS, "data", "Không có số liệu phù hợp (trong phạm vi được phân quyền)",
                          "no data match the query (within your scope)", as_json=as_json)
-        message = messages.data_message(everything, parsed.flow, found, parsed.dim_at_obs)
-        if media in (CSV_DATA, CSV2_DATA):
-            return HttpResponse(messages.data_csv(message, media.rsplit("=", 1)[1]),
-                                content_type=f"{media}; charset=utf-8")
-        if media == JSON_DATA:
-            return HttpResponse(messages.data_json(message, everything, parsed.dim_at_obs),
-                                content_type=f"{JSON_DATA}; charset=utf-8")
-        return HttpResponse(messages.data_xml(message, everything, parsed.dim_at_obs), content_type=XML_DATA)
+        return _data_response(media, everything, parsed, messages.limit(found, parsed.first_n, parsed.last_n))
     except Refused as refused:
         return refused.response
     except NotFound as exc:
@@ -178,3 +167,17 @@ def data(request: HttpRequest, path: str) -> HttpResponse:
     except InputError as exc:
         return error(400, SEMANTIC if exc.ref.startswith("key part") else SYNTAX, exc.ref, exc.vi, exc.en,
                      as_json=as_json)
+
+
+def _data_response(media: str, everything: structures.Structures, parsed: query.DataQuery,
+                   found: list[messages.Obs]) -> HttpResponse:
+    """The data message of ``found`` as ``media``, with what ``detail`` asks for."""
+    message = messages.data_message(everything, parsed.flow, found, parsed.dim_at_obs,
+                                    observations=parsed.with_observations, attributes=parsed.with_attributes)
+    if media in (CSV_DATA, CSV2_DATA):
+        return HttpResponse(messages.data_csv(message, media.rsplit("=", 1)[1]),
+                            content_type=f"{media}; charset=utf-8")
+    if media == JSON_DATA:
+        return HttpResponse(messages.data_json(message, everything, parsed.dim_at_obs),
+                            content_type=f"{JSON_DATA}; charset=utf-8")
+    return HttpResponse(messages.data_xml(message, everything, parsed.dim_at_obs), content_type=XML_DATA)
