@@ -68,14 +68,26 @@ def refresh_touched(touched: Mapping[str, tuple[set[str], set[int]]], basis: str
         codes = dependents(rules, {c for c in codes_in if c in rules})
         if not codes:
             continue
-        cells = _period_cells(rules, tree, basis, parse_sdmx(sdmx), codes, units)
-        written += store.write(basis, cells, at=timezone.now(), indicators=codes)
+        # One province (or ministry) at a time, each over what the previous wrote:
+        # memory stays that of one province, as for consecutive approvals.
+        for group in _by_branch(tree, units):
+            cells = _period_cells(rules, tree, basis, parse_sdmx(sdmx), codes, group)
+            written += store.write(basis, cells, at=timezone.now(), indicators=codes)
         done.append(parse_sdmx(sdmx))
         codes_all |= codes
     if done:
         Refresh.objects.create(reason=reason[:200], cells=written, indicators=sorted(codes_all),
                                periods=sorted({p.sdmx for p in done})[:50])
     return written
+
+
+def _by_branch(tree: Tree, units: set[int]) -> list[set[int]]:
+    """``units`` grouped by their top-level branch (the province or agency under the root)."""
+    groups: dict[int, set[int]] = defaultdict(set)
+    for unit in units:
+        line = [unit, *tree.ancestors(unit)] if unit in tree.nodes else [unit]
+        groups[line[-2] if len(line) > 1 else unit].add(unit)
+    return [groups[key] for key in sorted(groups)]
 
 
 def _period_cells(rules: dict, tree: Tree, basis: str, period: Period,  # type: ignore[type-arg]
@@ -85,7 +97,7 @@ def _period_cells(rules: dict, tree: Tree, basis: str, period: Period,  # type: 
     chain = tree.chain(units)
     successors = {s for u in chain for s in tree.succs.get(u, ())}
     in_chain = set(chain)
-    around = ({kid for kid, node in tree.nodes.items() if node.parent in in_chain}
+    around = (tree.kids(in_chain)
               | {pred for s in successors for pred, _share in tree.preds.get(s, ())})
     needed = _closure(rules, codes)
     weights = {rules[c].weight for c in needed if rules[c].weight}

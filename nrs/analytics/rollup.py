@@ -77,6 +77,17 @@ class Tree:
     nodes: dict[int, Node]
     preds: dict[int, list[tuple[int, Decimal]]] = field(default_factory=dict)  # successor -> links
     succs: dict[int, list[int]] = field(default_factory=dict)  # predecessor -> successors
+    _kids: dict[int, list[int]] | None = field(default=None, repr=False, compare=False)
+
+    def kids(self, units: Iterable[int]) -> set[int]:
+        """The children of ``units`` (an index built on first use)."""
+        if self._kids is None:
+            index: dict[int, list[int]] = defaultdict(list)
+            for node in self.nodes.values():
+                if node.parent is not None:
+                    index[node.parent].append(node.id)
+            self._kids = dict(index)
+        return {kid for unit in units for kid in self._kids.get(unit, ())}
 
     def ancestors(self, unit: int) -> list[int]:
         found = []

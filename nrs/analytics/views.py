@@ -15,11 +15,13 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import get_language
 from openpyxl import Workbook
 
 from nrs.accounts import access
@@ -105,9 +107,28 @@ def _headline(request: HttpRequest) -> tuple[OrgUnit, queries.Reader, list[dict[
     """The unit, its reader and a card for each headline indicator (overview, big screen)."""
     unit = _unit(request)
     reader = _reader(request, unit)
-    headline = list(Indicator.objects.filter(headline=True).select_related("unit").order_by("area", "code"))
-    reader.prefetch([i.code for i in headline], [unit.pk], _since())
-    return unit, reader, [_card(i, unit, reader) for i in headline]
+    key = _cards_key(unit, reader)
+    cards = cache.get(key) if key else None
+    if cards is None:
+        headline = list(Indicator.objects.filter(headline=True).select_related("unit").order_by("area", "code"))
+        reader.prefetch([i.code for i in headline], [unit.pk], _since())
+        cards = [_card(i, unit, reader) for i in headline]
+        if key:
+            cache.set(key, cards, CARDS_TTL)
+    return unit, reader, cards
+
+
+CARDS_TTL = 600  # seconds; any refresh of the store changes the key first
+
+
+def _cards_key(unit: OrgUnit, reader: queries.Reader) -> str | None:
+    """The headline cards depend only on the unit, the basis, the store's newest
+    refresh and the day (the latest complete period), so every viewer of a unit shares
+    them until the next approval; "as known on" pages are not cached."""
+    if reader.known_on is not None:
+        return None
+    latest = refresh.latest()
+    return f"nrs:cards:{unit.pk}:{reader.basis}:{latest.pk if latest else 0}:{timezone.localdate()}:{get_language()}"
 
 
 @login_required
