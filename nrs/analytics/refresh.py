@@ -68,8 +68,8 @@ def refresh_touched(touched: Mapping[str, tuple[set[str], set[int]]], basis: str
         codes = dependents(rules, {c for c in codes_in if c in rules})
         if not codes:
             continue
-        # One province (or ministry) at a time, each over what the previous wrote:
-        # memory stays that of one province, as for consecutive approvals.
+        # A few provinces (or ministries) at a time, each group over what the previous
+        # wrote, as for consecutive approvals: memory stays bounded at national scale.
         for group in _by_branch(tree, units):
             cells = _period_cells(rules, tree, basis, parse_sdmx(sdmx), codes, group)
             written += store.write(basis, cells, at=timezone.now(), indicators=codes)
@@ -81,13 +81,22 @@ def refresh_touched(touched: Mapping[str, tuple[set[str], set[int]]], basis: str
     return written
 
 
+GROUP_UNITS = 2_000  # units per engine run in a bulk refresh: about 150 MB of cells at most
+
+
 def _by_branch(tree: Tree, units: set[int]) -> list[set[int]]:
-    """``units`` grouped by their top-level branch (the province or agency under the root)."""
-    groups: dict[int, set[int]] = defaultdict(set)
+    """``units`` in groups of whole top-level branches (provinces, agencies), each of
+    about GROUP_UNITS units at most, unless one branch alone is larger."""
+    branches: dict[int, set[int]] = defaultdict(set)
     for unit in units:
         line = [unit, *tree.ancestors(unit)] if unit in tree.nodes else [unit]
-        groups[line[-2] if len(line) > 1 else unit].add(unit)
-    return [groups[key] for key in sorted(groups)]
+        branches[line[-2] if len(line) > 1 else unit].add(unit)
+    groups: list[set[int]] = [set()]
+    for key in sorted(branches):
+        if groups[-1] and len(groups[-1]) + len(branches[key]) > GROUP_UNITS:
+            groups.append(set())
+        groups[-1] |= branches[key]
+    return groups
 
 
 def _period_cells(rules: dict, tree: Tree, basis: str, period: Period,  # type: ignore[type-arg]

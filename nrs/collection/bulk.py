@@ -118,10 +118,13 @@ def _unit_ids(report: Report, cleans: list[validation.Clean]) -> dict[str, int]:
 
 
 def import_reports(reports: Iterable[Report], *, actor: Any, today: date, token: Any = None,
-                   progress: Callable[[int], None] = lambda n: None) -> BulkResult:
+                   rebuild: bool = False, progress: Callable[[int], None] = lambda n: None) -> BulkResult:
     """Validate and store whole reports. A batch with any error stores nothing
     and stops the import; its issues are returned. Call it inside
-    ``transaction.atomic()`` and roll back on issues for all or nothing."""
+    ``transaction.atomic()`` and roll back on issues for all or nothing.
+    The aggregates are refreshed for what was stored; ``rebuild`` asks for the
+    touched indicators to be rebuilt from scratch instead (faster for a whole
+    history into an empty store, as the demo does)."""
     checker = _Checker(today)
     result = BulkResult()
     batch: list[Report] = []
@@ -138,7 +141,8 @@ def import_reports(reports: Iterable[Report], *, actor: Any, today: date, token:
     if result.indicators:
         with transaction.atomic():
             signals.reports_imported.send(sender=Submission, indicators=result.indicators,
-                                          reports=result.reports, touched=result.touched,
+                                          reports=result.reports,
+                                          touched=None if rebuild else result.touched,
                                           submitted=result.submitted)
     return result
 

@@ -110,7 +110,8 @@ def load_demo_values(progress: Callable[[int], None] = lambda n: None) -> DemoRe
     skip = frozenset({("01", current.sdmx)})
     service = _service_account()
     result = bulk.import_reports(chain(demo_values.population_reports(today), demo_values.reports(today, skip=skip)),
-                                 actor=service, today=today, progress=progress)
+                                 actor=service, today=today, progress=progress,
+                                 rebuild=True)  # a whole history into an empty store
     if result.issues:
         raise DemoError("; ".join(str(issue) for issue in result.issues[:5]))
     targets = _plan_targets(today.year)
