@@ -68,6 +68,17 @@ class Reader:
         self.covered.append((codes, units, since))
         return found
 
+    def prefetched(self, code: str, unit: int, kind: str, start: date | None,
+                   end: date | None) -> dict[Key, Cell] | None:
+        """``code`` × ``unit`` cells of ``kind`` in [start, end] from what prefetch
+        read, or None when prefetch did not cover them (one query per page, not per unit)."""
+        since = start or date(1900, 1, 1)
+        if not any(code in c and unit in u and since >= s for c, u, s in self.covered):
+            return None
+        return {(code, unit, period): cell for period, cell in self._index.get((code, unit), {}).items()
+                if (parsed := parse_sdmx(period)).kind.value == kind and parsed.start >= since
+                and (end is None or parsed.start <= end)}
+
     def series_index(self) -> dict[tuple[str, int], dict[str, Cell]]:
         """The cells read so far, by indicator and unit."""
         return self._index
@@ -230,8 +241,10 @@ def units_at(unit: OrgUnit, level: str | None, *, on: date | None = None, scope:
 def series(indicator: Indicator, unit: OrgUnit, kind: str, reader: Reader, *, start: Period | None = None,
            end: Period | None = None, compare_with: Iterable[str] = ()) -> list[Point]:
     """One unit's figures for every period of ``kind`` in the range, oldest first."""
-    cells = reader.cells([indicator.code], [unit.pk], kind=kind, start=start.start if start else None,
-                         end=end.start if end else None)
+    first, last = (start.start if start else None), (end.start if end else None)
+    cells = reader.prefetched(indicator.code, unit.pk, kind, first, last)
+    if cells is None:
+        cells = reader.cells([indicator.code], [unit.pk], kind=kind, start=first, end=last)
     points = []
     for (_c, _u, period), cell in sorted(cells.items(), key=lambda item: parse_sdmx(item[0][2]).start):
         parsed = parse_sdmx(period)

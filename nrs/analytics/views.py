@@ -17,6 +17,8 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Value
+from django.db.models.functions import Length, Replace
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -49,7 +51,8 @@ def _unit(request: HttpRequest, code: str | None = None) -> OrgUnit:
             raise Http404(code)
     else:
         scope = access.scope_q(request.user, Perm.VIEW_DATA, field="")
-        unit = min(OrgUnit.objects.current().filter(scope), key=lambda u: (u.depth, u.code), default=None)
+        depth = Length("path") - Length(Replace("path", Value("/"), Value("")))  # the widest: fewest "/"
+        unit = OrgUnit.objects.current().filter(scope).annotate(d=depth).order_by("d", "code").first()
         if unit is None:
             raise PermissionDenied(Perm.VIEW_DATA.value)
     access.require(request.user, Perm.VIEW_DATA, unit)
