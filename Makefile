@@ -61,12 +61,23 @@ messages: install
 clean:
 	rm -rf $(VENV) var build *.egg-info node_modules
 
-## bench: dashboard pages and approval-to-visibility on a fresh demo database (docs/benchmarks.md);
-## SQLite by default, PostgreSQL with DB=postgres (BENCH_PG names a database nrs_bench…, created and dropped);
-## BENCH_ARGS="--runs 30 --approvals 20 --keep" passes options
+## bench: the national-scale benchmark on the local PostgreSQL (docs/benchmarks.md, issue 8):
+## ~10 million values through the bulk API and the bulk path, NRS against the raw database;
+## about an hour on 2 cores. BENCH_NATIONAL names a database nrs_bench… (created, then dropped);
+## BENCH_ARGS passes options, e.g. BENCH_ARGS="--months 12 --checkpoints 1e6,3e6" for a short run
+BENCH_NATIONAL ?= postgres://postgres@127.0.0.1:5432/nrs_bench_national
+BENCH_ARGS     ?=
+.PHONY: bench bench-demo wrk
+bench: install wrk
+	$(BIN)/python benchmarks/national.py --database-url $(BENCH_NATIONAL) $(BENCH_ARGS)
+
+wrk:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null \
+	  && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk (Debian: apt-get install wrk)"; exit 1; }
+
+## bench-demo: dashboard pages and approval-to-visibility on a fresh demo database;
+## SQLite by default, PostgreSQL with DB=postgres (BENCH_PG names a database nrs_bench…, created and dropped)
 DB         ?= sqlite
 BENCH_PG   ?= postgres://postgres@127.0.0.1:5432/nrs_bench
-BENCH_ARGS ?=
-.PHONY: bench
-bench: install
+bench-demo: install
 	$(BIN)/python benchmarks/dashboard.py $(if $(filter postgres postgresql,$(DB)),--database-url $(BENCH_PG)) $(BENCH_ARGS)

@@ -175,15 +175,23 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(env: dict[str, str]) -> Iterator[str]:
+    with served(env) as (base, _pid):
+        yield base
+
+
+@contextlib.contextmanager
+def served(env: dict[str, str], workers: int = 1) -> Iterator[tuple[str, int]]:
+    """`nrs serve` on a free port: (base URL, the server's pid)."""
     port = free_port()
     log = Path(env["NRS_VAR_DIR"]) / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(NRS), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        proc = subprocess.Popen([str(NRS), "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", str(workers)],
                                 env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, proc, log)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
