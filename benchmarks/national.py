@@ -613,20 +613,20 @@ def main() -> None:
                     results += phase("Analytics", lambda s=size: measure_analytics(  # type: ignore[misc]
                         leader, s, gen.months[-72:], args.runs))
                     progress.start()
-                    write_results(about, results)  # what is measured so far survives a later failure
+                    write_results(about, results, args.results)  # what is measured so far survives a later failure
             submit_held(held)
             code, _pk = pick_indicator()
             results += phase("Freshness", lambda: measure_freshness(
                 base, token, leader.cookie_header(), gen.months[-1].sdmx, code, args.clients,
                 [u.code for u, _m, _r in held]))
-            write_results(about, results)
+            write_results(about, results, args.results)
             results += phase("HTTP load", lambda: measure_load(base, leader.cookie_header(), args.clients,
                                                                 args.seconds))
             results += peak_rss(pid)
         about["values in the database"] = f"{values_count():,}"
         about["run took"] = f"{(time.perf_counter() - started) / 60:.0f} min"
         about["server"] = f"`nrs serve --workers {args.workers}` (uvicorn)"
-    print(write_results(about, results))
+    print(write_results(about, results, args.results))
 
 
 if __name__ == "__main__":
