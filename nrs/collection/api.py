@@ -84,12 +84,16 @@ def _resolve(header: Header) -> tuple[Regime, OrgUnit, periods.Period] | Answer:
         period = periods.parse(header.period)
     except periods.PeriodError as exc:
         return _issue("period", f"kỳ không hợp lệ: {exc}", f"invalid period: {exc}")
-    versions = OrgUnit.objects.filter(code=header.org_unit).order_by("-valid_from")
-    unit = next((u for u in versions if u.is_valid_on(period.end)), None) or versions.first()
+    unit = _version_on(list(OrgUnit.objects.filter(code=header.org_unit).order_by("-valid_from")), period)
     if unit is None:
         return _issue("orgUnit", f"đơn vị '{header.org_unit}' không tồn tại",
                       f"unknown org unit '{header.org_unit}'")
     return regime, unit, period
+
+
+def _version_on(versions: list[OrgUnit], period: periods.Period) -> OrgUnit | None:
+    """Of a code's unit versions (newest first), the one valid at the period's end, else the newest."""
+    return next((u for u in versions if u.is_valid_on(period.end)), None) or next(iter(versions), None)
 
 
 def _save(request: HttpRequest, header: Header, dry_run: bool) -> Answer:
@@ -193,8 +197,7 @@ def _bulk_reports(sets: list[payloads.BulkSet]) -> list[bulk.Report] | Answer:
         except periods.PeriodError as exc:
             return _issue(f"{where}: period", f"dòng {item.line}: kỳ không hợp lệ: {exc}",
                           f"{where}: invalid period: {exc}")
-        versions = units.get(header.org_unit, [])
-        unit = next((u for u in versions if u.is_valid_on(period.end)), None) or next(iter(versions), None)
+        unit = _version_on(units.get(header.org_unit, []), period)
         if unit is None:
             return _issue(f"{where}: orgUnit", f"dòng {item.line}: đơn vị '{header.org_unit}' không tồn tại",
                           f"{where}: unknown org unit '{header.org_unit}'")

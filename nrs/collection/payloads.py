@@ -48,12 +48,20 @@ def _text(item: dict[str, Any], names: tuple[str, ...], ref: str, required: bool
 
 
 def parse_json(body: bytes) -> Header:
+    return header_from(_load(body))
+
+
+def _load(body: bytes) -> Any:
     try:
-        data = safejson.loads(body.decode("utf-8"))
+        return safejson.loads(body.decode("utf-8"))
     except safejson.TooDeep as exc:
         raise PayloadError(exc.ref, exc.vi, exc.en) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
+
+
+def header_from(data: Any) -> Header:
+    """A parsed JSON data value set (an object) into a header and rows."""
     if not isinstance(data, dict):
         raise PayloadError("body", "nội dung phải là một đối tượng JSON",
                            "the body must be a JSON object")
@@ -121,10 +129,11 @@ def parse_ndjson(body: bytes) -> list[BulkSet]:
 
 def _bulk_line(n: int, raw: bytes) -> BulkSet:
     try:
-        header = parse_json(raw)
-        state = json.loads(raw).get("status", "submitted")
+        data = _load(raw)  # parsed once: the header and the status come from the same object
+        header = header_from(data)
     except PayloadError as exc:
         raise PayloadError(f"line {n}: {exc.ref}", f"dòng {n}: {exc.vi}", f"line {n}: {exc.en}") from None
+    state = data.get("status", "submitted")
     if state not in STATES:
         raise PayloadError(f"line {n}: status", f"dòng {n}: 'status' phải là submitted hoặc approved",
                            f"line {n}: 'status' must be submitted or approved")

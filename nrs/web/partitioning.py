@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 TABLES = ("collection_datavalue", "analytics_cell")
 KEY = "period_start"
@@ -138,8 +139,6 @@ def _ensure_years(table: str, years_ahead: int) -> list[str]:
     """A partition for every year up to ``years_ahead`` past the newest row or
     this year (rows already in the default partition stay there: detach and
     re-attach it to move them)."""
-    from django.utils import timezone
-
     newest = _one(f'SELECT max("{KEY}") FROM "{table}"')
     top = max(timezone.localdate().year, newest.year if newest else 0) + years_ahead
     low = _one(f'SELECT min("{KEY}") FROM "{table}"')
