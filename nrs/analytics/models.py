@@ -67,3 +67,30 @@ class Refresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.reason}"
+
+
+class PendingRefresh(models.Model):
+    """The aggregate refresh a bulk import still owes, queued in the import's own
+    transaction (so it exists exactly when the values do) and applied by the
+    background worker (nrs.analytics.pending, decision 35). ``done_at`` is set when
+    every figure includes the import."""
+
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    # {period (SDMX): [[indicator codes], [org unit ids]]}: what the import stored, approved.
+    touched = models.JSONField(_("touched"), default=dict)
+    # Submissions left awaiting approval: each gets its preview.
+    submitted = models.JSONField(_("awaiting approval"), default=list)
+    values = models.PositiveIntegerField(_("values"), default=0)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+    done_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("queued aggregate refresh")
+        verbose_name_plural = _("queued aggregate refreshes")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["done_at", "id"], name="pending_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.reason}"

@@ -151,7 +151,9 @@ BULK_DOC = {"requestBody": {"required": True, "content": {"application/x-ndjson"
 def post_bulk(request: HttpRequest) -> Status[dict[str, Any]]:
     """Many whole reports in one request (history, a system's backlog): every
     value is validated as on /dataValueSets, and the request is stored all or
-    nothing, in one transaction. Reports that already exist are skipped.
+    nothing, in one transaction. Reports that already exist are skipped. The
+    aggregates (dashboards, /api/analytics) follow within seconds, in the
+    background: `meta.pendingImports` of /api/analytics counts imports not yet in them.
     An `Idempotency-Key` header makes a retried request take effect once."""
     try:
         sets = payloads.parse_ndjson(request.body)
@@ -171,13 +173,15 @@ def _bulk(request: HttpRequest, sets: list[payloads.BulkSet]) -> Answer:
         return reports
     try:
         result = bulk.import_all_or_nothing(reports, actor=request.user, today=timezone.localdate(),
-                                            token=request_token(request))
+                                            token=request_token(request), defer=True)
     except PermissionDenied:
         return 403, FORBIDDEN
     if result.issues:
         return 422, {"status": "error", "issues": [i.as_dict() for i in result.issues]}
+    # The aggregates follow in the background (decision 35); GET /api/analytics says
+    # how many imports are still being aggregated (meta.pendingImports).
     return 200, {"status": "ok", "reports": result.reports, "values": result.values,
-                 "skipped": result.skipped}
+                 "skipped": result.skipped, "aggregates": "queued" if result.values else "unchanged"}
 
 
 def _bulk_reports(sets: list[payloads.BulkSet]) -> list[bulk.Report] | Answer:

@@ -33,6 +33,9 @@ BATCH = 200
 VALUE_COLUMNS = ("version_id", "indicator_id", "org_unit_id", "period", "period_start", "breakdown", "value",
                  "flag", "comment", "created_by_id", "created_at")
 TRANSITION_COLUMNS = ("submission_id", "version", "from_state", "to_state", "actor_id", "at", "comment")
+SUBMISSION_COLUMNS = ("regime_id", "org_unit_id", "period", "period_start", "state", "version", "backfill",
+                      "created_at", "first_submitted_at")
+VERSION_COLUMNS = ("submission_id", "number", "reason", "opened_by_id", "opened_at", "approved_at")
 
 
 @dataclass
@@ -59,11 +62,11 @@ class BulkResult:
     touched: dict[str, tuple[set[str], set[int]]] = field(default_factory=dict)
     submitted: list[int] = field(default_factory=list)
 
-    def note(self, report: Report, submission: Submission, values: list[tuple[Any, ...]],
+    def note(self, report: Report, submission: int, values: list[tuple[Any, ...]],
              codes: dict[int, str]) -> None:
-        """``values``: rows in VALUE_COLUMNS order."""
+        """``submission``: its id; ``values``: rows in VALUE_COLUMNS order."""
         if report.state == State.SUBMITTED:
-            self.submitted.append(submission.pk)
+            self.submitted.append(submission)
         elif report.state == State.APPROVED:
             indicators, units = self.touched.setdefault(report.period.sdmx, (set(), set()))
             indicators.update(codes[row[1]] for row in values)
@@ -118,13 +121,15 @@ def _unit_ids(report: Report, cleans: list[validation.Clean]) -> dict[str, int]:
 
 
 def import_reports(reports: Iterable[Report], *, actor: Any, today: date, token: Any = None,
-                   rebuild: bool = False, progress: Callable[[int], None] = lambda n: None) -> BulkResult:
+                   rebuild: bool = False, defer: bool = False,
+                   progress: Callable[[int], None] = lambda n: None) -> BulkResult:
     """Validate and store whole reports. A batch with any error stores nothing
     and stops the import; its issues are returned. Call it inside
     ``transaction.atomic()`` and roll back on issues for all or nothing.
     The aggregates are refreshed for what was stored; ``rebuild`` asks for the
     touched indicators to be rebuilt from scratch instead (faster for a whole
-    history into an empty store, as the demo does)."""
+    history into an empty store, as the demo does); ``defer`` asks for the
+    refresh to be queued for the background worker, in this transaction."""
     checker = _Checker(today)
     result = BulkResult()
     batch: list[Report] = []
@@ -143,15 +148,15 @@ def import_reports(reports: Iterable[Report], *, actor: Any, today: date, token:
             signals.reports_imported.send(sender=Submission, indicators=result.indicators,
                                           reports=result.reports,
                                           touched=None if rebuild else result.touched,
-                                          submitted=result.submitted)
+                                          submitted=result.submitted, defer=defer, values=result.values)
     return result
 
 
 def import_all_or_nothing(reports: Iterable[Report], *, actor: Any, today: date,
-                          token: Any = None) -> BulkResult:
+                          token: Any = None, defer: bool = False) -> BulkResult:
     """import_reports in one transaction: any error stores nothing at all."""
     with transaction.atomic():
-        result = import_reports(reports, actor=actor, today=today, token=token)
+        result = import_reports(reports, actor=actor, today=today, token=token, defer=defer)
         if result.issues:
             transaction.set_rollback(True)
             result.reports = result.values = result.skipped = 0
@@ -191,41 +196,38 @@ def _existing(batch: list[Report]) -> set[tuple[int, int, str]]:
 
 def _write(checked: list[tuple[Report, list[validation.Clean], list[validation.Issue]]],
            actor: Any, result: BulkResult) -> int:
-    user = actor if getattr(actor, "pk", None) else None
-    submissions = Submission.objects.bulk_create([
-        Submission(regime=r.regime, org_unit=r.unit, period=r.period.sdmx,
-                   period_start=r.period.start, state=r.state, backfill=True,
-                   first_submitted_at=r.submitted_at) for r, _c, _i in checked])
-    versions = SubmissionVersion.objects.bulk_create([
-        SubmissionVersion(submission=s, number=1, opened_by=user, approved_at=r.approved_at)
-        for s, (r, _c, _i) in zip(submissions, checked, strict=True)])
+    user = actor.pk if getattr(actor, "pk", None) else None
     at = timezone.now()
+    submissions = copyrows.insert_with_ids(Submission, SUBMISSION_COLUMNS, [
+        (r.regime.pk, r.unit.pk, r.period.sdmx, r.period.start, r.state, 1, True, at, r.submitted_at)
+        for r, _c, _i in checked])
+    versions = copyrows.insert_with_ids(SubmissionVersion, VERSION_COLUMNS, [
+        (s, 1, "", user, at, r.approved_at) for s, (r, _c, _i) in zip(submissions, checked, strict=True)])
     copyrows.insert_rows(Transition, TRANSITION_COLUMNS, (
-        (t.submission_id, t.version, t.from_state, t.to_state, t.actor_id, at, t.comment)
-        for s, (r, _c, _i) in zip(submissions, checked, strict=True) for t in _transitions(s, r, user)))
+        step for s, (r, _c, _i) in zip(submissions, checked, strict=True) for step in _transitions(s, r, user, at)))
     ids = context.indicator_ids(c.key[0] for _r, cleans, _i in checked for c in cleans)
     codes = {pk: code for code, pk in ids.items()}
     values: list[tuple[Any, ...]] = []
     for s, v, (r, cleans, _i) in zip(submissions, versions, checked, strict=True):
         units = _unit_ids(r, cleans)
-        mine = [(v.pk, ids[c.key[0]], units[c.key[1]], r.period.sdmx, r.period.start, c.key[2], c.value,
-                 c.flag, c.comment, user.pk if user else None, at) for c in cleans]
+        mine = [(v, ids[c.key[0]], units[c.key[1]], r.period.sdmx, r.period.start, c.key[2], c.value,
+                 c.flag, c.comment, user, at) for c in cleans]
         result.note(r, s, mine, codes)
         values += mine
     copyrows.insert_rows(DataValue, VALUE_COLUMNS, values)
     return len(values)
 
 
-def _transitions(submission: Submission, report: Report, user: Any) -> list[Transition]:
-    paths: dict[str, list[str]] = {
-        State.DRAFT: [State.DRAFT],
-        State.SUBMITTED: [State.DRAFT, State.SUBMITTED],
-        State.RETURNED: [State.DRAFT, State.SUBMITTED, State.RETURNED],
-        State.APPROVED: [State.DRAFT, State.SUBMITTED, State.APPROVED]}
-    path = paths[report.state]
-    steps = []
-    for source, target in zip(["", *path], path, strict=False):
-        comment = report.comment if target == State.RETURNED else "bulk import"
-        steps.append(Transition(submission=submission, version=1, from_state=source,
-                                to_state=target, actor=user, comment=comment))
-    return steps
+PATHS: dict[str, list[str]] = {
+    State.DRAFT: [State.DRAFT],
+    State.SUBMITTED: [State.DRAFT, State.SUBMITTED],
+    State.RETURNED: [State.DRAFT, State.SUBMITTED, State.RETURNED],
+    State.APPROVED: [State.DRAFT, State.SUBMITTED, State.APPROVED]}
+
+
+def _transitions(submission: int, report: Report, user: int | None, at: datetime) -> list[tuple[Any, ...]]:
+    """The workflow steps that lead to the report's state, as TRANSITION_COLUMNS rows."""
+    path = PATHS[report.state]
+    return [(submission, 1, source, target, user, at,
+             report.comment if target == State.RETURNED else "bulk import")
+            for source, target in zip(["", *path], path, strict=False)]

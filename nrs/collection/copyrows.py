@@ -38,6 +38,30 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     return count
 
 
+def insert_with_ids(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Insert ``rows`` and return their new primary keys, in order. On PostgreSQL the
+    keys are drawn from the table's sequence first and the rows COPYed with them."""
+    if not rows:
+        return []
+    table = model._meta.db_table
+    names = ", ".join(connection.ops.quote_name(c) for c in ("id", *columns))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                           [table, len(rows)])
+            ids = [int(pk) for (pk,) in cursor.fetchall()]
+            _copy(cursor, f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN",
+                  ((pk, *row) for pk, row in zip(ids, rows, strict=True)))
+            return ids
+        sql = (f"INSERT INTO {connection.ops.quote_name(table)} ({names}) "
+               f"VALUES (NULL, {', '.join(['%s'] * len(columns))})")
+        found = []
+        for row in rows:
+            cursor.execute(sql, [_stored(value) for value in row])
+            found.append(int(cursor.lastrowid))
+        return found
+
+
 def _copy(cursor: Any, sql: str, rows: Iterable[Sequence[Any]]) -> int:
     count = 0
     with cursor.cursor.copy(sql) as copy:

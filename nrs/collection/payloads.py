@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from nrs.collection.validation import Row
@@ -35,8 +35,10 @@ class Header:
 
 def _text(item: dict[str, Any], names: tuple[str, ...], ref: str, required: bool = True) -> str:
     for name in names:
-        if name in item and item[name] is not None:
-            value = item[name]
+        value = item.get(name)
+        if value is not None:
+            if type(value) is str:  # the usual case, first
+                return value.strip()
             if not isinstance(value, str | int) or isinstance(value, bool):
                 raise PayloadError(f"{ref}.{name}", f"'{name}' phải là chuỗi",
                                    f"'{name}' must be a string")
@@ -60,8 +62,9 @@ def _load(body: bytes) -> Any:
         raise PayloadError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
 
 
-def header_from(data: Any) -> Header:
-    """A parsed JSON data value set (an object) into a header and rows."""
+def header_from(data: Any, row_prefix: str = "") -> Header:
+    """A parsed JSON data value set (an object) into a header and rows; each row's
+    ref starts with ``row_prefix`` (a bulk body's "line N: ")."""
     if not isinstance(data, dict):
         raise PayloadError("body", "nội dung phải là một đối tượng JSON",
                            "the body must be a JSON object")
@@ -80,11 +83,11 @@ def header_from(data: Any) -> Header:
     if len(values) > MAX_ROWS:
         raise PayloadError("body.dataValues", f"tối đa {MAX_ROWS} giá trị mỗi lần gửi",
                            f"at most {MAX_ROWS} values per request")
-    header.rows = [_json_row(item, n, header) for n, item in enumerate(values)]
+    header.rows = [_json_row(item, n, header, row_prefix) for n, item in enumerate(values)]
     return header
 
 
-def _json_row(item: Any, n: int, header: Header) -> Row:
+def _json_row(item: Any, n: int, header: Header, prefix: str) -> Row:
     ref = f"dataValues[{n}]"
     if not isinstance(item, dict):
         raise PayloadError(ref, "mỗi giá trị phải là một đối tượng", "each value must be an object")
@@ -92,7 +95,7 @@ def _json_row(item: Any, n: int, header: Header) -> Row:
     if period and period != header.period:
         raise PayloadError(f"{ref}.period", f"kỳ '{period}' khác kỳ của báo cáo",
                            f"period '{period}' differs from the report's period")
-    return Row(ref=ref, indicator=_text(item, ("indicator", "dataElement"), ref),
+    return Row(ref=prefix + ref, indicator=_text(item, ("indicator", "dataElement"), ref),
                org_unit=_text(item, ("orgUnit",), ref, required=False) or header.org_unit,
                value=item.get("value"), breakdown=item.get("breakdown", ""),
                flag=item.get("flag", ""), comment=item.get("comment", ""))
@@ -130,14 +133,13 @@ def parse_ndjson(body: bytes) -> list[BulkSet]:
 def _bulk_line(n: int, raw: bytes) -> BulkSet:
     try:
         data = _load(raw)  # parsed once: the header and the status come from the same object
-        header = header_from(data)
+        header = header_from(data, row_prefix=f"line {n}: ")
     except PayloadError as exc:
         raise PayloadError(f"line {n}: {exc.ref}", f"dòng {n}: {exc.vi}", f"line {n}: {exc.en}") from None
     state = data.get("status", "submitted")
     if state not in STATES:
         raise PayloadError(f"line {n}: status", f"dòng {n}: 'status' phải là submitted hoặc approved",
                            f"line {n}: 'status' must be submitted or approved")
-    header.rows = [replace(row, ref=f"line {n}: {row.ref}") for row in header.rows]
     return BulkSet(line=n, header=header, state=state)
 
 

@@ -118,6 +118,12 @@ class Context:
     history: Mapping[Key, list[Decimal]] = field(default_factory=dict)
     flags: frozenset[str] = frozenset({"estimate", "provisional", "revised", "confidential"})
     opens: date | None = None                # first day values may be entered
+    # The period's first and last days, computed once (checked for every row).
+    first_day: date = field(init=False)
+    last_day: date = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.first_day, self.last_day = self.period.start, self.period.end
 
 
 def _issue(ref: str, name: str, code: str, vi: str, en: str, severity: str = ERROR) -> Issue:
@@ -141,8 +147,7 @@ def check_period(ctx: Context) -> list[Issue]:
 
 
 def check_unit(unit: UnitSpec, ctx: Context, ref: str) -> list[Issue]:
-    day = ctx.period.end
-    if unit.valid_from > day or (unit.valid_to is not None and unit.valid_to < ctx.period.start):
+    if unit.valid_from > ctx.last_day or (unit.valid_to is not None and unit.valid_to < ctx.first_day):
         return [_issue(ref, "orgUnit", "unit_not_valid",
                        f"đơn vị '{unit.code}' không tồn tại trong kỳ {ctx.period}",
                        f"org unit '{unit.code}' does not exist in period {ctx.period}")]

@@ -4,20 +4,32 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
 
-from nrs.analytics import refresh
+from nrs.analytics import pending, refresh
 
 
 class Command(BaseCommand):
     help = ("Recompute the dashboards' aggregates from the reported values (after a change to "
-            "the registry's units, lineage or aggregation rules). Approvals keep them current otherwise.")
+            "the registry's units, lineage or aggregation rules). Approvals keep them current otherwise. "
+            "With --pending: apply the refreshes that bulk imports queued (the worker does it by itself).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("indicators", nargs="*", help="indicator codes (default: all)")
+        parser.add_argument("--pending", action="store_true",
+                            help="apply the queued refreshes of bulk imports, then stop")
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
-        written = refresh.rebuild(options["indicators"] or None, reason="nrs aggregates")
+        if options["pending"]:
+            applied = pending.apply_all()
+            self.stdout.write(self.style.SUCCESS(
+                f"Queued refreshes applied: {applied}, still open: {pending.open_count()} "
+                f"({time.perf_counter() - started:.1f} s) / Đã áp dụng {applied} lượt tổng hợp chờ"))
+            return
+        with transaction.atomic():
+            pending.lock()
+            written = refresh.rebuild(options["indicators"] or None, reason="nrs aggregates")
         self.stdout.write(self.style.SUCCESS(
             f"Aggregates: {written} cells in {time.perf_counter() - started:.1f} s / "
             f"Số liệu tổng hợp: {written} ô"))

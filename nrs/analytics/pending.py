@@ -1,0 +1,139 @@
+"""Aggregate refreshes owed by bulk imports, applied in the background (decision 35).
+
+A bulk request through the API stores its values, versions, transitions and
+audit event in one transaction and, in that same transaction, one
+``PendingRefresh`` row naming what it touched. The request returns without
+recomputing the aggregates; the worker (`nrs run_huey`, started by `nrs serve`)
+applies the queue oldest first, a few provinces of one period per transaction,
+so an approval never waits long behind it. A crash leaves the row open and the
+next run (enqueued on commit, and swept every minute) recomputes it from the
+start: a refresh recomputes from the stored values, so applying twice is the
+same as applying once.
+
+Every write to the aggregate store takes ``lock()`` first, so two refreshes
+never read each other's half-written figures (a province total computed from a
+stale sibling) nor race on the same cell.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from nrs.analytics import refresh, store
+from nrs.analytics.models import Basis, PendingRefresh
+from nrs.analytics.rollup import Tree, parse_sdmx
+from nrs.collection.models import Submission
+
+log = logging.getLogger(__name__)
+
+CHUNK_UNITS = 400  # units per transaction: about half a second of refresh on 2 cores
+_LOCK_KEY = 0x4E525341  # "NRSA": the aggregate store's advisory lock
+_WORKER_KEY = 0x4E525351  # "NRSQ": one worker applies the queue at a time
+
+Touched = Mapping[str, tuple[set[str], set[int]]]
+
+
+def lock() -> None:
+    """Serialise writes to the aggregate store until the current transaction ends
+    (PostgreSQL; SQLite serialises every writer already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
+def queue(touched: Touched, submitted: list[int], *, values: int, reason: str) -> PendingRefresh:
+    """Record, inside the import's transaction, the refresh it owes."""
+    job = PendingRefresh.objects.create(
+        reason=reason[:200], values=values, submitted=list(submitted),
+        touched={period: [sorted(codes), sorted(units)] for period, (codes, units) in touched.items()})
+    transaction.on_commit(_enqueue)
+    return job
+
+
+def _enqueue() -> None:
+    from nrs.analytics import tasks  # the task module imports this one
+
+    tasks.apply_pending_refreshes()
+
+
+def open_count() -> int:
+    return PendingRefresh.objects.filter(done_at__isnull=True).count()
+
+
+def apply_all() -> int:
+    """Apply every open job, oldest first; returns how many were applied. Another
+    worker already applying the queue makes this return 0 at once."""
+    applied = 0
+    with _worker() as mine:
+        if not mine:
+            return 0
+        while (job := PendingRefresh.objects.filter(done_at__isnull=True).order_by("id").first()) is not None:
+            if not _apply_one(job):
+                break
+            applied += 1
+    return applied
+
+
+@contextmanager
+def _worker() -> Iterator[bool]:
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_WORKER_KEY])
+        mine = bool(cursor.fetchone()[0])
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_WORKER_KEY])
+
+
+def _apply_one(job: PendingRefresh) -> bool:
+    PendingRefresh.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
+    try:
+        apply(job)
+    except Exception as exc:  # the job stays open; the next sweep tries again
+        log.exception("queued aggregate refresh %s failed", job.pk)
+        PendingRefresh.objects.filter(pk=job.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
+        return False
+    return True
+
+
+def apply(job: PendingRefresh) -> None:
+    """Recompute what ``job`` touched, a chunk per transaction, then the previews
+    of its submitted reports and the job's ``done_at`` in the last one."""
+    tree = store.tree()
+    for period in sorted(job.touched, key=lambda p: (parse_sdmx(p).start, parse_sdmx(p).end)):
+        codes, units = job.touched[period]
+        for chunk in chunks(tree, set(units), CHUNK_UNITS):
+            with transaction.atomic():
+                lock()
+                refresh.refresh_touched({period: (set(codes), chunk)}, Basis.APPROVED, reason=job.reason)
+    with transaction.atomic():
+        lock()
+        for submission in Submission.objects.filter(pk__in=job.submitted).select_related("regime", "org_unit"):
+            refresh.refresh_submission(submission, Basis.PREVIEW, reason=f"import {submission} (preview)")
+        PendingRefresh.objects.filter(pk=job.pk).update(done_at=timezone.now(), error="")
+
+
+def chunks(tree: Tree, units: set[int], size: int) -> list[set[int]]:
+    """``units`` in groups of whole top-level branches (provinces, agencies) of about
+    ``size`` units: a province's communes are refreshed together, with its total."""
+    branches: dict[int, set[int]] = defaultdict(set)
+    for unit in units:
+        line = [unit, *tree.ancestors(unit)] if unit in tree.nodes else [unit]
+        branches[line[-2] if len(line) > 1 else unit].add(unit)
+    groups: list[set[int]] = [set()]
+    for key in sorted(branches):
+        if groups[-1] and len(groups[-1]) + len(branches[key]) > size:
+            groups.append(set())
+        groups[-1] |= branches[key]
+    return [g for g in groups if g]
