@@ -5,6 +5,7 @@ for the unit; every figure comes from the aggregate store (queries.Reader)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 from collections.abc import AsyncIterator
@@ -17,10 +18,11 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Length, Replace
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import get_language
@@ -29,7 +31,7 @@ from openpyxl import Workbook
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.analytics import api, charts, queries, refresh
-from nrs.analytics.models import Basis, Cell
+from nrs.analytics.models import Basis, Cell, Refresh
 from nrs.lib import csvsafe
 from nrs.lib.periods import Kind, Period
 from nrs.registry.models import REORGANISATION_2025, Area, Indicator, Level, OrgUnit
@@ -50,12 +52,32 @@ def _unit(request: HttpRequest, code: str | None = None) -> OrgUnit:
         if unit is None:
             raise Http404(code)
     else:
-        scope = access.scope_q(request.user, Perm.VIEW_DATA, field="")
-        depth = Length("path") - Length(Replace("path", Value("/"), Value("")))  # the widest: fewest "/"
-        unit = OrgUnit.objects.current().filter(scope).annotate(d=depth).order_by("d", "code").first()
+        unit = _widest(access.scope_q(request.user, Perm.VIEW_DATA, field=""))
         if unit is None:
             raise PermissionDenied(Perm.VIEW_DATA.value)
     access.require(request.user, Perm.VIEW_DATA, unit)
+    return unit
+
+
+WIDEST_TTL = 600  # seconds; bounds how long a reorganisation can leave an older default
+
+
+def _widest(scope: Q) -> OrgUnit | None:
+    """The widest current unit in ``scope`` (fewest "/" in its path, then by code).
+
+    Finding it sorts every unit in the scope (3,400 for a national grant), so the
+    answer is remembered per scope, which access.scope_q spells out from the user's
+    live grants: a changed grant is a new key. The remembered unit is read back by
+    its id within the same scope and must still be current, else it is found again."""
+    key = "nrs:widest:" + hashlib.sha256(str(scope).encode()).hexdigest()
+    pk = cache.get(key)
+    units = OrgUnit.objects.current().filter(scope)
+    unit = units.filter(pk=pk).first() if pk is not None else None
+    if unit is None:
+        depth = Length("path") - Length(Replace("path", Value("/"), Value("")))
+        unit = units.annotate(d=depth).order_by("d", "code").first()
+        if unit is not None:
+            cache.set(key, unit.pk, WIDEST_TTL)
     return unit
 
 
@@ -69,8 +91,9 @@ def _reader(request: HttpRequest, unit: OrgUnit) -> queries.Reader:
     return queries.Reader(Basis.PREVIEW if preview else Basis.APPROVED)
 
 
-def _common(request: HttpRequest, unit: OrgUnit, reader: queries.Reader) -> dict[str, Any]:
-    latest = refresh.latest()
+def _common(request: HttpRequest, unit: OrgUnit, reader: queries.Reader, latest: Refresh | None) -> dict[str, Any]:
+    """What every dashboard shows; ``latest`` is the store's newest refresh, read once
+    per request by the view (refresh.latest())."""
     return {"unit": unit, "preview": reader.basis == Basis.PREVIEW, "known_on": reader.known_on,
             "can_preview": access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit),
             "refresh": latest, "refresh_id": latest.pk if latest else 0, "now": timezone.now(),
@@ -106,11 +129,9 @@ def _latest(indicator: Indicator, unit: OrgUnit, reader: queries.Reader) -> Peri
     return max((p for p, n in found if n >= COMPLETE * usual), key=lambda p: p.start, default=None)
 
 
-def _headline(request: HttpRequest) -> tuple[OrgUnit, queries.Reader, list[dict[str, Any]]]:
-    """The unit, its reader and a card for each headline indicator (overview, big screen)."""
-    unit = _unit(request)
-    reader = _reader(request, unit)
-    key = _cards_key(unit, reader)
+def _headline(unit: OrgUnit, reader: queries.Reader, latest: Refresh | None) -> list[dict[str, Any]]:
+    """A card for each headline indicator of ``unit`` (overview, big screen), cached."""
+    key = _cards_key(unit, reader, latest)
     cards = cache.get(key) if key else None
     if cards is None:
         headline = list(Indicator.objects.filter(headline=True).select_related("unit").order_by("area", "code"))
@@ -118,25 +139,54 @@ def _headline(request: HttpRequest) -> tuple[OrgUnit, queries.Reader, list[dict[
         cards = [_card(i, unit, reader) for i in headline]
         if key:
             cache.set(key, cards, CARDS_TTL)
-    return unit, reader, cards
+    return cards
 
 
 CARDS_TTL = 600  # seconds; any refresh of the store changes the key first
 
 
-def _cards_key(unit: OrgUnit, reader: queries.Reader) -> str | None:
+def _version(latest: Refresh | None) -> str:
+    """The store's version: the newest refresh's id and time. The time guards against an
+    id used again (a database restored or rebuilt under a shared cache)."""
+    return f"{latest.pk}@{latest.at.timestamp()}" if latest else "0"
+
+
+def _cards_key(unit: OrgUnit, reader: queries.Reader, latest: Refresh | None) -> str | None:
     """The headline cards depend only on the unit, the basis, the store's newest
     refresh and the day (the latest complete period), so every viewer of a unit shares
     them until the next approval; "as known on" pages are not cached."""
     if reader.known_on is not None:
         return None
-    latest = refresh.latest()
-    return f"nrs:cards:{unit.pk}:{reader.basis}:{latest.pk if latest else 0}:{timezone.localdate()}:{get_language()}"
+    return f"nrs:cards:{unit.pk}:{reader.basis}:{_version(latest)}:{timezone.localdate()}:{get_language()}"
 
 
-@login_required
-def overview(request: HttpRequest) -> HttpResponse:
-    unit, reader, every = _headline(request)
+BODY_TEMPLATE = "analytics/_overview_body.html"
+
+
+def _body_key(unit: OrgUnit, reader: queries.Reader, latest: Refresh | None, can_preview: bool) -> str | None:
+    """The overview's body is the cards' key plus what else it shows: whether the
+    viewer may switch to the preview (a permission on the unit). It holds nothing of
+    the viewer's own (name, CSRF token, menus: those are in the layout around it)."""
+    cards = _cards_key(unit, reader, latest)
+    return cards and f"nrs:overview:{int(can_preview)}:{cards}"
+
+
+def _overview_body(request: HttpRequest, unit: OrgUnit, reader: queries.Reader, latest: Refresh | None) -> str:
+    """The overview's main content, rendered once per unit, basis, permission to
+    preview, refresh, day and language, and shared by every viewer of it."""
+    can_preview = access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit)
+    key = _body_key(unit, reader, latest, can_preview)
+    body = cache.get(key) if key else None
+    if body is None:
+        body = str(render_to_string(BODY_TEMPLATE, _body_context(request, unit, reader, latest)))
+        if key:
+            cache.set(key, body, CARDS_TTL)
+    return body
+
+
+def _body_context(request: HttpRequest, unit: OrgUnit, reader: queries.Reader,
+                  latest: Refresh | None) -> dict[str, Any]:
+    every = _headline(unit, reader, latest)
     areas: list[dict[str, Any]] = []
     for area in Area:
         cards = [c for c in every if c["indicator"].area == area.value]
@@ -144,8 +194,15 @@ def overview(request: HttpRequest) -> HttpResponse:
             areas.append({"area": area, "cards": cards})
     periods: list[Period] = [c["period"] for a in areas for c in a["cards"] if c["period"]]
     newest = max(periods, default=None, key=lambda p: p.end)
-    return render(request, "analytics/overview.html",
-                  {**_common(request, unit, reader), "areas": areas, "newest": newest})
+    return {**_common(request, unit, reader, latest), "areas": areas, "newest": newest}
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    reader = _reader(request, unit)
+    body = _overview_body(request, unit, reader, refresh.latest())
+    return render(request, "analytics/overview.html", {"unit": unit, "body": body})
 
 
 # -- indicator page ----------------------------------------------------------------------
@@ -194,8 +251,8 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
     ranking = queries.slice_(found, units, period, reader, ["yoy", "share"]) if period else []
     ranked = sorted((p for p in ranking if p.value is not None), key=lambda p: p.value or 0, reverse=True)
     context = {
-        **_common(request, unit, reader), "indicator": found, "kind": kind.value, "views": _views(found),
-        "points": points, "period": period, "ranking": ranked, "level": level,
+        **_common(request, unit, reader, refresh.latest()), "indicator": found, "kind": kind.value,
+        "views": _views(found), "points": points, "period": period, "ranking": ranked, "level": level,
         "periods": [p.period.sdmx for p in reversed(points) if p.value is not None][:36],
         "rebuilt": any(p.cell and p.cell.rebuilt for p in points),
         "series_fig": charts.series_figure(points, found.name, found.unit.name),
@@ -297,16 +354,19 @@ def province(request: HttpRequest, code: str) -> HttpResponse:
                      "nation": national.value if national else None,
                      "peers": median(peer_values) if peer_values else None})
     return render(request, "analytics/province.html",
-                  {**_common(request, unit, reader), "rows": rows, "peers": peers, "nation": nation})
+                  {**_common(request, unit, reader, refresh.latest()), "rows": rows, "peers": peers,
+                   "nation": nation})
 
 
 # -- big screen --------------------------------------------------------------------------------
 
 @login_required
 def screen(request: HttpRequest) -> HttpResponse:
-    unit, reader, every = _headline(request)
-    cards = [c for c in every if c["period"]]
-    return render(request, "analytics/screen.html", {**_common(request, unit, reader), "cards": cards})
+    unit = _unit(request)
+    reader = _reader(request, unit)
+    latest = refresh.latest()
+    cards = [c for c in _headline(unit, reader, latest) if c["period"]]
+    return render(request, "analytics/screen.html", {**_common(request, unit, reader, latest), "cards": cards})
 
 
 # -- live updates ---------------------------------------------------------------------------------
