@@ -331,6 +331,14 @@ def test_the_sender_selects_approvals_of_its_own_units_after_the_cursor(make_use
     # Changing the upstream restarts from the beginning; the same upstream keeps the cursor.
     assert sync.configure("http://127.0.0.1:9", "HN", "nrs_new", ["01"]).cursor == found[0].pk
     assert sync.configure("http://localhost:9", "HN", "nrs_new", ["01"]).cursor == 0
+    # Each change of the upstream, and a rewind, is audited; the token never is.
+    sync.acknowledge(config, found, {"batch": "y", "imported": 1})
+    sync.rewind()
+    changes = list(Event.objects.filter(event_type=EventType.FEDERATION_UPSTREAM_CHANGED).order_by("id"))
+    assert [e.data.get("restarted") for e in changes[:3]] == [True, False, True]
+    assert changes[3].data == {"rewind": True, "cursor_was": found[0].pk}
+    assert not any("nrs_new" in str(e.data) or "nrs_x_y" in str(e.data) for e in changes)
+    assert sync.upstream().cursor == 0  # type: ignore[union-attr]
     # Unreachable upstream: a SyncError, the cursor unmoved.
     with pytest.raises(sync.SyncError):
         sync.post(config, body, "sig", timeout=2)

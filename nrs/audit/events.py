@@ -38,6 +38,7 @@ class EventType(models.TextChoices):
     BACKUP_RESTORED = "system.backup_restored", _("Backup restored")
     MAPPING_CHANGED = "exchange.mapping_changed", _("Exchange code mapping changed")
     FEDERATION_NODE_CHANGED = "exchange.node_changed", _("Federated node changed")
+    FEDERATION_UPSTREAM_CHANGED = "exchange.upstream_changed", _("Federation upstream changed")
     FEDERATION_BATCH_SENT = "exchange.batch_sent", _("Federation batch sent")
     FEDERATION_BATCH_RECEIVED = "exchange.batch_received", _("Federation batch received")
     FEDERATION_BATCH_REJECTED = "exchange.batch_rejected", _("Federation batch rejected")

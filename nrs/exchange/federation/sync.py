@@ -62,12 +62,16 @@ def configure(url: str, node_code: str, token: str, units: list[str]) -> Upstrea
     token = seal(token)
     with transaction.atomic():
         current = Upstream.objects.select_for_update().order_by("pk").first()
+        restarted = current is None or (current.url, current.node_code) != (url, node_code)
         if current is None:
             current = Upstream(url=url, node_code=node_code, token=token, units=units)
-        elif (current.url, current.node_code) != (url, node_code):
+        elif restarted:
             current.cursor, current.sequence = 0, 0
         current.url, current.node_code, current.token, current.units = url, node_code, token, units
         current.save()
+        record(EventType.FEDERATION_UPSTREAM_CHANGED, obj=current, summary=f"{node_code} → {url}",
+               data={"url": url, "node": node_code, "units": units, "cursor": current.cursor,
+                     "restarted": restarted})  # never the token
     return current
 
 
@@ -75,6 +79,9 @@ def rewind() -> None:
     """Send everything again from the first approval: a full reconciliation, harmless
     because the upstream acknowledges versions it has without writing them."""
     with transaction.atomic():
+        for config in Upstream.objects.select_for_update():
+            record(EventType.FEDERATION_UPSTREAM_CHANGED, obj=config, summary=f"{config}: rewind",
+                   data={"rewind": True, "cursor_was": config.cursor})
         Upstream.objects.update(cursor=0)
 
 
