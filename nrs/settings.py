@@ -6,6 +6,7 @@ database; set NRS_DATABASE_URL for PostgreSQL.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import secrets
@@ -153,7 +154,20 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     }
 
 REDIS_URL = os.environ.get("NRS_REDIS_URL", "")
-_REDIS_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# Several NRS instances (or parallel test runs) may share one Redis: everything this one keeps
+# there (cache keys, the huey queue, the live-refresh channel) is namespaced by this prefix.
+# Default: derived from this instance's database, so two instances never share a queue.
+# Letters, digits and "_" only (huey drops anything else from its queue name).
+_DB = DATABASES["default"]
+NRS_REDIS_PREFIX = os.environ.get("NRS_REDIS_PREFIX") or "nrs_" + hashlib.sha256(
+    f"{_DB.get('HOST', '')}:{_DB.get('PORT', '')}/{_DB['NAME']}".encode()).hexdigest()[:12]
+# With Redis, the live stream (/dashboard/events/) wakes on a pub/sub message announcing each
+# refresh (nrs/analytics/live.py) and reads the database anyway at least this often (seconds).
+NRS_LIVE_FALLBACK_SECONDS = float(os.environ.get("NRS_LIVE_FALLBACK_SECONDS", "5"))
+# Never call cache.clear() on this cache: Django's RedisCache.clear() empties the whole Redis
+# database, every instance's keys included.
+_REDIS_CACHE = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                "KEY_PREFIX": NRS_REDIS_PREFIX}
 # Rate-limit counters must be shared by all server processes: Redis, else a database table
 # (created by the accounts migrations) with an atomic increment (nrs/accounts/cache.py).
 CACHES = {
@@ -166,11 +180,11 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 # Background tasks: huey on SQLite by default, on Redis when NRS_REDIS_URL is set.
 HUEY = {
-    "name": "nrs",
     "immediate": _env_bool("NRS_TASKS_IMMEDIATE", False),
     "utc": False,  # crontab times are Asia/Ho_Chi_Minh
-    **({"huey_class": "huey.RedisHuey", "url": REDIS_URL} if REDIS_URL else
-       {"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "tasks.sqlite3")}),
+    # On Redis the queue is named by the prefix: instances sharing a Redis never take each other's tasks.
+    **({"name": NRS_REDIS_PREFIX, "huey_class": "huey.RedisHuey", "url": REDIS_URL} if REDIS_URL else
+       {"name": "nrs", "huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "tasks.sqlite3")}),
 }
 
 # Connectors and webhooks (issue 5; docs/exchange.md). Credentials are sealed with Fernet under

@@ -123,12 +123,14 @@ class LiveNode:
         self.tokens[username] = secret
         return secret
 
-    def start(self, *, workers: int = 1, port: int | None = None, worker: bool = False) -> str:
+    def start(self, *, workers: int = 1, port: int | None = None, worker: bool = False,
+              env: dict[str, str] | None = None) -> str:
         """Start `nrs serve` and wait for /health/; returns its base URL. ``worker``: with
-        its background worker (`nrs run_huey`, a child of the server)."""
+        its background worker (`nrs run_huey`, a child of the server). ``env``: variables
+        added for this server only (e.g. NRS_REDIS_URL)."""
         port = port or free_port()
         args = [NRS, "serve", "--port", str(port), "--workers", str(workers)] + ([] if worker else ["--no-worker"])
-        proc = subprocess.Popen(args, env=self.env, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen(args, env={**self.env, **(env or {})}, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         self.processes.append(proc)
         base = f"http://127.0.0.1:{port}"

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
+import nrs.analytics.live  # noqa: F401  (announces each new Refresh on Redis)
 from nrs.analytics import pending, refresh
 from nrs.analytics.models import Basis
 from nrs.collection.models import Submission

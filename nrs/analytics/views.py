@@ -15,6 +15,7 @@ from statistics import median
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -30,7 +31,7 @@ from openpyxl import Workbook
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
-from nrs.analytics import api, charts, queries, refresh
+from nrs.analytics import api, charts, live, queries, refresh
 from nrs.analytics.models import Basis, Cell, Refresh
 from nrs.lib import csvsafe
 from nrs.lib.periods import Kind, Period
@@ -384,7 +385,8 @@ def freshness(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_newest_refresh())
 
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.25  # without Redis: how often the stream reads the newest refresh
+KEEP_ALIVE_SECONDS = 15
 STREAM_SECONDS = 300  # then the browser reconnects (EventSource does so by itself)
 
 
@@ -407,16 +409,28 @@ async def events(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
 
 async def _stream(since: int, once: bool) -> AsyncIterator[str]:
+    """With Redis (nrs.analytics.live), wake on each announced refresh and read the database
+    at least every NRS_LIVE_FALLBACK_SECONDS; without it, read it every POLL_SECONDS. The
+    newest `Refresh` in the database is what is sent, never the message itself."""
     yield "retry: 2000\n\n"
-    last, waited = since, 0.0
-    while waited < STREAM_SECONDS:
-        newest = await sync_to_async(_newest_refresh)()
-        if newest["id"] != last:
-            last = newest["id"]
-            yield f"event: refresh\ndata: {json.dumps(newest)}\n\n"
-            if once:
-                return
-        elif waited % 15 < POLL_SECONDS:
-            yield ": keep-alive\n\n"
-        await asyncio.sleep(POLL_SECONDS)
-        waited += POLL_SECONDS
+    loop = asyncio.get_running_loop()
+    every = settings.NRS_LIVE_FALLBACK_SECONDS if live.enabled() else POLL_SECONDS
+    async with live.listener() as wait:  # subscribed before the first read: nothing is missed
+        started = spoke = loop.time()
+        last, due = since, started
+        while (now := loop.time()) - started < STREAM_SECONDS:
+            if now >= due:
+                newest = await sync_to_async(_newest_refresh)()
+                due = loop.time() + every
+                if newest["id"] != last:
+                    last = newest["id"]
+                    spoke = loop.time()
+                    yield f"event: refresh\ndata: {json.dumps(newest)}\n\n"
+                    if once:
+                        return
+            if loop.time() - spoke >= KEEP_ALIVE_SECONDS:
+                spoke = loop.time()
+                yield ": keep-alive\n\n"
+            timeout = min(due, spoke + KEEP_ALIVE_SECONDS, started + STREAM_SECONDS) - loop.time()
+            if await wait(max(timeout, 0.0)):
+                due = loop.time()  # announced: read the database now
