@@ -600,6 +600,16 @@ VI.update({
 
 # -- issue 8 benchmarks --
 VI.update({
+    "queued at": "thời điểm xếp hàng",
+    "touched": "phạm vi đã nhập",
+    "awaiting approval": "đang chờ phê duyệt",
+    "values": "giá trị",
+    "attempts": "số lần thử",
+    "last error": "lỗi gần nhất",
+    "applied at": "thời điểm áp dụng",
+    "queued aggregate refresh": "lượt tổng hợp đang chờ",
+    "queued aggregate refreshes": "các lượt tổng hợp đang chờ",
+    "Federation upstream changed": "Thay đổi nút cấp trên (liên thông)",
 })
 
 
