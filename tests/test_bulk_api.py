@@ -130,3 +130,18 @@ def test_unknown_codes_and_foreign_units(system) -> None:  # type: ignore[no-unt
     foreign = communes("31", "2025-09", 1)[0]  # Hải Phòng: outside the token's Hà Nội
     assert post(system, line(unit, "2025-09") + "\n" + line(foreign, "2025-09")).status_code == 403
     assert DataValue.objects.count() == 0
+
+
+def test_a_failing_queued_refresh_keeps_its_error_and_does_not_hold_up_the_others(system) -> None:  # type: ignore[no-untyped-def]
+    # A job that cannot be applied (here: a period no refresh can parse), queued first.
+    broken = PendingRefresh.objects.create(reason="broken", touched={"2025-13": [["BIRTHS_REGISTERED"], []]})
+    units = communes("01", "2025-09", 2)
+    assert post(system, "\n".join(line(u, "2025-09") for u in units)).status_code == 200
+    assert pending.apply_all() == 1  # the import's job; the broken one failed
+    broken.refresh_from_db()
+    assert broken.done_at is None and broken.attempts == 1 and broken.error
+    assert pending.open_count() == 1
+    assert Cell.objects.filter(basis="A", period="2025-09", org_unit=units[0]).exists()
+    assert pending.apply_all() == 0  # tried again by the next sweep, failing again
+    broken.refresh_from_db()
+    assert broken.attempts == 2

@@ -67,16 +67,19 @@ def open_count() -> int:
 
 
 def apply_all() -> int:
-    """Apply every open job, oldest first; returns how many were applied. Another
-    worker already applying the queue makes this return 0 at once."""
-    applied = 0
+    """Apply every open job, oldest first, each tried once per call (a job that fails
+    keeps its error and is tried again by the next sweep; the others go on: each
+    refresh recomputes from the stored values, so their order does not change the
+    figures). Returns how many were applied. Another worker already applying the
+    queue makes this return 0 at once: it will see the new jobs too."""
+    applied, tried = 0, set[int]()
     with _worker() as mine:
         if not mine:
             return 0
-        while (job := PendingRefresh.objects.filter(done_at__isnull=True).order_by("id").first()) is not None:
-            if not _apply_one(job):
-                break
-            applied += 1
+        while (job := PendingRefresh.objects.filter(done_at__isnull=True).exclude(pk__in=tried)
+               .order_by("id").first()) is not None:
+            tried.add(job.pk)
+            applied += _apply_one(job)
     return applied
 
 
