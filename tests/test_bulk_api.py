@@ -134,8 +134,9 @@ def test_unknown_codes_and_foreign_units(system) -> None:  # type: ignore[no-unt
 
 def test_a_failing_queued_refresh_keeps_its_error_and_does_not_hold_up_the_others(system) -> None:  # type: ignore[no-untyped-def]
     # A job that cannot be applied (here: a period no refresh can parse), queued first.
-    broken = PendingRefresh.objects.create(reason="broken", touched={"2025-13": [["BIRTHS_REGISTERED"], []]})
     units = communes("01", "2025-09", 2)
+    broken = PendingRefresh.objects.create(reason="broken",
+                                           touched={"2025-13": [["BIRTHS_REGISTERED"], [units[0].pk]]})
     assert post(system, "\n".join(line(u, "2025-09") for u in units)).status_code == 200
     assert pending.apply_all() == 1  # the import's job; the broken one failed
     broken.refresh_from_db()

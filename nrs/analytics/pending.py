@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from nrs.analytics import refresh, store
 from nrs.analytics.models import Basis, PendingRefresh
-from nrs.analytics.rollup import Tree, parse_sdmx
+from nrs.analytics.rollup import Tree
 from nrs.collection.models import Submission
 
 log = logging.getLogger(__name__)
@@ -111,15 +111,20 @@ def _apply_one(job: PendingRefresh) -> bool:
 
 
 def apply(job: PendingRefresh) -> None:
-    """Recompute what ``job`` touched, a chunk per transaction, then the previews
-    of its submitted reports and the job's ``done_at`` in the last one."""
-    tree = store.tree()
-    for period in sorted(job.touched, key=lambda p: (parse_sdmx(p).start, parse_sdmx(p).end)):
-        codes, units = job.touched[period]
-        for chunk in chunks(tree, set(units), CHUNK_UNITS):
-            with transaction.atomic():
-                lock()
-                refresh.refresh_touched({period: (set(codes), chunk)}, Basis.APPROVED, reason=job.reason)
+    """Recompute what ``job`` touched, a chunk of whole provinces per transaction (each
+    over what the previous ones wrote, as consecutive approvals), then the previews of
+    its submitted reports and the job's ``done_at`` in the last one."""
+    touched = {period: (set(codes), set(units)) for period, (codes, units) in job.touched.items()}
+    every = set().union(*(units for _c, units in touched.values())) if touched else set()
+    # Every period of the job for a few provinces at a time: the engine computes a year's
+    # months together (refresh_touched batches them), and a transaction holds about
+    # CHUNK_UNITS unit-periods whatever the job's length.
+    size = max(1, CHUNK_UNITS // max(1, len(touched)))
+    for chunk in chunks(store.tree(), every, size):
+        part = {period: (codes, units & chunk) for period, (codes, units) in touched.items() if units & chunk}
+        with transaction.atomic():
+            lock()
+            refresh.refresh_touched(part, Basis.APPROVED, reason=job.reason)
     with transaction.atomic():
         lock()
         for submission in Submission.objects.filter(pk__in=job.submitted).select_related("regime", "org_unit"):

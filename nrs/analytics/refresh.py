@@ -60,20 +60,28 @@ def refresh_touched(touched: Mapping[str, tuple[set[str], set[int]]], basis: str
                     reason: str) -> int:
     """Recompute the cells that new values touch: ``touched`` maps a period
     (SDMX) to the indicators and units whose values it received. Periods are
-    refreshed oldest first, so the longer periods of a year see its months."""
+    refreshed oldest first; consecutive periods of one kind in one year (a
+    quarter's or a year's months) in the same engine runs, so the longer
+    periods of the year see all of them and are computed once."""
     rules, tree = store.rules(), store.tree()
     written, done, codes_all = 0, [], set()
-    for sdmx in sorted(touched, key=lambda p: (parse_sdmx(p).start, parse_sdmx(p).end)):
-        codes_in, units = touched[sdmx]
-        codes = dependents(rules, {c for c in codes_in if c in rules})
-        if not codes:
+    for batch in _batches(touched):
+        scope: dict[Period, tuple[set[str], set[int]]] = {}
+        for period in batch:
+            codes_in, units = touched[period.sdmx]
+            codes = dependents(rules, {c for c in codes_in if c in rules})
+            if codes:
+                scope[period] = (codes, set(units))
+        if not scope:
             continue
+        codes = set().union(*(codes for codes, _u in scope.values()))
         # A few provinces (or ministries) at a time, each group over what the previous
         # wrote, as for consecutive approvals: memory stays bounded at national scale.
-        for group in _by_branch(tree, units):
-            cells = _period_cells(rules, tree, basis, parse_sdmx(sdmx), codes, group)
+        for group in _by_branch(tree, set().union(*(units for _c, units in scope.values())), _group_size(len(scope))):
+            part = {period: (c, units & group) for period, (c, units) in scope.items() if units & group}
+            cells = _batch_cells(rules, tree, basis, part) if part else {}
             written += store.write(basis, cells, at=timezone.now(), indicators=codes)
-        done.append(parse_sdmx(sdmx))
+        done += list(scope)
         codes_all |= codes
     if done:
         Refresh.objects.create(reason=reason[:200], cells=written, indicators=sorted(codes_all),
@@ -81,44 +89,69 @@ def refresh_touched(touched: Mapping[str, tuple[set[str], set[int]]], basis: str
     return written
 
 
-GROUP_UNITS = 2_000  # units per engine run in a bulk refresh: about 150 MB of cells at most
+def _batches(touched: Iterable[str]) -> list[list[Period]]:
+    """The periods oldest first, consecutive ones of the same year and kind together."""
+    ordered = sorted((parse_sdmx(p) for p in touched), key=lambda p: (p.start, p.end))
+    batches: list[list[Period]] = []
+    for period in ordered:
+        if batches and (batches[-1][0].year, batches[-1][0].kind) == (period.year, period.kind):
+            batches[-1].append(period)
+        else:
+            batches.append([period])
+    return batches
 
 
-def _by_branch(tree: Tree, units: set[int]) -> list[set[int]]:
+GROUP_UNITS = 2_000  # units per engine run for one period: about 150 MB of cells at most
+
+
+def _group_size(periods: int) -> int:
+    """Units per engine run for ``periods`` periods of a year. A run holds the
+    stored year of its units, each period's new cells and the year's longer
+    periods; more periods take fewer units (a year's twelve months, about 840),
+    so a run stays within about the memory of a one-period run."""
+    return max(1, GROUP_UNITS * 8 // (periods + 7))
+
+
+def _by_branch(tree: Tree, units: set[int], size: int = GROUP_UNITS) -> list[set[int]]:
     """``units`` in groups of whole top-level branches (provinces, agencies), each of
-    about GROUP_UNITS units at most, unless one branch alone is larger."""
+    about ``size`` units at most, unless one branch alone is larger."""
     branches: dict[int, set[int]] = defaultdict(set)
     for unit in units:
         line = [unit, *tree.ancestors(unit)] if unit in tree.nodes else [unit]
         branches[line[-2] if len(line) > 1 else unit].add(unit)
     groups: list[set[int]] = [set()]
     for key in sorted(branches):
-        if groups[-1] and len(groups[-1]) + len(branches[key]) > GROUP_UNITS:
+        if groups[-1] and len(groups[-1]) + len(branches[key]) > size:
             groups.append(set())
         groups[-1] |= branches[key]
     return groups
 
 
-def _period_cells(rules: dict, tree: Tree, basis: str, period: Period,  # type: ignore[type-arg]
-                  codes: set[str], units: set[int]) -> dict[Key, Cell | None]:
-    """The cells of one period's new values, computed over the stored cells around them."""
-    changed = {(code, period.sdmx): set(units) for code in codes if not rules[code].formula}
-    chain = tree.chain(units)
+def _batch_cells(rules: dict, tree: Tree, basis: str,  # type: ignore[type-arg]
+                 scope: Mapping[Period, tuple[set[str], set[int]]]) -> dict[Key, Cell | None]:
+    """The cells of new values in some periods of one year (``scope``: period ->
+    indicators and units), computed over the stored cells around them."""
+    changed = {(code, period.sdmx): set(units)
+               for period, (codes, units) in scope.items() for code in codes if not rules[code].formula}
+    codes = set().union(*(codes for codes, _u in scope.values()))
+    chain = tree.chain(set().union(*(units for _c, units in scope.values())))
     successors = {s for u in chain for s in tree.succs.get(u, ())}
     in_chain = set(chain)
     around = (tree.kids(in_chain)
               | {pred for s in successors for pred, _share in tree.preds.get(s, ())})
     needed = _closure(rules, codes)
     weights = {rules[c].weight for c in needed if rules[c].weight}
-    # Around the chain: the siblings at this period (and their weights' annual figures) ...
-    known = store.stored(basis, indicators=needed, units=around, periods=[period.sdmx])
+    sdmx = sorted(period.sdmx for period in scope)
+    years = sorted({period.year for period in scope})
+    # Around the chain: the siblings in these periods (and their weights' annual figures) ...
+    known = store.stored(basis, indicators=needed, units=around, periods=sdmx)
     if weights:
         known.update(store.stored(basis, indicators=weights, units=around | in_chain,
-                                  periods=[str(period.year), str(period.year - 1)]))
+                                  periods=sorted({str(y) for year in years for y in (year, year - 1)})))
     # ... and on it: this year's periods, for the longer periods and the formulas.
-    known.update(store.stored(basis, indicators=needed, units=in_chain | successors, years=[period.year]))
+    known.update(store.stored(basis, indicators=needed, units=in_chain | successors, years=years))
     own = store.own_values(basis=basis, indicators=[c for c in codes if not rules[c].formula],
-                           units=chain, periods=[period.sdmx])
+                           units=chain, periods=sdmx)
     cells = Engine(rules, tree, known).run(own, changed)
     # Every cell the engine can write lies in ``known``'s reach (the chain and
     # the successors, this year): a cell that was not stored and still has no

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from nrs.lib import formulas
 from nrs.lib.periods import Kind, Period
@@ -119,6 +120,12 @@ def quantize(value: Decimal) -> Decimal:
 
 # -- over org units ---------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
+def _weight_periods(period: Period) -> tuple[str, str, str]:
+    """Where a weight is looked for: the period itself, its year, the year before."""
+    return period.sdmx, str(period.year), str(period.year - 1)
+
+
 def combine_units(rule: Rule, parts: list[tuple[Cell, Decimal | None]]) -> Cell | None:
     """Children's cells (with their weights, for a weighted mean) into the parent's."""
     if not parts or rule.ou not in ("sum", "wmean"):
@@ -205,6 +212,72 @@ def combine_periods(rule: Rule, parts: list[Cell | None]) -> Cell | None:
     return Cell(value, sum(cell.n for cell in cells), any(cell.rebuilt for cell in cells))
 
 
+_MISSING: Any = object()  # a sentinel: a key absent from a mapping (None is a value there)
+
+# A run: the longest period's parts (indices into the sub-periods read) and, by
+# how many of them a target takes, the targets that are a prefix of them.
+TimeRun = tuple[list[int], dict[int, list[str]]]
+
+
+def _time_runs(plan: list[tuple[str, list[str]]], index: Mapping[str, int]) -> list[TimeRun]:
+    """Group the targets whose parts start alike, so that a year-to-date, a
+    quarter, a half, nine months and the year are added up in one pass."""
+    by_first: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
+    runs: list[TimeRun] = []
+    for target, parts in plan:
+        if parts:
+            by_first[parts[0]].append((target, parts))
+        else:
+            runs.append(([], {0: [target]}))  # no parts: no value
+    for group in by_first.values():
+        longest = max((parts for _t, parts in group), key=len)
+        emit: dict[int, list[str]] = defaultdict(list)
+        for target, parts in group:
+            if parts != longest[:len(parts)]:  # not a prefix: a run of its own
+                runs.append(([index[p] for p in parts], {len(parts): [target]}))
+            else:
+                emit[len(parts)].append(target)
+        runs.append(([index[p] for p in longest], dict(emit)))
+    return runs
+
+
+def _combine_runs(how: str, runs: list[TimeRun], have: list[Cell | None]) -> list[tuple[str, Cell | None]]:
+    """``combine_periods`` for every target of ``runs``, with running totals:
+    the same additions in the same order, each done once."""
+    found: list[tuple[str, Cell | None]] = []
+    for parts, emit in runs:
+        if not parts:
+            found += [(target, None) for target in emit[0]]
+        elif how == "last":  # the closing sub-period's cell
+            found += [(target, have[parts[taken - 1]]) for taken, targets in emit.items() for target in targets]
+        else:
+            found += _running(how == "avg", parts, emit, have)
+    return found
+
+
+def _running(average: bool, parts: list[int], emit: dict[int, list[str]],
+             have: list[Cell | None]) -> list[tuple[str, Cell | None]]:
+    """Sums (or averages) of every prefix of ``parts`` that ``emit`` names; a
+    prefix with a missing sub-period has no value, nor has any longer one."""
+    found: list[tuple[str, Cell | None]] = []
+    total, n, rebuilt, taken = Decimal(0), 0, False, 0
+    for i in parts:
+        cell = have[i]
+        if cell is None:
+            break
+        taken += 1
+        total += cell.value
+        n += cell.n
+        rebuilt = rebuilt or cell.rebuilt
+        if taken in emit:
+            result = Cell(quantize(total / taken) if average else total, n, rebuilt)
+            found += [(target, result) for target in emit[taken]]
+    for count, targets in emit.items():
+        if count > taken:
+            found += [(target, None) for target in targets]
+    return found
+
+
 # -- formulas ----------------------------------------------------------------------
 
 def derive(rule: Rule, inputs: Mapping[str, Cell]) -> Cell | None:
@@ -256,11 +329,17 @@ class Engine:
         self.known = known
         self.out: dict[Key, Cell | None] = {}
         self.by_slice: dict[tuple[str, str], list[tuple[int, Cell]]] = defaultdict(list)
+        self.by_series: dict[tuple[str, int], dict[str, Cell]] = defaultdict(dict)
         for (code, unit, period), cell in known.items():
             self.by_slice[(code, period)].append((unit, cell))
+            self.by_series[(code, unit)][period] = cell
+        # The periods each indicator has cells of in ``out``: no other period
+        # needs a look there (``get`` for a whole series, without its lookups).
+        self.written: dict[str, set[str]] = defaultdict(set)
 
     def get(self, key: Key) -> Cell | None:
-        return self.out[key] if key in self.out else self.known.get(key)
+        cell = self.out.get(key, _MISSING)
+        return self.known.get(key) if cell is _MISSING else cell
 
     def run(self, own: Mapping[Key, Cell], changed: Mapping[tuple[str, str], set[int]]) -> dict[Key, Cell | None]:
         """``changed``: (indicator, period) -> the units whose own value changed
@@ -286,7 +365,7 @@ class Engine:
         return self.out
 
     def _weight(self, rule: Rule, unit: int, period: Period) -> Decimal | None:
-        for candidate in (period.sdmx, str(period.year), str(period.year - 1)):
+        for candidate in _weight_periods(period):
             cell = self.get((rule.weight, unit, candidate))
             if cell is not None:
                 return cell.value
@@ -304,6 +383,7 @@ class Engine:
                 parent = nodes[unit].parent
                 if parent in in_chain and unit not in in_chain:
                     kids[parent][unit] = stored
+        self.written[code].add(sdmx)
         for unit in chain:
             cell: Cell | None = own.get((code, unit, sdmx))
             if cell is None:
@@ -326,53 +406,80 @@ class Engine:
         return combine_units(rule, parts)
 
     def _rebuild(self, rule: Rule, period: Period, units: list[int]) -> set[int]:
-        successors = {s for u in units for s in self.tree.succs.get(u, ())
-                      if period.end < self.tree.nodes[s].valid_from}
+        end, succs, nodes = period.end, self.tree.succs, self.tree.nodes
+        successors = {s for u in units if u in succs for s in succs[u] if end < nodes[s].valid_from}
+        sdmx = period.sdmx
+        self.written[rule.code].add(sdmx)
         for successor in sorted(successors):
-            parts = [(self._own_cell(rule.code, pred, period), share,
+            parts = [(self._own_cell(rule.code, pred, sdmx), share,
                       self._weight(rule, pred, period) if rule.ou == "wmean" else None)
                      for pred, share in self.tree.preds[successor]]
-            self.out[(rule.code, successor, period.sdmx)] = rebuild(rule, parts)
+            self.out[(rule.code, successor, sdmx)] = rebuild(rule, parts)
         return successors
 
-    def _own_cell(self, code: str, unit: int, period: Period) -> Cell | None:
-        cell = self.get((code, unit, period.sdmx))
+    def _own_cell(self, code: str, unit: int, sdmx: str) -> Cell | None:
+        cell = self.get((code, unit, sdmx))
         return None if cell is None or cell.rebuilt else cell
 
     def _over_time(self, rule: Rule, units: set[int], periods: set[str]) -> None:
+        """The longer periods that depend on ``periods``, for ``units``."""
         if rule.time not in ("sum", "avg", "last"):
             return
         base = parse_sdmx(next(iter(periods))).kind
         targets = sorted({t for p in periods for t in time_targets(parse_sdmx(p))})
         plan = [(t.sdmx, [p.sdmx for p in time_parts(t, base)]) for t in targets]
         needed = sorted({p for _t, parts in plan for p in parts})
-        code, get, out = rule.code, self.get, self.out
+        runs = _time_runs(plan, {p: i for i, p in enumerate(needed)})
+        code, out, series_get, missing = rule.code, self.out, self.by_series.get, _MISSING
+        fresh = [(i, p) for i, p in enumerate(needed) if p in self.written[code]]
+        self.written[code].update(t for t, _parts in plan)
+        out_get, nothing = out.get, [None] * len(needed)
         for unit in sorted(units):
-            have = {p: get((code, unit, p)) for p in needed}  # each sub-period read once
-            for target, parts in plan:
-                out[(code, unit, target)] = combine_periods(rule, [have[p] for p in parts])
+            # Each sub-period read once: the stored series, under what this run computed.
+            series = series_get((code, unit))
+            have: list[Cell | None] = [series.get(p) for p in needed] if series else list(nothing)
+            for i, period in fresh:
+                cell = out_get((code, unit, period), missing)
+                if cell is not missing:
+                    have[i] = cell
+            for target, cell in _combine_runs(rule.time, runs, have):
+                out[(code, unit, target)] = cell
 
     def _formulas(self, touched: dict[tuple[str, int], set[int]],
                   base_periods: dict[tuple[str, int], set[str]]) -> None:
         for code in order(self.rules):
             rule = self.rules[code]
-            if not rule.formula:
+            if rule.formula:
+                self._formula(rule, touched, base_periods)
+
+    def _formula(self, rule: Rule, touched: dict[tuple[str, int], set[int]],
+                 base_periods: dict[tuple[str, int], set[str]]) -> None:
+        """A derived indicator wherever one of its inputs was recomputed: at the
+        inputs' periods and the longer periods that depend on them."""
+        inputs = tuple(sorted(formulas.references(rule.formula)))
+        units_by_period: dict[str, set[int]] = defaultdict(set)
+        for (t_code, year), units in touched.items():
+            if t_code not in inputs:
                 continue
-            inputs = formulas.references(rule.formula)
-            cells: dict[tuple[int, str], None] = {}
-            for (t_code, year), units in touched.items():
-                if t_code not in inputs:
-                    continue
-                periods = {p for p in base_periods[(t_code, year)]}
-                periods |= {t.sdmx for p in list(periods) for t in time_targets(parse_sdmx(p))}
-                for unit in units:
-                    for period in periods:
-                        cells[(unit, period)] = None
-            for unit, period in sorted(cells):
-                found = {name: self.get((name, unit, period)) for name in inputs}
-                complete = {name: cell for name, cell in found.items() if cell is not None}
-                value = derive(rule, complete) if len(complete) == len(inputs) else None
-                self.out[(code, unit, period)] = value
-                year = parse_sdmx(period).year
-                touched[(code, year)].add(unit)
-                base_periods[(code, year)].add(period)
+            periods = set(base_periods[(t_code, year)])
+            periods |= {t.sdmx for p in list(periods) for t in time_targets(parse_sdmx(p))}
+            for period in periods:
+                units_by_period[period] |= units
+        code, out, known_get, missing = rule.code, self.out, self.known.get, _MISSING
+        out_get = out.get
+        self.written[code].update(units_by_period)
+        for period, units in sorted(units_by_period.items()):
+            for unit in sorted(units):
+                complete: dict[str, Cell] = {}
+                for name in inputs:
+                    key = (name, unit, period)
+                    cell = out_get(key, missing)
+                    if cell is missing:
+                        cell = known_get(key)
+                    if cell is None:
+                        break
+                    complete[name] = cell
+                out[(code, unit, period)] = derive(rule, complete) if len(complete) == len(inputs) else None
+            year = parse_sdmx(period).year
+            touched[(code, year)] |= units
+            base_periods[(code, year)].add(period)

@@ -7,8 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Q
 
 from nrs.analytics import models
@@ -144,8 +146,10 @@ def write(basis: str, cells: Mapping[Key, Cell | None], *, at: datetime, replace
             for group, pks in groups.items():
                 models.Cell.objects.filter(basis=basis, period=period, indicator_id__in=pks,
                                            org_unit_id__in=group).delete()
-    fresh = (_row(basis, ids, key, cell, at) for key, cell in cells.items() if cell is not None)
-    return _insert(fresh)
+    fresh = {key: cell for key, cell in cells.items() if cell is not None}
+    if connection.vendor == "postgresql":
+        return _copy_text(basis, ids, fresh, at)
+    return _insert(_row(basis, ids, key, cell, at) for key, cell in fresh.items())
 
 
 COLUMNS = ("basis", "indicator_id", "org_unit_id", "period", "kind", "period_start", "value", "n", "rebuilt",
@@ -154,11 +158,51 @@ COLUMNS = ("basis", "indicator_id", "org_unit_id", "period", "kind", "period_sta
 
 def _row(basis: str, ids: dict[str, int], key: Key, cell: Cell, at: datetime) -> tuple[Any, ...]:
     code, unit, period = key
+    kind, start = _period_columns(period)
+    return (basis, ids[code], unit, period, kind, start, cell.value, cell.n, cell.rebuilt, at)
+
+
+@lru_cache(maxsize=65536)
+def _period_columns(period: str) -> tuple[str, date]:
+    """A period's kind and first day, as stored beside its SDMX id."""
     parsed = parse_sdmx(period)
-    return (basis, ids[code], unit, period, parsed.kind.value, parsed.start, cell.value, cell.n, cell.rebuilt, at)
+    return parsed.kind.value, parsed.start
 
 
 def _insert(rows: Iterable[tuple[Any, ...]]) -> int:
     """Insert cells as plain rows (a full rebuild writes a million cells; model
     instances would cost minutes)."""
     return copyrows.insert_rows(models.Cell, COLUMNS, rows)
+
+
+COPY_BATCH = 20_000  # rows per write to the COPY stream
+
+
+def _copy_text(basis: str, ids: dict[str, int], cells: Mapping[Key, Cell], at: datetime) -> int:
+    """Insert cells with COPY on PostgreSQL, the rows formatted here as COPY text.
+
+    Every column is a number, a date, a time or a short code (never a tab, a
+    newline or a backslash), so no value needs escaping. psycopg's per-value
+    adaptation (``write_row``) took about as long as the database's own insert
+    (2 s for a 333,000-cell refresh); the formatting here, a fraction of it.
+    """
+    table = connection.ops.quote_name(models.Cell._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
+    stamp = at.isoformat()
+    lines: list[str] = []
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for (code, unit, period), cell in cells.items():
+            kind, start = _period_columns(period)
+            lines.append(f"{basis}\t{ids[code]}\t{unit}\t{period}\t{kind}\t{start}\t{_numeric(cell.value)}"
+                         f"\t{cell.n}\t{'t' if cell.rebuilt else 'f'}\t{stamp}\n")
+            if len(lines) >= COPY_BATCH:
+                copy.write("".join(lines))
+                lines = []
+        if lines:
+            copy.write("".join(lines))
+    return len(cells)
+
+
+def _numeric(value: Decimal) -> str:
+    """A decimal as PostgreSQL reads it (as psycopg writes one: NaN by name)."""
+    return "NaN" if value.is_nan() else str(value)
