@@ -470,10 +470,20 @@ def wrk(base: str, path: str, cookie: str, clients: int, seconds: int) -> dict[s
     return found
 
 
+def check_session(base: str, path: str, cookie: str) -> None:
+    """wrk counts neither a redirect to the login page nor its 200 as an error: check
+    first that the session really gets the page (HTTP 200, not a redirect)."""
+    client = common.Client(base)
+    status, _body, _ms = client.request(path, headers={"Cookie": cookie})
+    if status != 200:
+        sys.exit(f"the leader's session does not get {path} (HTTP {status}): wrk would measure the login redirect")
+
+
 def measure_load(base: str, cookie: str, clients: int, seconds: int) -> list[Result]:
     found = []
     province_year = "/api/analytics?indicator=RETAIL_SALES&orgUnit=CP&level=province&start=2026-01&end=2026-10"
     for path in ("/dashboard/", province_year):
+        check_session(base, path, cookie)
         got = wrk(base, path, cookie, clients, seconds)
         found.append(Result("HTTP load", f"{clients} concurrent clients, {seconds} s on `{path}` (wrk)",
                             value=f"p50 {got['p50'] / 1000:.0f} ms, p95 {got['p95'] / 1000:.0f} ms, "
@@ -659,17 +669,18 @@ def main() -> None:
             results.append(ingest_copy(sent, api_seconds))
             results.append(ingest_copy_indexed(sent, api_seconds))
             del sent
-            leader = common.login(base)
             with bar() as progress:
                 task = progress.add_task("bulk path (in process)", total=max(checkpoints[-1], gen.total()))
                 for target in checkpoints:
                     size = load_in_process(source, target, progress, task)
                     progress.stop()
-                    results += phase("Analytics", lambda s=size: measure_analytics(  # type: ignore[misc]
-                        leader, s, gen.months[-72:], args.runs))
+                    leader = common.login(base)  # a fresh session: loading outlasts its inactivity timeout
+                    results += phase("Analytics", lambda s=size, c=leader: measure_analytics(  # type: ignore[misc]
+                        c, s, gen.months[-72:], args.runs))
                     progress.start()
                     write_results(about, results, args.results)  # what is measured so far survives a later failure
             submit_held(held)
+            leader = common.login(base)
             code, _pk = pick_indicator()
             results += phase("Freshness", lambda: measure_freshness(
                 base, token, leader.cookie_header(), gen.months[-1].sdmx, code, args.clients,
