@@ -32,7 +32,7 @@ from nrs.collection.models import Submission
 
 log = logging.getLogger(__name__)
 
-CHUNK_UNITS = 400  # units per transaction: about half a second of refresh on 2 cores
+CHUNK_UNITS = 2_000  # unit-periods per transaction: a few seconds of refresh on 2 cores (benchmarks.md)
 _LOCK_KEY = 0x4E525341  # "NRSA": the aggregate store's advisory lock
 _WORKER_KEY = 0x4E525351  # "NRSQ": one worker applies the queue at a time
 
