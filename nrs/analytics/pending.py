@@ -4,8 +4,9 @@ A bulk request through the API stores its values, versions, transitions and
 audit event in one transaction and, in that same transaction, one
 ``PendingRefresh`` row naming what it touched. The request returns without
 recomputing the aggregates; the worker (`nrs run_huey`, started by `nrs serve`)
-applies the queue oldest first, a few provinces of one period per transaction,
-so an approval never waits long behind it. A crash leaves the row open and the
+applies the queue oldest first, whole provinces of about CHUNK_UNITS unit-periods
+per transaction, so an approval waits at most for the chunk in progress (a few
+seconds) and smaller chunks would cost more (each reads the figures around it). A crash leaves the row open and the
 next run (enqueued on commit, and swept every minute) recomputes it from the
 start: a refresh recomputes from the stored values, so applying twice is the
 same as applying once.
