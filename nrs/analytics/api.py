@@ -20,7 +20,7 @@ from ninja import Router, Status
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
-from nrs.analytics import queries
+from nrs.analytics import pending, queries
 from nrs.analytics.models import Basis
 from nrs.lib import csvsafe, periods
 from nrs.lib.errors import InputError
@@ -134,6 +134,8 @@ def _meta(question: Question, reader: queries.Reader, rows: list[dict[str, Any]]
         "computedFrom": ("reported values approved by knownOn, recomputed with the aggregation rules"
                          if reader.known_on else "the aggregate store, kept current on every approval"),
         **queries.freshness(),
+        # bulk imports whose values are stored but not yet in the figures (decision 35)
+        "pendingImports": pending.open_count(),
         "reportedValues": sum(r["reportedValues"] for r in rows),
         "rebuiltRows": sum(1 for r in rows if r["rebuilt"]),
         "rules": {i.code: {"overUnits": i.ou_aggregation, "overTime": i.time_aggregation,

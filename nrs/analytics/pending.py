@@ -19,7 +19,6 @@ stale sibling) nor race on the same cell.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -28,7 +27,6 @@ from django.utils import timezone
 
 from nrs.analytics import refresh, store
 from nrs.analytics.models import Basis, PendingRefresh
-from nrs.analytics.rollup import Tree
 from nrs.collection.models import Submission
 
 log = logging.getLogger(__name__)
@@ -116,33 +114,23 @@ def apply(job: PendingRefresh) -> None:
     over what the previous ones wrote, as consecutive approvals), then the previews of
     its submitted reports and the job's ``done_at`` in the last one."""
     touched = {period: (set(codes), set(units)) for period, (codes, units) in job.touched.items()}
-    every = set().union(*(units for _c, units in touched.values())) if touched else set()
+    every: set[int] = set().union(*(units for _c, units in touched.values()))
     # Every period of the job for a few provinces at a time: the engine computes a year's
     # months together (refresh_touched batches them), and a transaction holds about
     # CHUNK_UNITS unit-periods whatever the job's length.
     size = max(1, CHUNK_UNITS // max(1, len(touched)))
-    for chunk in chunks(store.tree(), every, size):
+    for chunk in refresh.by_branch(store.tree(), every, size):
         part = {period: (codes, units & chunk) for period, (codes, units) in touched.items() if units & chunk}
         with transaction.atomic():
             lock()
             refresh.refresh_touched(part, Basis.APPROVED, reason=job.reason)
     with transaction.atomic():
         lock()
-        for submission in Submission.objects.filter(pk__in=job.submitted).select_related("regime", "org_unit"):
-            refresh.refresh_submission(submission, Basis.PREVIEW, reason=f"import {submission} (preview)")
+        refresh_previews(job.submitted)
         PendingRefresh.objects.filter(pk=job.pk).update(done_at=timezone.now(), error="")
 
 
-def chunks(tree: Tree, units: set[int], size: int) -> list[set[int]]:
-    """``units`` in groups of whole top-level branches (provinces, agencies) of about
-    ``size`` units: a province's communes are refreshed together, with its total."""
-    branches: dict[int, set[int]] = defaultdict(set)
-    for unit in units:
-        line = [unit, *tree.ancestors(unit)] if unit in tree.nodes else [unit]
-        branches[line[-2] if len(line) > 1 else unit].add(unit)
-    groups: list[set[int]] = [set()]
-    for key in sorted(branches):
-        if groups[-1] and len(groups[-1]) + len(branches[key]) > size:
-            groups.append(set())
-        groups[-1] |= branches[key]
-    return [g for g in groups if g]
+def refresh_previews(submitted: list[int]) -> None:
+    """Each imported report left awaiting approval gets its preview, as on submit."""
+    for submission in Submission.objects.filter(pk__in=submitted).select_related("regime", "org_unit"):
+        refresh.refresh_submission(submission, Basis.PREVIEW, reason=f"import {submission} (preview)")

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from nrs.analytics import pending, refresh
+from nrs.analytics import refresh
 from nrs.analytics.models import Basis
 from nrs.analytics.models import Cell as CellRow
 from nrs.analytics.rollup import Cell, Key, parse_sdmx, quantize
@@ -284,6 +284,4 @@ def freshness() -> dict[str, Any]:
     latest = refresh.latest()
     return {"refreshId": latest.pk if latest else 0,
             "refreshedAt": latest.at.isoformat() if latest else None,
-            "reason": latest.reason if latest else "",
-            # bulk imports whose values are stored but not yet in the figures (decision 35)
-            "pendingImports": pending.open_count()}
+            "reason": latest.reason if latest else ""}

@@ -41,5 +41,4 @@ def on_import(sender: Any, indicators: set[str], reports: int, touched: Any = No
         refresh.rebuild(indicators, reason=reason)
         return
     refresh.refresh_touched(touched, Basis.APPROVED, reason=reason)
-    for submission in Submission.objects.filter(pk__in=submitted or []).select_related("regime", "org_unit"):
-        refresh.refresh_submission(submission, Basis.PREVIEW, reason=f"import {submission} (preview)")
+    pending.refresh_previews(list(submitted or []))

@@ -77,7 +77,7 @@ def refresh_touched(touched: Mapping[str, tuple[set[str], set[int]]], basis: str
         codes = set().union(*(codes for codes, _u in scope.values()))
         # A few provinces (or ministries) at a time, each group over what the previous
         # wrote, as for consecutive approvals: memory stays bounded at national scale.
-        for group in _by_branch(tree, set().union(*(units for _c, units in scope.values())), _group_size(len(scope))):
+        for group in by_branch(tree, set().union(*(units for _c, units in scope.values())), _group_size(len(scope))):
             part = {period: (c, units & group) for period, (c, units) in scope.items() if units & group}
             cells = _batch_cells(rules, tree, basis, part) if part else {}
             written += store.write(basis, cells, at=timezone.now(), indicators=codes)
@@ -112,7 +112,7 @@ def _group_size(periods: int) -> int:
     return max(1, GROUP_UNITS * 8 // (periods + 7))
 
 
-def _by_branch(tree: Tree, units: set[int], size: int = GROUP_UNITS) -> list[set[int]]:
+def by_branch(tree: Tree, units: set[int], size: int = GROUP_UNITS) -> list[set[int]]:
     """``units`` in groups of whole top-level branches (provinces, agencies), each of
     about ``size`` units at most, unless one branch alone is larger."""
     branches: dict[int, set[int]] = defaultdict(set)
@@ -124,7 +124,7 @@ def _by_branch(tree: Tree, units: set[int], size: int = GROUP_UNITS) -> list[set
         if groups[-1] and len(groups[-1]) + len(branches[key]) > size:
             groups.append(set())
         groups[-1] |= branches[key]
-    return groups
+    return [group for group in groups if group]
 
 
 def _batch_cells(rules: dict, tree: Tree, basis: str,  # type: ignore[type-arg]
