@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import select
 import socket
@@ -254,9 +255,12 @@ def _rss_kb(node: LiveNode) -> dict[int, int]:
     return found
 
 
-def _raw_post(base: str, path: str, token: str, chunks: Iterator[bytes], length: int | None) -> tuple[int, bytes, int]:
+def _raw_post(base: str, path: str, token: str, chunks: Iterator[bytes], length: int | None,
+              heed_answer: bool = True) -> tuple[int, bytes, int]:
     """POST a body streamed from ``chunks`` over a plain socket, chunked when ``length`` is None;
-    stops sending as soon as the server answers. Returns status, body and bytes sent."""
+    stops sending as soon as the server answers (with ``heed_answer``; else sends all of
+    ``chunks`` first, as clients that read only after sending do). Returns status, body and
+    bytes sent."""
     host, port = base.removeprefix("http://").split(":")
     framing = f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked"
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
@@ -266,7 +270,7 @@ def _raw_post(base: str, path: str, token: str, chunks: Iterator[bytes], length:
         sock.sendall(head)
         try:
             for chunk in chunks:
-                if select.select([sock], [], [], 0)[0]:
+                if heed_answer and select.select([sock], [], [], 0)[0]:
                     break  # the server has answered: stop sending
                 sock.sendall(chunk if length is not None else b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 sent += len(chunk)
@@ -315,6 +319,17 @@ def test_a_200_mb_body_gets_413_before_it_is_read(node: LiveNode, chunked: bool)
     assert elapsed < 15
     grown = max(rss_after.get(pid, 0) - kb for pid, kb in rss_before.items())
     assert grown < 100 * 1024, (rss_before, rss_after)  # the body was not held in memory
+
+
+def test_the_413_reaches_a_client_that_sends_on_before_reading(node: LiveNode) -> None:
+    """Lingering close: the server drops what still arrives after its 413 rather than closing
+    at once, which would reset the connection and destroy the answer unread."""
+    status, body, sent = _raw_post(node.base, "/api/dataValueSets", node.tokens["hn.system"],
+                                   itertools.islice(_big_json(1 << 40), 17), 1 << 40, heed_answer=False)
+    SENT.append(("1 TB declared, 16 MB sent before reading", status))
+    assert sent > 15 * 1024 * 1024
+    assert status == 413
+    assert "64 MB" in json.loads(body)["message_vi"]
 
 
 def test_an_oversize_form_post_gets_a_bilingual_page(node: LiveNode) -> None:

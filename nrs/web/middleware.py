@@ -5,6 +5,7 @@ the system in Vietnamese."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -53,7 +54,12 @@ class BodyLimit:
     """ASGI wrapper around the Django application: a request body larger than ``limit``
     bytes gets 413 before Django reads or spools it. A declared Content-Length over the
     limit is refused at once; a chunked body is counted as it arrives and cut off at the
-    limit (Django sees a client disconnect and lets go of what it had spooled)."""
+    limit (Django sees a client disconnect and lets go of what it had spooled).
+
+    After the 413 the connection lingers, as nginx's lingering close does: the body still
+    arriving is read and dropped until the client has been quiet for LINGER_IDLE seconds (at
+    most LINGER_MOST), and only then is the connection closed. Closing a socket with unread
+    data makes the kernel send a reset, which can destroy the 413 before the client reads it."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -64,7 +70,7 @@ class BodyLimit:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.limit:
-            await self._refuse(scope, send)
+            await self._refuse(scope, receive, send)
             return
         state = {"received": 0, "exceeded": False, "started": False}
 
@@ -88,9 +94,9 @@ class BodyLimit:
 
         await self.app(scope, limited_receive, tracking_send)
         if state["exceeded"] and not state["started"]:
-            await self._refuse(scope, send)
+            await self._refuse(scope, receive, send)
 
-    async def _refuse(self, scope: dict[str, Any], send: ASGIApp) -> None:
+    async def _refuse(self, scope: dict[str, Any], receive: ASGIApp, send: ASGIApp) -> None:
         megabytes = self.limit // (1024 * 1024)
         vi = f"Yêu cầu quá lớn: tối đa {megabytes} MB"
         en = f"request too large: at most {megabytes} MB"
@@ -106,7 +112,28 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": 413, "headers": [
             (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        # The whole answer goes out now; the response ends (and the server closes) after lingering.
+        await send({"type": "http.response.body", "body": body, "more_body": True})
+        await linger(receive)
+        await send({"type": "http.response.body", "body": b""})
+
+
+LINGER_IDLE = 1.0
+LINGER_MOST = 5.0
+
+
+async def linger(receive: ASGIApp, idle: float = LINGER_IDLE, most: float = LINGER_MOST) -> None:
+    """Read and drop the rest of a refused body until the client is quiet for ``idle``
+    seconds, it disconnects or ends the body, or ``most`` seconds have passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + most
+    while (left := deadline - loop.time()) > 0:
+        try:
+            message = await asyncio.wait_for(receive(), timeout=min(idle, left))
+        except TimeoutError:
+            return
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return
 
 
 def _content_length(scope: dict[str, Any]) -> int | None:
