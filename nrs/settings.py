@@ -144,6 +144,17 @@ if os.environ.get("NRS_REPLICA_DATABASE_URL"):
         conn_max_age=int(os.environ.get("NRS_DB_CONN_MAX_AGE", "0")))
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["nrs.analytics.routers.ReplicaRouter"]
+# Each server process reads on this many threads (nrs/web/dispatch.py, decision 36).
+NRS_READ_THREADS = int(os.environ.get("NRS_READ_THREADS", "2"))
+# PostgreSQL: a connection pool per process (Django's, psycopg_pool), at most NRS_DB_POOL
+# connections. Without it every request opened a new connection (a new server process on the
+# database's side): under ASGI a request's thread dies with the request, so CONN_MAX_AGE cannot
+# keep one. NRS_DB_POOL=0 turns the pool off (then NRS_DB_CONN_MAX_AGE applies, as before).
+NRS_DB_POOL = int(os.environ.get("NRS_DB_POOL", str(NRS_READ_THREADS + 6)))
+for _alias in DATABASES:
+    if DATABASES[_alias]["ENGINE"].endswith("postgresql") and NRS_DB_POOL > 0:
+        DATABASES[_alias]["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent connections
+        DATABASES[_alias].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": NRS_DB_POOL, "timeout": 30}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets readers proceed while a writer holds the lock; the timeout makes
     # concurrent writers wait instead of failing with "database is locked".

@@ -21,11 +21,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from django.utils.datastructures import CaseInsensitiveMapping
 
 NRS = str(Path(sys.executable).parent / "nrs")
 PG = os.environ.get("NRS_DATABASE_URL", "").startswith("postgres")
@@ -83,7 +85,7 @@ def _postgres_database(label: str, template: str = "") -> Iterator[str]:
 class Response:
     status: int
     body: bytes
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive, as HTTP header names are
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -200,6 +202,6 @@ def call(base: str, method: str, path: str, *, token: str = "", body: bytes | No
     request = urllib.request.Request(base + path, data=body, method=method, headers=sent)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Response(response.status, response.read(), dict(response.headers))
+            return Response(response.status, response.read(), CaseInsensitiveMapping(dict(response.headers)))
     except urllib.error.HTTPError as exc:
-        return Response(exc.code, exc.read(), dict(exc.headers))
+        return Response(exc.code, exc.read(), CaseInsensitiveMapping(dict(exc.headers)))

@@ -1,12 +1,22 @@
-"""`nrs serve`: uvicorn, and the huey worker as a child that never outlives it."""
+"""`nrs serve`: uvicorn, and the huey worker as a child that never outlives it.
+
+With --workers N > 1 (Linux), N uvicorn processes each listen on their own socket bound with
+SO_REUSEPORT, so the kernel spreads connections evenly over them (decision 36). uvicorn's own
+multi-worker mode shares one socket, and asyncio accepts every pending connection at once:
+the first process to wake took all 50 keep-alive connections of a load test while the other
+idled. This process supervises them: one that dies is started again; all stop with it.
+"""
 
 from __future__ import annotations
 
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +24,9 @@ import uvicorn
 from django.core.management.base import BaseCommand, CommandParser
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+APPLICATION = "nrs.asgi:application"
+# A worker that exits sooner than this after starting failed to start: do not restart it.
+STARTUP_SECONDS = 5.0
 
 
 def die_with_parent() -> Callable[[], None] | None:
@@ -42,18 +55,65 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1)
         parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+        parser.add_argument("--reuse-port", action="store_true",
+                            help="bind with SO_REUSEPORT (how the processes of --workers N share the port)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker = None if options["no_worker"] else subprocess.Popen(
             [sys.executable, "-m", "nrs.cli", "run_huey", "--workers", "1", "--quiet"],
             preexec_fn=die_with_parent())  # preexec_fn is safe here: no thread has started yet
-        self.stdout.write(f"NRS: http://{options['host']}:{options['port']}/")
+        host, port, workers = options["host"], options["port"], options["workers"]
+        if not options["reuse_port"]:
+            self.stdout.write(f"NRS: http://{host}:{port}/")
         try:
-            uvicorn.run("nrs.asgi:application", host=options["host"], port=options["port"],
-                        workers=options["workers"], log_level="info", lifespan="off",
-                        # Live dashboards hold event streams open: do not wait on them to stop.
-                        timeout_graceful_shutdown=3)
+            if options["reuse_port"]:
+                serve_one(host, port, reuse_port=True)
+            elif workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+                supervise(host, port, workers)
+            else:
+                uvicorn.run(APPLICATION, host=host, port=port, workers=workers, **uvicorn_options())
         finally:
             if worker is not None:
                 worker.terminate()
                 worker.wait(timeout=10)
+
+
+def uvicorn_options() -> dict[str, Any]:
+    # Live dashboards hold event streams open: do not wait on them to stop.
+    return {"log_level": "info", "lifespan": "off", "timeout_graceful_shutdown": 3}
+
+
+def serve_one(host: str, port: int, *, reuse_port: bool) -> None:
+    """One uvicorn process on its own listening socket."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    uvicorn.Server(uvicorn.Config(APPLICATION, host=host, port=port, **uvicorn_options())).run(sockets=[sock])
+
+
+def supervise(host: str, port: int, count: int) -> None:
+    """``count`` processes of `nrs serve --reuse-port`, kept running until SIGTERM or SIGINT."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    command = [sys.executable, "-m", "nrs.cli", "serve", "--host", host, "--port", str(port),
+               "--no-worker", "--reuse-port"]
+    children = [(time.monotonic(), subprocess.Popen(command, preexec_fn=die_with_parent())) for _ in range(count)]
+    try:
+        while not stop.wait(0.5):
+            for i, (started, child) in enumerate(children):
+                if child.poll() is None:
+                    continue
+                if time.monotonic() - started < STARTUP_SECONDS:
+                    raise SystemExit(f"nrs serve: a worker exited at start (code {child.returncode})")
+                children[i] = (time.monotonic(), subprocess.Popen(command, preexec_fn=die_with_parent()))
+    finally:
+        for _started, child in children:
+            child.terminate()
+        for _started, child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
