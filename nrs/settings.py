@@ -186,6 +186,11 @@ CACHES = {
     "ratelimit": _REDIS_CACHE if REDIS_URL else {"BACKEND": "nrs.accounts.cache.AtomicDatabaseCache",
                                                   "LOCATION": "nrs_ratelimit_cache"},
 }
+# Sessions: in the database; with Redis, read through the shared cache as well (cached_db:
+# every write and delete goes to both, so signing out in one worker holds in all). Without
+# a shared cache the database alone, as a per-process cache would keep a signed-out session.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # django-ratelimit warns about any backend not on its own short list (W001); ours is atomic.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 

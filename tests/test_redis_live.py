@@ -283,3 +283,30 @@ def test_a_server_on_redis_queues_refreshes_and_streams_them(live_node: LiveNode
         if stream is not None:
             stream.close()
         live_node.kill(base)
+
+
+def test_on_redis_sessions_are_cached_and_signing_out_holds_in_every_worker(live_node: LiveNode,
+                                                                           redis_prefix: str) -> None:
+    """With Redis, sessions are read through the shared cache (cached_db); signing out
+    deletes the session from the cache and the database, so no worker still knows it."""
+    live_node.user("redis.viewer", "leader", "CP")
+    env = {"NRS_REDIS_URL": REDIS_URL, "NRS_REDIS_PREFIX": redis_prefix, "NRS_REQUIRE_2FA": "false",
+           "NRS_SECURE_COOKIES": "false"}
+    base = live_node.start(workers=2, env=env)
+    try:
+        cookies = _sign_in(base, "redis.viewer")
+        session = re.search(r"sessionid=([^;]+)", cookies).group(1)  # type: ignore[union-attr]
+        csrf = re.search(r"csrftoken=([^;]+)", cookies).group(1)  # type: ignore[union-attr]
+        pages = [call(base, "GET", "/dashboard/", headers={"Cookie": cookies}) for _ in range(20)]  # both workers
+        assert all(p.status == 200 and b'name="password"' not in p.body for p in pages)
+        store = redis.Redis.from_url(REDIS_URL)
+        assert store.keys(f"{redis_prefix}:*cached_db{session}"), "the session is not cached in Redis"
+        out = call(base, "POST", "/accounts/logout/", body=b"", headers={
+            "Cookie": cookies, "X-CSRFToken": csrf, "Content-Type": "application/x-www-form-urlencoded"})
+        assert out.status == 200, out.status
+        assert not store.keys(f"{redis_prefix}:*cached_db{session}")
+        assert not live_node.query("SELECT 1 FROM django_session WHERE session_key = %s", (session,))
+        after = [call(base, "GET", "/dashboard/", headers={"Cookie": cookies}) for _ in range(20)]
+        assert all(b'name="password"' in p.body for p in after), "a worker still served the signed-out session"
+    finally:
+        live_node.kill(base)

@@ -111,8 +111,10 @@ class DataValue(models.Model):
 
     version = models.ForeignKey(SubmissionVersion, on_delete=models.PROTECT,
                                 related_name="values")
+    # No index of its own: both composite indexes below start with it (one index less to
+    # keep on every insert; docs/benchmarks.md, ingest).
     indicator = models.ForeignKey("registry.Indicator", on_delete=models.PROTECT,
-                                  related_name="values")
+                                  related_name="values", db_index=False)
     org_unit = models.ForeignKey("registry.OrgUnit", on_delete=models.PROTECT,
                                  related_name="values")
     period = models.CharField(_("period"), max_length=16)
