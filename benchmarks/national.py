@@ -378,21 +378,30 @@ def pick_indicator() -> tuple[str, int]:
 # The raw values as the engine reads them: the current, approved version of
 # each report; per province, its own value where it reported one, else the sum
 # of the values reported below it (communes); provinces found by the unit's
-# materialised path ("/1/<province>/…").
+# materialised path ("/1/<province>/…"). Nationally, a central agency's own
+# figure (a ministry's national series) stands, else the provinces' sum
+# (nrs/analytics/rollup.py; the agency with the lowest id if several report).
 RAW = """
 WITH cur AS (
     SELECT split_part(u.path, '/', 3)::int AS province, u.level = 'province' AS own,
-           dv.period, dv.period_start, dv.value
+           u.level = 'agency' AS agency, u.id AS unit, dv.period, dv.period_start, dv.value
     FROM collection_datavalue dv
     JOIN collection_submissionversion v ON v.id = dv.version_id AND v.approved_at IS NOT NULL
     JOIN collection_submission s ON s.id = v.submission_id AND s.version = v.number
     JOIN registry_orgunit u ON u.id = dv.org_unit_id
     WHERE dv.indicator_id = %(indicator)s AND dv.breakdown = ''
-      AND dv.period_start BETWEEN %(start)s AND %(end)s AND u.level IN ('province', 'district', 'commune')
+      AND dv.period_start BETWEEN %(start)s AND %(end)s
+      AND u.level IN ('agency', 'province', 'district', 'commune')
 ), per_province AS (
     SELECT province, period, period_start,
            coalesce(sum(value) FILTER (WHERE own), sum(value) FILTER (WHERE NOT own)) AS value
-    FROM cur GROUP BY province, period, period_start
+    FROM cur WHERE NOT agency GROUP BY province, period, period_start
+), by_agency AS (
+    SELECT DISTINCT ON (period) period, period_start, value FROM cur WHERE agency ORDER BY period, unit
+), national AS (
+    SELECT period, period_start, coalesce(a.value, p.value) AS value
+    FROM (SELECT period, period_start, sum(value) AS value FROM per_province GROUP BY period, period_start) p
+    FULL JOIN by_agency a USING (period, period_start)
 )
 """
 
@@ -410,7 +419,7 @@ def probes(code: str, pk: int, months: list[Any]) -> list[Probe]:
               "ORDER BY period_start")
     return [
         Probe(f"national series, {len(months)} months", f"{api}&start={first.sdmx}&end={last.sdmx}", series,
-              RAW + "SELECT period, sum(value) FROM per_province GROUP BY period ORDER BY period",
+              RAW + "SELECT period, value FROM national ORDER BY period",
               {"indicator": pk, "root": root, "start": first.start, "end": last.start}),
         Probe(f"34-province map, {last.sdmx}", f"{api}&level=province&start={last.sdmx}&end={last.sdmx}",
               "SELECT o.code, c.value FROM analytics_cell c JOIN registry_orgunit o ON o.id = c.org_unit_id "
@@ -422,7 +431,7 @@ def probes(code: str, pk: int, months: list[Any]) -> list[Probe]:
         Probe(f"year to date {ytd.sdmx} and year on year", f"{api}&start={ytd.sdmx}&end={ytd.sdmx}&compare=yoy",
               "SELECT period, value FROM analytics_cell WHERE basis = 'A' AND indicator_id = %(indicator)s "
               "AND org_unit_id = %(root)s AND period IN (%(before)s, %(ytd)s) ORDER BY period",
-              RAW + "SELECT extract(year FROM period_start)::int, sum(value) FROM per_province "
+              RAW + "SELECT extract(year FROM period_start)::int, sum(value) FROM national "
                     "WHERE period_start BETWEEN %(ytd_start)s AND %(ytd_end)s "
                     "OR period_start BETWEEN %(start)s AND %(before_end)s GROUP BY 1 ORDER BY 1",
               {"indicator": pk, "root": root, "ytd": ytd.sdmx, "before": before.sdmx, "start": before.start,

@@ -14,7 +14,7 @@ import pytest
 
 from tests.live import LiveNode
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.ci_pg_only]
 
 CONNECTIONS = 40
 
