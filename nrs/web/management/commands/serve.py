@@ -67,7 +67,7 @@ class Command(BaseCommand):
             self.stdout.write(f"NRS: http://{host}:{port}/")
         try:
             if options["reuse_port"]:
-                serve_one(host, port, reuse_port=True)
+                serve_one(host, port)
             elif workers > 1 and hasattr(socket, "SO_REUSEPORT"):
                 supervise(host, port, workers)
             else:
@@ -83,12 +83,11 @@ def uvicorn_options() -> dict[str, Any]:
     return {"log_level": "info", "lifespan": "off", "timeout_graceful_shutdown": 3}
 
 
-def serve_one(host: str, port: int, *, reuse_port: bool) -> None:
-    """One uvicorn process on its own listening socket."""
+def serve_one(host: str, port: int) -> None:
+    """One uvicorn process on a listening socket of its own, bound with SO_REUSEPORT."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     uvicorn.Server(uvicorn.Config(APPLICATION, host=host, port=port, **uvicorn_options())).run(sockets=[sock])
 
@@ -108,6 +107,8 @@ def supervise(host: str, port: int, count: int) -> None:
                     continue
                 if time.monotonic() - started < STARTUP_SECONDS:
                     raise SystemExit(f"nrs serve: a worker exited at start (code {child.returncode})")
+                print(f"nrs serve: worker {child.pid} exited (code {child.returncode}); starting another",
+                      file=sys.stderr, flush=True)
                 children[i] = (time.monotonic(), subprocess.Popen(command, preexec_fn=die_with_parent()))
     finally:
         for _started, child in children:
