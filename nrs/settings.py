@@ -154,6 +154,7 @@ NRS_DB_POOL = int(os.environ.get("NRS_DB_POOL", str(NRS_READ_THREADS + 6)))
 for _alias in DATABASES:
     if DATABASES[_alias]["ENGINE"].endswith("postgresql") and NRS_DB_POOL > 0:
         DATABASES[_alias]["CONN_MAX_AGE"] = 0  # Django refuses a pool with persistent connections
+        DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True  # the pool checks a connection before lending it
         DATABASES[_alias].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": NRS_DB_POOL, "timeout": 30}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets readers proceed while a writer holds the lock; the timeout makes

@@ -16,7 +16,7 @@ def _scope(method: str, path: str, kind: str = "http") -> dict[str, object]:
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
 def test_reads_of_sync_views_go_to_the_threads(method: str) -> None:
-    for path in ("/dashboard/", "/api/analytics", "/health/", "/no/such/page/"):
+    for path in ("/dashboard/", "/api/analytics", "/no/such/page/"):
         assert by_threads(_scope(method, path)), path
 
 
@@ -36,3 +36,10 @@ def test_the_live_stream_is_async_and_goes_to_the_asgi_handler() -> None:
 def test_other_scopes_go_to_the_asgi_handler() -> None:
     assert not by_threads({"type": "lifespan"} | {"method": "GET", "path": "/"})
     assert not by_threads(_scope("GET", "/dashboard/", kind="websocket"))
+
+
+def test_static_files_health_and_streamed_exports_go_to_the_asgi_handler() -> None:
+    """They may hold a connection for long (a download at the client's pace) or must answer
+    while the read threads are busy (the health probe)."""
+    for path in ("/static/plotly/plotly.min.js", reverse("health"), reverse("audit:export")):
+        assert not by_threads(_scope("GET", path)), path

@@ -8,17 +8,18 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 from statistics import median
-from typing import Any
+from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import connections
 from django.db.models import Q, Value
 from django.db.models.functions import Length, Replace
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -36,6 +37,8 @@ from nrs.analytics.models import Basis, Cell, Refresh
 from nrs.lib import csvsafe
 from nrs.lib.periods import Kind, Period
 from nrs.registry.models import REORGANISATION_2025, Area, Indicator, Level, OrgUnit
+
+T = TypeVar("T")
 
 VIEWS = {"M": Kind.MONTH, "Q": Kind.QUARTER, "Y": Kind.YEAR, "YTD": Kind.YTD}
 HISTORY_YEARS = 6
@@ -377,6 +380,20 @@ def _newest_refresh() -> dict[str, Any]:
     return {"id": found["refreshId"], "at": found["refreshedAt"], "reason": found["reason"]}
 
 
+def _released(read: Callable[..., T]) -> Callable[..., T]:
+    """``read``, then this thread's database connections are given back (to the pool, on
+    PostgreSQL). A stream lasts minutes: holding a connection between its reads would take
+    one of a process's few pooled connections per open dashboard (decision 36)."""
+    def run(*args: Any) -> T:
+        try:
+            return read(*args)
+        finally:
+            for conn in connections.all(initialized_only=True):
+                if not conn.in_atomic_block:  # a test's transaction is left alone
+                    conn.close()
+    return run
+
+
 @login_required
 def freshness(request: HttpRequest) -> JsonResponse:
     """The polling fallback: the newest refresh of the aggregate store."""
@@ -397,7 +414,7 @@ async def events(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     and the pages fall back to polling /dashboard/freshness/.
     """
     user = await request.auser()
-    allowed = await sync_to_async(access.has_perm)(user, Perm.VIEW_DATA)
+    allowed = await sync_to_async(_released(access.has_perm))(user, Perm.VIEW_DATA)
     if not allowed:
         return HttpResponse(status=403)
     since = int(request.GET.get("since", "0") or 0)
@@ -420,7 +437,7 @@ async def _stream(since: int, once: bool) -> AsyncIterator[str]:
         last, due = since, started
         while (now := loop.time()) - started < STREAM_SECONDS:
             if now >= due:
-                newest = await sync_to_async(_newest_refresh)()
+                newest = await sync_to_async(_released(_newest_refresh))()
                 due = loop.time() + every
                 if newest["id"] != last:
                     last = newest["id"]

@@ -30,6 +30,7 @@ from nrs.audit.events import EventType
 from nrs.audit.models import Event
 from nrs.lib import csvsafe
 from nrs.registry.models import OrgUnit
+from nrs.web.dispatch import on_asgi
 
 PAGE_SIZE = 50
 
@@ -148,6 +149,7 @@ def _csv_rows(events: QuerySet[Event]) -> Iterator[str]:
             e.prev_hash, e.hash)])
 
 
+@on_asgi
 @login_required
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     _form, events = _filtered(request)

@@ -15,28 +15,43 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from a2wsgi import WSGIMiddleware
 from asgiref.sync import iscoroutinefunction
+from django.conf import settings
 from django.urls import Resolver404, resolve
 
 ASGIApp = Callable[..., Any]
+View = TypeVar("View", bound=Callable[..., Any])
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def on_asgi(view: View) -> View:
+    """Marks a sync view that streams its answer (an export): Django's ASGI handler serves it,
+    so a slow download never holds one of the few read threads while other pages wait."""
+    view.nrs_on_asgi = True  # type: ignore[attr-defined]
+    return view
 
 
 @lru_cache(maxsize=4096)
 def async_view(path: str) -> bool:
-    """Whether ``path`` resolves to an async view (an unknown path is not: it gets Django's 404)."""
+    """Whether ``path`` resolves to an async view or one marked ``on_asgi`` (an unknown path
+    does not: it gets Django's 404)."""
     try:
-        return iscoroutinefunction(resolve(path).func)
+        func = resolve(path).func
     except Resolver404:
         return False
+    return iscoroutinefunction(func) or getattr(func, "nrs_on_asgi", False)
 
 
 def by_threads(scope: dict[str, Any]) -> bool:
-    """Whether this request goes to the read threads."""
-    return scope["type"] == "http" and scope["method"] in READS and not async_view(scope["path"])
+    """Whether this request goes to the read threads. Static files (WhiteNoise: up to a few MB
+    each, at the client's pace) go to the ASGI handler."""
+    if scope["type"] != "http" or scope["method"] not in READS:
+        return False
+    path = scope["path"]
+    return not (path.startswith(settings.STATIC_URL) or async_view(path))
 
 
 class ReadsOnThreads:

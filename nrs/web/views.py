@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from nrs.accounts import access
+from nrs.web.dispatch import on_asgi
 
 DASHBOARD_ROLES = frozenset({"leader", "coordinator", "viewer", "auditor"})
 
@@ -17,5 +18,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("registry:home")
 
 
+@on_asgi  # it must answer while the read threads are busy
 def health(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")

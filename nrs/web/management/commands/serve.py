@@ -25,8 +25,10 @@ from django.core.management.base import BaseCommand, CommandParser
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 APPLICATION = "nrs.asgi:application"
-# A worker that exits sooner than this after starting failed to start: do not restart it.
+# A worker that exits this soon after `nrs serve` started failed to start: stop, do not retry.
 STARTUP_SECONDS = 5.0
+# A worker slot is restarted at most this often (a worker that keeps crashing is not a busy loop).
+RESTART_SECONDS = 1.0
 
 
 def die_with_parent() -> Callable[[], None] | None:
@@ -92,20 +94,37 @@ def serve_one(host: str, port: int) -> None:
     uvicorn.Server(uvicorn.Config(APPLICATION, host=host, port=port, **uvicorn_options())).run(sockets=[sock])
 
 
+def port_free(host: str, port: int) -> bool:
+    """Whether no other server listens on the port: a plain bind (no SO_REUSEPORT) fails if one
+    does, where the workers' SO_REUSEPORT binds would silently share the port with it."""
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind((host, port))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
 def supervise(host: str, port: int, count: int) -> None:
     """``count`` processes of `nrs serve --reuse-port`, kept running until SIGTERM or SIGINT."""
+    if not port_free(host, port):
+        raise SystemExit(f"nrs serve: {host}:{port} is already in use")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     command = [sys.executable, "-m", "nrs.cli", "serve", "--host", host, "--port", str(port),
                "--no-worker", "--reuse-port"]
-    children = [(time.monotonic(), subprocess.Popen(command, preexec_fn=die_with_parent())) for _ in range(count)]
+    began = time.monotonic()
+    children = [(began, subprocess.Popen(command, preexec_fn=die_with_parent())) for _ in range(count)]
     try:
         while not stop.wait(0.5):
             for i, (started, child) in enumerate(children):
-                if child.poll() is None:
+                if child.poll() is None or time.monotonic() - started < RESTART_SECONDS:
                     continue
-                if time.monotonic() - started < STARTUP_SECONDS:
+                if time.monotonic() - began < STARTUP_SECONDS:
                     raise SystemExit(f"nrs serve: a worker exited at start (code {child.returncode})")
                 print(f"nrs serve: worker {child.pid} exited (code {child.returncode}); starting another",
                       file=sys.stderr, flush=True)
