@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from nrs.web.dispatch import async_view, by_threads
+from nrs.web.dispatch import asgi_view, by_threads
 
 
 def _scope(method: str, path: str, kind: str = "http") -> dict[str, object]:
@@ -28,8 +28,8 @@ def test_writes_go_to_the_asgi_handler(method: str) -> None:
 
 def test_the_live_stream_is_async_and_goes_to_the_asgi_handler() -> None:
     events = reverse("analytics:events")
-    assert async_view(events)
-    assert not async_view(reverse("analytics:overview"))
+    assert asgi_view(events)
+    assert not asgi_view(reverse("analytics:overview"))
     assert not by_threads(_scope("GET", events))
 
 

@@ -7,7 +7,8 @@ HEAD, OPTIONS) to a sync view has no body to stream in and nothing to wait for b
 database, so it goes through Django's WSGI handler on a pool of ``threads`` threads (a2wsgi):
 one crossing, and the threads keep their database connections' pool warm. Everything else —
 writes (their bodies, chunked ones included, are spooled by the ASGI handler as before) and
-async views (the live stream) — goes to Django's ASGI handler. A write therefore never waits
+async views (the live stream), static files and sync views marked ``on_asgi`` (a streamed
+export, the health probe) — goes to Django's ASGI handler. A write therefore never waits
 for a free read thread: an approval is not queued behind the dashboards' page loads.
 """
 
@@ -22,7 +23,8 @@ from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.urls import Resolver404, resolve
 
-ASGIApp = Callable[..., Any]
+from nrs.web.middleware import ASGIApp
+
 View = TypeVar("View", bound=Callable[..., Any])
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -35,7 +37,7 @@ def on_asgi(view: View) -> View:
 
 
 @lru_cache(maxsize=4096)
-def async_view(path: str) -> bool:
+def asgi_view(path: str) -> bool:
     """Whether ``path`` resolves to an async view or one marked ``on_asgi`` (an unknown path
     does not: it gets Django's 404)."""
     try:
@@ -51,7 +53,7 @@ def by_threads(scope: dict[str, Any]) -> bool:
     if scope["type"] != "http" or scope["method"] not in READS:
         return False
     path = scope["path"]
-    return not (path.startswith(settings.STATIC_URL) or async_view(path))
+    return not (path.startswith(settings.STATIC_URL) or asgi_view(path))
 
 
 class ReadsOnThreads:

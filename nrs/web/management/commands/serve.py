@@ -85,10 +85,15 @@ def uvicorn_options() -> dict[str, Any]:
     return {"log_level": "info", "lifespan": "off", "timeout_graceful_shutdown": 3}
 
 
-def serve_one(host: str, port: int) -> None:
-    """One uvicorn process on a listening socket of its own, bound with SO_REUSEPORT."""
+def tcp_socket(host: str) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return sock
+
+
+def serve_one(host: str, port: int) -> None:
+    """One uvicorn process on a listening socket of its own, bound with SO_REUSEPORT."""
+    sock = tcp_socket(host)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     uvicorn.Server(uvicorn.Config(APPLICATION, host=host, port=port, **uvicorn_options())).run(sockets=[sock])
@@ -97,8 +102,7 @@ def serve_one(host: str, port: int) -> None:
 def port_free(host: str, port: int) -> bool:
     """Whether no other server listens on the port: a plain bind (no SO_REUSEPORT) fails if one
     does, where the workers' SO_REUSEPORT binds would silently share the port with it."""
-    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    probe = tcp_socket(host)
     try:
         probe.bind((host, port))
     except OSError:
