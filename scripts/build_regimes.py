@@ -5,7 +5,11 @@ and the indicator catalogue (indicators.csv).
 
 Each regime's data form is derived from the catalogue: the provinces' reports
 take the province- and commune-level indicators of the matching frequency;
-each ministry's sector report takes the indicators it is responsible for.
+each ministry has a sector report per frequency its indicators are published at
+(required: those whose own frequency it is; optional: those also published at
+it); the statistics office (CTK, TCTK before 2025-03) reports the national
+statistical series at every frequency it publishes them, as staggered releases
+(every indicator optional, no text document required).
 Deadlines follow Decree 09/2019/NĐ-CP's pattern; exact days are NRS
 assumptions, editable per regime in the admin.
 """
@@ -19,10 +23,10 @@ from pathlib import Path
 import yaml
 
 DATA = Path(os.environ.get("NRS_REGISTRY_DATA", Path(__file__).resolve().parent.parent / "nrs" / "registry" / "data"))
-FREQ_ORDER = {"M": 0, "Q": 1, "S": 2, "N": 3, "Y": 4}
+FREQ_ORDER = {"M": 0, "Q": 1, "S": 2, "N": 3, "Y": 4, "YTD": 5}
 FREQ_NAME = {"M": ("hằng tháng", "monthly"), "Q": ("hằng quý", "quarterly"),
              "S": ("6 tháng", "six-monthly"), "N": ("9 tháng", "nine-month"),
-             "Y": ("hằng năm", "annual")}
+             "Y": ("hằng năm", "annual"), "YTD": ("lũy kế từ đầu năm", "year-to-date")}
 # A regime of frequency F collects the indicators reported at F or more often.
 COVERS = {"M": {"M"}, "Q": {"M", "Q"}, "S": {"M", "Q", "S"}, "N": {"M", "Q"},
           "Y": {"M", "Q", "S", "Y"}}
@@ -112,23 +116,65 @@ def _commune_regime(rows: list[dict[str, str]]) -> dict[str, object]:
     }
 
 
+def _published(row: dict[str, str]) -> list[str]:
+    return [row["frequency"], *[f for f in row["frequencies"].split(";") if f and f != row["frequency"]]]
+
+
+def _by_frequency(rows: list[dict[str, str]]) -> dict[str, tuple[list[str], list[str]]]:
+    """Frequency -> (the form, its optional part): every indicator published at the
+    frequency; those whose own frequency it is not are optional."""
+    forms: dict[str, tuple[list[str], list[str]]] = {}
+    for row in rows:
+        for freq in _published(row):
+            form, optional = forms.setdefault(freq, ([], []))
+            form.append(row["code"])
+            if freq != row["frequency"]:
+                optional.append(row["code"])
+    return dict(sorted(forms.items(), key=lambda item: FREQ_ORDER[item[0]]))
+
+
 def _ministry_regimes(rows: list[dict[str, str]]) -> list[dict[str, object]]:
+    """A sector report per frequency, for the indicators a ministry is the national
+    source of (those the statistics office publishes are in its own regimes)."""
     regimes = []
     by_agency: dict[str, list[dict[str, str]]] = {}
     for row in rows:
-        by_agency.setdefault(row["agency"], []).append(row)
+        if not row["source_agency"]:
+            by_agency.setdefault(row["agency"], []).append(row)
     for agency in sorted(by_agency):
         name_vi, name_en = AGENCY_NAMES[agency]
-        freq = min((r["frequency"] for r in by_agency[agency]), key=FREQ_ORDER.__getitem__)
+        for freq, (form, optional) in _by_frequency(by_agency[agency]).items():
+            if len(optional) == len(form):
+                continue  # nothing of its own at this frequency: the longer periods are derived
+            vi, en = FREQ_NAME[freq]
+            regimes.append({
+                "code": f"{agency}_NGANH_{freq}", "type": "periodic", "content": "both",
+                "name_vi": f"Báo cáo ngành {vi} của {name_vi}",
+                "name_en": f"{name_en}: {en} sector report",
+                "frequency": freq, "cutoff_day": 16 if agency == "TTCP" else 15,
+                "deadline": MINISTRY_DEADLINE, "reporters": [agency], "recipient": "VPCP",
+                "indicators": form, "optional": optional,
+                "approval_required": True, "legal_basis": "Nghị định 09/2019/NĐ-CP",
+            })
+    return regimes
+
+
+def _statistics_regimes(rows: list[dict[str, str]]) -> list[dict[str, object]]:
+    """The national statistical series, at every frequency the statistics office publishes
+    them: staggered releases, so every indicator is optional and no text is required."""
+    regimes = []
+    ours = [r for r in rows if r["source_agency"] == "CTK" and r["level"] == "national"
+            or r["source_agency"] == "CTK" and r["headline"] == "1"]
+    for freq, (form, _optional) in _by_frequency(ours).items():
         vi, en = FREQ_NAME[freq]
         regimes.append({
-            "code": f"{agency}_NGANH_{freq}", "type": "periodic", "content": "both",
-            "name_vi": f"Báo cáo ngành {vi} của {name_vi}",
-            "name_en": f"{name_en}: {en} sector report",
-            "frequency": freq, "cutoff_day": 16 if agency == "TTCP" else 15,
-            "deadline": MINISTRY_DEADLINE, "reporters": [agency], "recipient": "VPCP",
-            "indicators": [r["code"] for r in by_agency[agency]],
-            "approval_required": True, "legal_basis": "Nghị định 09/2019/NĐ-CP",
+            "code": f"CTK_TK_{freq}", "type": "periodic", "content": "data",
+            "name_vi": f"Số liệu thống kê quốc gia {vi} (Cục Thống kê)",
+            "name_en": f"National statistical series, {en} (Statistics Office)",
+            "frequency": freq, "cutoff_day": 15, "deadline": MINISTRY_DEADLINE,
+            "reporters": ["TCTK", "CTK"], "recipient": "VPCP", "indicators": form,
+            "optional": form, "document_required": False, "approval_required": True,
+            "legal_basis": "Luật Thống kê 2015; Nghị định 94/2022/NĐ-CP; Nghị định 09/2019/NĐ-CP",
         })
     return regimes
 
@@ -154,7 +200,8 @@ def _special_regimes(rows: list[dict[str, str]]) -> list[dict[str, object]]:
 
 def main() -> None:
     rows = _catalogue()
-    regimes = ([*_province_regimes(rows), _commune_regime(rows), *_ministry_regimes(rows), *_special_regimes(rows)])
+    regimes = ([*_province_regimes(rows), _commune_regime(rows), *_ministry_regimes(rows),
+                *_statistics_regimes(rows), *_special_regimes(rows)])
     header = ("# Report regimes. Generated by scripts/build_regimes.py from the regime\n"
               "# definitions in that script and indicators.csv; edit the script, then rerun.\n")
     text = yaml.safe_dump({"regimes": regimes}, allow_unicode=True, sort_keys=False, width=100)

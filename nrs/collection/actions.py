@@ -237,7 +237,7 @@ def revise_submission(submission: Submission, *, actor: Any, token: Any = None,
 
 
 def _document_issues(submission: Submission) -> list[Issue]:
-    if submission.regime.content not in ("text", "both"):
+    if submission.regime.content not in ("text", "both") or not submission.regime.document_required:
         return []
     if Document.objects.filter(version__submission=submission).exists():
         return []

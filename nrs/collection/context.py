@@ -21,10 +21,12 @@ HISTORY_PERIODS = 24
 
 def indicator_specs(regime: Regime) -> dict[str, validation.IndicatorSpec]:
     specs = {}
+    optional = set(regime.optional_indicators.values_list("pk", flat=True))
     for ind in regime.indicators.prefetch_related("breakdowns__codes"):
         breakdowns = {cl.code: frozenset(c.code for c in cl.codes.all()) for cl in ind.breakdowns.all()}
         specs[ind.code] = validation.IndicatorSpec(ind.code, ind.value_type, ind.decimals,
-                                                   breakdowns, derived=bool(ind.formula))
+                                                   breakdowns, derived=bool(ind.formula),
+                                                   optional=ind.pk in optional)
     return specs
 
 

@@ -78,6 +78,7 @@ class IndicatorSpec:
     decimals: int
     breakdowns: Mapping[str, frozenset[str]]
     derived: bool = False
+    optional: bool = False  # the regime lets a report leave it empty (a staggered release)
 
 
 @dataclass(frozen=True)
@@ -354,7 +355,7 @@ def unacknowledged(issues: Iterable[Issue], comments: Mapping[str, str]) -> list
 
 def check_required(values: Mapping[Key, Decimal | None], ctx: Context) -> list[Issue]:
     missing = [code for code, spec in ctx.form.items()
-               if not spec.derived and values.get((code, ctx.submission_unit, "")) is None]
+               if not spec.derived and not spec.optional and values.get((code, ctx.submission_unit, "")) is None]
     return [_issue(f"{code}@{ctx.submission_unit}", "value", "required_missing",
                    f"thiếu số liệu chỉ tiêu {code}", f"no value for indicator {code}")
             for code in sorted(missing)]

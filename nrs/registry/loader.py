@@ -89,8 +89,10 @@ def read_sources(data_dir: Path = sources.DATA_DIR) -> Sources:
         agencies_before=set(before))
     _check_agency_history(indicators, set(before), data_dir / "indicators.csv")
     current_codes = {u.code for u in units if u.valid_to is None}
+    former = {u.code for u in agencies.units if u.valid_to is not None} - current_codes
     regimes = sources.read_regimes(data_dir / "regimes.yaml",
-                                   indicators={i.code for i in indicators}, agencies=current_codes)
+                                   indicators={i.code for i in indicators}, agencies=current_codes,
+                                   former=former)
     rules = sources.read_rules(data_dir / "rules.yaml", indicators={i.code for i in indicators})
     return Sources(units, agencies.lineage + admin.lineage, measure_units, codelists, indicators,
                    regimes, rules, now, before)
@@ -252,7 +254,8 @@ def _sync_indicators(records: list[sources.IndicatorRecord], unit_pk: dict[str, 
     rows = [{
         "code": r.code, "area": r.area, "name_vi": r.name_vi, "name_en": r.name_en,
         "unit_id": unit_pk[r.unit], "value_type": r.value_type, "decimals": r.decimals,
-        "frequency": r.frequency, "level": r.level, "ou_aggregation": r.ou_aggregation,
+        "frequency": r.frequency, "frequencies": ";".join(r.frequencies[1:]), "kind": r.kind,
+        "index_base": r.index_base, "level": r.level, "ou_aggregation": r.ou_aggregation,
         "time_aggregation": r.time_aggregation, "formula": r.formula, "headline": r.headline,
         "description_vi": r.description_vi, "description_en": r.description_en,
         "source": r.source,
@@ -290,24 +293,30 @@ def _sync_responsibilities(src: Sources, indicator_pk: dict[str, int], ids: dict
                            report: LoadReport) -> None:
     rows = []
     for ind in src.indicators:
-        now = ids[src.agencies_now[ind.agency]]
-        if ind.agency_before:
-            before = ids[src.agencies_before[ind.agency_before]]
-            rows.append({"indicator_id": indicator_pk[ind.code], "valid_from": sources.ORIGIN,
-                         "agency_id": before, "valid_to": BEFORE_2025})
-            rows.append({"indicator_id": indicator_pk[ind.code],
-                         "valid_from": sources.MINISTRIES_2025, "agency_id": now,
-                         "valid_to": None})
-        else:
-            rows.append({"indicator_id": indicator_pk[ind.code], "valid_from": sources.ORIGIN,
-                         "agency_id": now, "valid_to": None})
-    _sync(Responsibility, ("indicator_id", "valid_from"), rows, report, "responsibility")
-    wanted = {(r["indicator_id"], r["valid_from"]) for r in rows}
-    stale = [pk for pk, ind, start in Responsibility.objects.values_list(
-        "pk", "indicator_id", "valid_from") if (ind, start) not in wanted]
+        pk = indicator_pk[ind.code]
+        rows += _agency_rows(src, ids, pk, "responsible", ind.agency, ind.agency_before)
+        if ind.source_agency:
+            rows += _agency_rows(src, ids, pk, "source", ind.source_agency, ind.source_before)
+    _sync(Responsibility, ("indicator_id", "role", "valid_from"), rows, report, "responsibility")
+    wanted = {(r["indicator_id"], r["role"], r["valid_from"]) for r in rows}
+    stale = [pk for pk, ind, role, start in Responsibility.objects.values_list(
+        "pk", "indicator_id", "role", "valid_from") if (ind, role, start) not in wanted]
     if stale:
         Responsibility.objects.filter(pk__in=stale).delete()
         report.add("responsibility", deleted=len(stale))
+
+
+def _agency_rows(src: Sources, ids: dict[str, int], indicator: int, role: str, now: str,
+                 before: str) -> list[dict[str, Any]]:
+    """One agency from the start, or the one before 2025-03-01 and the one since."""
+    current = ids[src.agencies_now[now]]
+    if not before:
+        return [{"indicator_id": indicator, "role": role, "valid_from": sources.ORIGIN,
+                 "agency_id": current, "valid_to": None}]
+    return [{"indicator_id": indicator, "role": role, "valid_from": sources.ORIGIN,
+             "agency_id": ids[src.agencies_before[before]], "valid_to": BEFORE_2025},
+            {"indicator_id": indicator, "role": role, "valid_from": sources.MINISTRIES_2025,
+             "agency_id": current, "valid_to": None}]
 
 
 def _sync_regimes(src: Sources, indicator_pk: dict[str, int], ids: dict[str, int],
@@ -322,14 +331,21 @@ def _sync_regimes(src: Sources, indicator_pk: dict[str, int], ids: dict[str, int
         "recipient_id": current[r.recipient] if r.recipient else None,
         "outline_vi": r.outline_vi, "outline_en": r.outline_en,
         "approval_required": r.approval_required, "legal_basis": r.legal_basis,
+        "document_required": r.document_required,
     } for r in src.regimes]
     synced = _sync(Regime, ("code",), rows, report, "regime")
     pks = {code: pk for (code,), pk in synced.items()}
     _sync_m2m(Regime.indicators.through, "regime_id", "indicator_id",
               {pks[r.code]: {indicator_pk[c] for c in r.indicators} for r in src.regimes},
               report, "regime.indicators")
+    _sync_m2m(Regime.optional_indicators.through, "regime_id", "indicator_id",
+              {pks[r.code]: {indicator_pk[c] for c in r.optional} for r in src.regimes},
+              report, "regime.optional_indicators")
+    versions: dict[str, set[int]] = {}  # a listed code: every version of it (TCTK, then CTK)
+    for unit in src.units:
+        versions.setdefault(unit.code, set()).add(ids[unit.key])
     _sync_m2m(Regime.reporters.through, "regime_id", "orgunit_id",
-              {pks[r.code]: {current[c] for c in r.reporters} for r in src.regimes},
+              {pks[r.code]: {v for c in r.reporters for v in versions[c]} for r in src.regimes},
               report, "regime.reporters")
 
 

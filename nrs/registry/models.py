@@ -241,6 +241,7 @@ class Frequency(models.TextChoices):
     HALF_YEARLY = "S", _("Six-monthly")
     NINE_MONTHS = "N", _("Nine months")
     ANNUAL = "Y", _("Annual")
+    YEAR_TO_DATE = "YTD", _("Year to date")
 
     @property
     def period_kind(self) -> periods.Kind:
@@ -265,13 +266,30 @@ class TimeAggregation(models.TextChoices):
     NONE = "none", _("Not aggregated")
 
 
+class IndicatorKind(models.TextChoices):
+    """What a figure is, which decides how it is compared (docs/domain.md)."""
+
+    LEVEL = "level", _("Level")              # a quantity: changes are percentages
+    RATE = "rate", _("Rate or share")        # a percentage of something: changes in points
+    INDEX = "index", _("Index")              # against a base = 100: changes are percentages
+    GROWTH = "growth", _("Growth rate")      # already a change: compared in points, never summed
+
+
 class Indicator(BilingualName):
     code = models.CharField(_("code"), max_length=32, unique=True)
     area = models.PositiveSmallIntegerField(_("area"), choices=Area.choices)
     unit = models.ForeignKey(MeasureUnit, verbose_name=_("unit"), on_delete=models.PROTECT)
     value_type = models.CharField(_("value type"), max_length=10, choices=ValueType.choices)
     decimals = models.PositiveSmallIntegerField(_("decimals"), default=0)
-    frequency = models.CharField(_("frequency"), max_length=1, choices=Frequency.choices)
+    frequency = models.CharField(_("frequency"), max_length=3, choices=Frequency.choices)
+    frequencies = models.CharField(
+        _("published frequencies"), max_length=40, blank=True,
+        help_text=_("Every frequency the indicator is published at, separated by ';' "
+                    "(M;Q;S;N;Y;YTD). Blank: its own frequency only."))
+    kind = models.CharField(_("kind"), max_length=8, choices=IndicatorKind.choices,
+                            default=IndicatorKind.LEVEL)
+    index_base = models.CharField(_("index base"), max_length=80, blank=True,
+                                  help_text=_("For indices: the base, e.g. '2019 = 100'."))
     level = models.CharField(_("lowest reporting level"), max_length=12, choices=Level.choices)
     ou_aggregation = models.CharField(_("aggregation over units"), max_length=8,
                                       choices=OrgAggregation.choices)
@@ -301,16 +319,31 @@ class Indicator(BilingualName):
         english = (get_language() or "vi").startswith("en")
         return self.description_en if english else self.description_vi
 
-    def agency_on(self, day: date) -> OrgUnit | None:
-        link = (self.responsibilities.filter(valid_from__lte=day)
+    @property
+    def published_kinds(self) -> list[str]:
+        """The period kinds it is published at, its own frequency first."""
+        extra = [f for f in self.frequencies.split(";") if f and f != self.frequency]
+        return [self.frequency, *extra]
+
+    def agency_on(self, day: date, role: str = "responsible") -> OrgUnit | None:
+        link = (self.responsibilities.filter(valid_from__lte=day, role=role)
                 .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
                 .select_related("agency").first())
         return link.agency if link else None
 
 
-class Responsibility(models.Model):
-    """Which agency is responsible for an indicator, over time (2025 mergers)."""
+class ResponsibilityRole(models.TextChoices):
+    RESPONSIBLE = "responsible", _("Responsible agency")
+    SOURCE = "source", _("Authoritative national source")
 
+
+class Responsibility(models.Model):
+    """Which agency is responsible for an indicator, and which is its authoritative
+    national source (the statistics office for the national statistical series), over
+    time (the 2025 mergers: TCTK under BKHDT until 2025-02-28, CTK under BTC since)."""
+
+    role = models.CharField(_("role"), max_length=12, choices=ResponsibilityRole.choices,
+                            default=ResponsibilityRole.RESPONSIBLE)
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE,
                                   related_name="responsibilities")
     agency = models.ForeignKey(OrgUnit, verbose_name=_("agency"), on_delete=models.PROTECT,
@@ -322,11 +355,11 @@ class Responsibility(models.Model):
         verbose_name = _("responsible agency")
         verbose_name_plural = _("responsible agencies")
         ordering = ["indicator", "valid_from"]
-        constraints = [models.UniqueConstraint(fields=["indicator", "valid_from"],
-                                               name="responsibility_uniq")]
+        constraints = [models.UniqueConstraint(fields=["indicator", "role", "valid_from"],
+                                               name="responsibility_role_uniq")]
 
     def __str__(self) -> str:
-        return f"{self.indicator.code}: {self.agency.code} from {self.valid_from}"
+        return f"{self.indicator.code}: {self.agency.code} ({self.role}) from {self.valid_from}"
 
 
 # -- report regimes -------------------------------------------------------------
@@ -361,7 +394,7 @@ class Regime(BilingualName):
     code = models.CharField(_("code"), max_length=40, unique=True)
     regime_type = models.CharField(_("type"), max_length=10, choices=RegimeType.choices)
     content = models.CharField(_("content"), max_length=4, choices=RegimeContent.choices)
-    frequency = models.CharField(_("frequency"), max_length=1, choices=Frequency.choices,
+    frequency = models.CharField(_("frequency"), max_length=3, choices=Frequency.choices,
                                  blank=True, help_text=_("Blank for ad hoc reports."))
     cutoff_day = models.PositiveSmallIntegerField(
         _("cut-off day"), default=15,
@@ -380,6 +413,13 @@ class Regime(BilingualName):
                                   help_text=_("Blank: each reporting unit's parent."))
     indicators = models.ManyToManyField(Indicator, verbose_name=_("data form"), blank=True,
                                         related_name="regimes")
+    optional_indicators = models.ManyToManyField(
+        Indicator, verbose_name=_("optional indicators"), blank=True, related_name="+",
+        help_text=_("Indicators of the form that a report may leave empty (a staggered "
+                    "release sends some now and the rest in a later version)."))
+    document_required = models.BooleanField(
+        _("text report required"), default=True,
+        help_text=_("For text-and-data regimes: whether submitting needs the text report."))
     outline_vi = models.TextField(_("outline template (Vietnamese)"), blank=True)
     outline_en = models.TextField(_("outline template (English)"), blank=True)
     approval_required = models.BooleanField(_("approval required"), default=True)
@@ -460,6 +500,7 @@ class RuleKind(models.TextChoices):
     RANGE = "range", _("Range")
     COMPARE = "compare", _("Comparison with another indicator")
     SUM = "sum", _("Sum of indicators")
+    SCALE = "scale", _("Plausible against the last period (unit-scale slips)")
 
 
 class Severity(models.TextChoices):

@@ -431,13 +431,15 @@ def _named(code: str, item: dict[str, Any], source: str, row: int | str) -> Name
 
 INDICATOR_COLUMNS = [
     "code", "area", "name_vi", "name_en", "unit", "value_type", "decimals", "frequency",
-    "level", "ou_agg", "time_agg", "breakdowns", "agency", "agency_before", "formula",
+    "frequencies", "kind", "index_base", "level", "ou_agg", "time_agg", "breakdowns", "agency",
+    "agency_before", "source_agency", "source_before", "formula",
     "headline", "description_vi", "description_en", "source",
 ]
 _INDICATOR_CODE = re.compile(r"^[A-Z][A-Z0-9_]{2,31}$")
 _CHOICES = {
     "value_type": {"integer", "decimal"},
     "frequency": {"M", "Q", "S", "Y"},
+    "kind": {"level", "rate", "index", "growth"},
     "level": {"national", "province", "commune"},
     "time_agg": {"sum", "avg", "last", "none"},
     "headline": {"0", "1"},
@@ -455,6 +457,9 @@ class IndicatorRecord:
     value_type: str
     decimals: int
     frequency: str
+    frequencies: list[str]
+    kind: str
+    index_base: str
     level: str
     ou_aggregation: str
     weight: str
@@ -462,6 +467,8 @@ class IndicatorRecord:
     breakdowns: list[str]
     agency: str
     agency_before: str
+    source_agency: str
+    source_before: str
     formula: str
     headline: bool
     description_vi: str
@@ -519,15 +526,41 @@ def _indicator(row: dict[str, str], source: str, n: int, units: set[str], codeli
     _member(cell("agency"), agencies_now, "agency", source, n)
     if cell("agency_before"):
         _member(cell("agency_before"), agencies_before, "agency_before", source, n)
+    if cell("source_agency"):
+        _member(cell("source_agency"), agencies_now, "source_agency", source, n)
+    if cell("source_before"):
+        _member(cell("source_before"), agencies_before, "source_before", source, n)
+    frequencies = _frequencies(cell("frequencies"), cell("frequency"), source, n)
     ou_agg, weight = _ou_agg(cell("ou_agg"), source, n)
     return IndicatorRecord(
         row=n, code=code, area=area, name_vi=cell("name_vi"), name_en=cell("name_en"),
         unit=cell("unit"), value_type=cell("value_type"), decimals=decimals,
-        frequency=cell("frequency"), level=cell("level"), ou_aggregation=ou_agg, weight=weight,
+        frequency=cell("frequency"), frequencies=frequencies, kind=cell("kind"),
+        index_base=cell("index_base"), level=cell("level"), ou_aggregation=ou_agg, weight=weight,
         time_aggregation=cell("time_agg"), breakdowns=breakdowns, agency=cell("agency"),
-        agency_before=cell("agency_before"), formula=cell("formula"),
+        agency_before=cell("agency_before"), source_agency=cell("source_agency"),
+        source_before=cell("source_before"), formula=cell("formula"),
         headline=cell("headline") == "1", description_vi=cell("description_vi"),
         description_en=cell("description_en"), source=cell("source"))
+
+
+PUBLISHED_KINDS = ("M", "Q", "S", "N", "Y", "YTD")
+
+
+def _frequencies(text: str, own: str, source: str, n: int) -> list[str]:
+    """The published frequencies (``M;Q;YTD;Y``), own first. A flow that cannot be summed or
+    averaged over time may still be published at longer periods: those are reported, never
+    derived (docs/domain.md, reported and derived values)."""
+    found = [f for f in text.split(";") if f]
+    for freq in found:
+        if freq not in PUBLISHED_KINDS:
+            raise RegistryError(source, n, f"cột 'frequencies': '{freq}' không hợp lệ",
+                                f"column 'frequencies': '{freq}' is not one of "
+                                f"{', '.join(PUBLISHED_KINDS)}")
+    if len(set(found)) != len(found):
+        raise RegistryError(source, n, "cột 'frequencies' có tần suất lặp lại",
+                            "column 'frequencies' repeats a frequency")
+    return [own, *[f for f in found if f != own]]
 
 
 def _int_cell(text: str, name: str, source: str, n: int) -> int:
@@ -600,9 +633,14 @@ class RegimeRecord:
     outline_en: str
     approval_required: bool
     legal_basis: str
+    optional: list[str] = field(default_factory=list)
+    document_required: bool = True
 
 
-def read_regimes(path: Path, *, indicators: set[str], agencies: set[str]) -> list[RegimeRecord]:
+def read_regimes(path: Path, *, indicators: set[str], agencies: set[str],
+                 former: set[str] = frozenset()) -> list[RegimeRecord]:  # type: ignore[assignment]
+    """``agencies``: current unit codes; ``former``: ended ones, which may be listed as
+    reporters for the periods they existed in (the statistics office before 2025-03)."""
     from nrs.lib import periods
 
     data = _yaml(path) or {}
@@ -611,7 +649,7 @@ def read_regimes(path: Path, *, indicators: set[str], agencies: set[str]) -> lis
         code = str(_need(item, "code", path.name, row))
         if code in records:
             raise RegistryError(path.name, row, f"mã trùng '{code}'", f"duplicate code '{code}'")
-        record = _regime(item, code, path.name, row, indicators, agencies)
+        record = _regime(item, code, path.name, row, indicators, agencies, former)
         try:
             periods.CutoffRule(record.cutoff_day)
             periods.DeadlineRule(record.deadline_kind, record.deadline_value,
@@ -624,7 +662,7 @@ def read_regimes(path: Path, *, indicators: set[str], agencies: set[str]) -> lis
 
 
 def _regime(item: dict[str, Any], code: str, source: str, row: int, indicators: set[str],
-            agencies: set[str]) -> RegimeRecord:
+            agencies: set[str], former: set[str]) -> RegimeRecord:
     regime_type = _need(item, "type", source, row)
     content = _need(item, "content", source, row)
     scope = _need(item, "reporters", source, row)
@@ -634,7 +672,7 @@ def _regime(item: dict[str, Any], code: str, source: str, row: int, indicators: 
         if value not in allowed:
             raise RegistryError(source, row, f"'{name}': '{value}' không hợp lệ",
                                 f"'{name}': '{value}' is not one of {sorted(allowed)}")
-    if frequency not in {"M", "Q", "S", "N", "Y", ""} or (not frequency and regime_type != "adhoc"):
+    if frequency not in {*PUBLISHED_KINDS, ""} or (not frequency and regime_type != "adhoc"):
         raise RegistryError(source, row, f"tần suất '{frequency}' không hợp lệ",
                             f"bad frequency '{frequency}' (blank only for ad hoc)")
     reporters: list[str] = []
@@ -644,13 +682,18 @@ def _regime(item: dict[str, Any], code: str, source: str, row: int, indicators: 
         raise RegistryError(source, row, f"'reporters': '{scope}' không hợp lệ",
                             f"'reporters' must be a list or one of {sorted(SCOPES)}")
     form = [str(code) for code in item.get("indicators") or []]
-    for indicator in form:
+    optional = [str(code) for code in item.get("optional") or []]
+    for indicator in form + optional:
         if indicator not in indicators:
             raise RegistryError(source, row, f"chỉ tiêu '{indicator}' không tồn tại",
                                 f"unknown indicator '{indicator}'")
+    if set(optional) - set(form):
+        raise RegistryError(source, row, "'optional' chỉ gồm chỉ tiêu của biểu mẫu",
+                            "'optional' lists indicators of the form only")
     recipient = str(item.get("recipient") or "")
-    for unit in [*reporters, *([recipient] if recipient else [])]:
-        if unit not in agencies:
+    for unit, known in [*((r, agencies | former) for r in reporters),
+                        *([(recipient, agencies)] if recipient else [])]:
+        if unit not in known:
             raise RegistryError(source, row, f"đơn vị '{unit}' không tồn tại",
                                 f"unknown org unit '{unit}'")
     deadline = item.get("deadline") or {}
@@ -664,13 +707,14 @@ def _regime(item: dict[str, Any], code: str, source: str, row: int, indicators: 
         reporters=reporters, recipient=recipient, indicators=form,
         outline_vi=str(item.get("outline_vi") or ""), outline_en=str(item.get("outline_en") or ""),
         approval_required=bool(item.get("approval_required", True)),
-        legal_basis=str(item.get("legal_basis") or ""))
+        legal_basis=str(item.get("legal_basis") or ""), optional=optional,
+        document_required=bool(item.get("document_required", True)))
 
 
 
 # -- rules.yaml ------------------------------------------------------------------------
 
-RULE_KINDS = {"range", "compare", "sum"}
+RULE_KINDS = {"range", "compare", "sum", "scale"}
 RULE_OPS = {"<=", "<", ">=", ">", "=="}
 
 
@@ -741,6 +785,9 @@ def _check_rule(rule: RuleRecord, indicators: set[str], source: str) -> None:
         raise bad("so sánh cần 'op' và 'other'", "a comparison needs 'op' and 'other'")
     if rule.kind == "range" and rule.minimum is None and rule.maximum is None:
         raise bad("khoảng cần 'min' hoặc 'max'", "a range needs 'min' or 'max'")
+    if rule.kind == "scale" and (rule.maximum is None or rule.maximum <= 1):
+        raise bad("quy tắc tỷ lệ cần 'max' > 1 (số lần so với kỳ trước)",
+                  "a scale rule needs 'max' > 1 (the factor against the last period)")
     if rule.kind == "sum" and (not rule.terms or (not rule.other and rule.equals is None)):
         raise bad("tổng cần 'terms' và 'other' hoặc 'equals'",
                   "a sum needs 'terms' and 'other' or 'equals'")
