@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from nrs.collection.validation import Row
@@ -55,11 +57,27 @@ def parse_json(body: bytes) -> Header:
 
 def _load(body: bytes) -> Any:
     try:
-        return safejson.loads(body.decode("utf-8"))
+        return load_json(body.decode("utf-8"))
     except safejson.TooDeep as exc:
         raise PayloadError(exc.ref, exc.vi, exc.en) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise PayloadError("body", f"JSON không hợp lệ: '{name}' không phải là số",
+                       f"malformed JSON: '{name}' is not a number")
+
+
+def load_json(text: str) -> Any:
+    """JSON with its numbers read exactly (Decimal, never a binary float) and NaN,
+    Infinity and -Infinity refused: a value is stored as it was written or not at all.
+    Raises safejson.TooDeep, json.JSONDecodeError or PayloadError."""
+    safejson.check_depth(text)
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+    except RecursionError:
+        raise safejson.depth_error() from None
 
 
 def header_from(data: Any, row_prefix: str = "") -> Header:
@@ -156,26 +174,59 @@ def parse_csv(body: bytes, regime: str, org_unit: str, period: str) -> Header:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PayloadError("body", "CSV phải mã hóa UTF-8", "CSV must be UTF-8") from None
-    reader = csv.DictReader(io.StringIO(text))
-    names = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
-    column = {key: next((names[a] for a in aliases if a in names), None)
+    records = csv_records(text)
+    names = [name.strip().lower() for name in next(records, (1, []))[1]]
+    column = {key: next((names.index(a) for a in aliases if a in names), None)
               for key, aliases in CSV_COLUMNS.items()}
     if column["indicator"] is None or column["value"] is None:
         raise PayloadError("line 1", "CSV cần cột 'indicator' và 'value'",
                            "CSV needs the columns 'indicator' and 'value'")
     header = Header(regime=regime, org_unit=org_unit, period=period)
-    for line, record in enumerate(reader, start=2):
-        def cell(key: str, record: dict[str, Any] = record) -> str:
-            name = column[key]
-            return (record.get(name) or "").strip() if name else ""
-
-        if cell("period") and cell("period") != period:
-            raise PayloadError(f"line {line}", f"kỳ '{cell('period')}' khác kỳ của báo cáo",
-                               f"period '{cell('period')}' differs from the report's period")
-        header.rows.append(Row(ref=f"line {line}", indicator=cell("indicator"),
-                               org_unit=cell("orgUnit") or org_unit, value=cell("value"),
-                               breakdown=cell("breakdown"), flag=cell("flag"),
-                               comment=cell("comment")))
-        if len(header.rows) > MAX_ROWS:
-            raise PayloadError(f"line {line}", f"tối đa {MAX_ROWS} dòng", f"at most {MAX_ROWS} rows")
+    for line, cells in records:
+        header.rows.append(_csv_row(cells, f"line {line}", column, len(names), header))
     return header
+
+
+def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """(the physical line a record starts on, its cells) of each non-blank record: a
+    quoted cell may span lines, and blank lines still count. Raises PayloadError."""
+    reader = csv.reader(io.StringIO(text))
+    start = 1
+    try:
+        for cells in reader:
+            if cells:
+                yield start, cells
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise PayloadError(f"line {start}", f"dòng {start}: CSV không hợp lệ: {exc}",
+                           f"line {start}: malformed CSV: {exc}") from None
+
+
+def ragged(ref: str, found: int, expected: int, against: tuple[str, str] = ("dòng tiêu đề", "the header")
+           ) -> PayloadError:
+    """A CSV row with more or fewer cells than it should have (a comma decimal such as
+    185000,5 splits a value into two cells): refused, never read by position."""
+    vi, en = against
+    return PayloadError(ref, f"{ref.replace('line', 'dòng')}: có {found} ô nhưng {vi} có {expected} ô "
+                        "(số có dấu phẩy thập phân? hãy dùng dấu chấm, hoặc đặt ô trong ngoặc kép)",
+                        f"{ref}: {found} cells where {en} has {expected} (a decimal comma? "
+                        "use a dot, or quote the cell)")
+
+
+def _csv_row(cells: list[str], ref: str, column: dict[str, int | None], width: int,
+             header: Header) -> Row:
+    if len(cells) != width:
+        raise ragged(ref, len(cells), width)
+    if len(header.rows) >= MAX_ROWS:
+        raise PayloadError(ref, f"tối đa {MAX_ROWS} dòng", f"at most {MAX_ROWS} rows")
+
+    def cell(key: str) -> str:
+        index = column[key]
+        return cells[index].strip() if index is not None else ""
+
+    if cell("period") and cell("period") != header.period:
+        raise PayloadError(ref, f"kỳ '{cell('period')}' khác kỳ của báo cáo",
+                           f"period '{cell('period')}' differs from the report's period")
+    return Row(ref=ref, indicator=cell("indicator"), org_unit=cell("orgUnit") or header.org_unit,
+               value=cell("value"), breakdown=cell("breakdown"), flag=cell("flag"),
+               comment=cell("comment"))

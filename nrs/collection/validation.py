@@ -10,6 +10,7 @@ field) and says what is wrong in Vietnamese and in English.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ ERROR, WARNING = "error", "warning"
 MAX_ABS = Decimal("1e17")
 OUTLIER_Z = Decimal("3.5")
 OUTLIER_MIN_HISTORY = 6
+# A number as the API takes it: ASCII digits, a dot decimal, an optional sign and exponent.
+# No comma decimal, no thousands separator (",", " ", "_"), no NaN or Infinity.
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 Key = tuple[str, str, str]  # indicator code, org-unit code, breakdown key
 
@@ -195,15 +199,9 @@ def parse_value(raw: object, spec: IndicatorSpec) -> tuple[Decimal | None, str, 
         return None, "", ""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         return None, "giá trị phải là số", "the value must be a number"
-    text = str(raw).strip()
-    if text.startswith("="):
-        return None, "không nhận công thức, chỉ nhận giá trị", "formulas are not accepted, only values"
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None, f"'{text}' không phải là số", f"'{text}' is not a number"
-    if not value.is_finite() or abs(value) >= MAX_ABS:
-        return None, "giá trị quá lớn", "the value is too large"
+    value, vi, en = read_number(raw)
+    if value is None:
+        return None, vi, en
     exponent = value.as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if spec.value_type == "integer" and value != value.to_integral_value():
@@ -211,6 +209,24 @@ def parse_value(raw: object, spec: IndicatorSpec) -> tuple[Decimal | None, str, 
     if spec.value_type != "integer" and places > spec.decimals:
         return None, f"tối đa {spec.decimals} chữ số thập phân", \
             f"at most {spec.decimals} decimal places"
+    return value, "", ""
+
+
+def read_number(raw: int | float | str | Decimal) -> tuple[Decimal | None, str, str]:
+    """Exactly the number written, or an error (vi, en): a comma decimal or a thousands
+    separator is refused, never truncated or guessed; NaN and Infinity are not numbers."""
+    text = raw if isinstance(raw, str) else repr(raw) if isinstance(raw, float) else str(raw)
+    text = text.strip()
+    if text.startswith("="):
+        return None, "không nhận công thức, chỉ nhận giá trị", "formulas are not accepted, only values"
+    if not NUMBER.fullmatch(text):
+        return None, (f"giá trị '{text}' không phải là số: dùng dấu chấm (.) làm dấu thập phân, "
+                      "không dùng dấu phân cách hàng nghìn (ví dụ 185000.5)"), \
+            (f"the value '{text}' is not a number: use a dot as the decimal mark and no "
+             "thousands separators (e.g. 185000.5)")
+    value = Decimal(text)
+    if abs(value) >= MAX_ABS:
+        return None, "giá trị quá lớn", "the value is too large"
     return value, "", ""
 
 

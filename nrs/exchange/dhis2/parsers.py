@@ -21,9 +21,8 @@ Formats, as DHIS2 documents them:
 
 from __future__ import annotations
 
-import csv
-import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
@@ -31,7 +30,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from nrs.collection.payloads import MAX_ROWS
+from nrs.collection.payloads import MAX_ROWS, csv_records, load_json, ragged
 from nrs.lib import safejson
 from nrs.lib.errors import InputError
 
@@ -123,9 +122,11 @@ def _pick(item: dict[str, Any], names: tuple[str, ...], ref: str) -> tuple[str, 
 
 def parse_json(body: bytes) -> list[RemoteValue]:
     try:
-        data = safejson.loads(body.decode("utf-8"))
+        data = load_json(body.decode("utf-8"))  # numbers exact; NaN and Infinity refused
     except safejson.TooDeep as exc:
         raise InputError(exc.ref, exc.vi, exc.en) from None
+    except InputError:  # NaN or Infinity: already says where and why
+        raise
     except ValueError as exc:  # malformed JSON, bad UTF-8, a number of over 4,300 digits
         raise InputError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -172,23 +173,32 @@ def parse_csv(body: bytes) -> list[RemoteValue]:
     if "\x00" in text:
         raise InputError("body", "CSV chứa ký tự NUL", "CSV contains a NUL character")
     try:
-        lines = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise InputError("body", f"CSV không hợp lệ: {exc}", f"malformed CSV: {exc}") from None
+        lines = [(n, cells) for n, cells in csv_records(text) if any(cell.strip() for cell in cells)]
+    except InputError as exc:
+        raise InputError(exc.ref, exc.vi, exc.en) from None
     if len(lines) > MAX_ROWS + 1:
         raise _too_many(f"line {MAX_ROWS + 2}")
-    columns, first = list(CSV_COLUMNS), 1
-    if lines and lines[0] and lines[0][0].strip().lower() in ("dataelement", "data_element"):
-        columns = [name.strip().lower().replace("_", "") for name in lines[0]]
+    columns: tuple[str, ...] | list[str] = CSV_COLUMNS
+    if lines and lines[0][1][0].strip().lower() in ("dataelement", "data_element"):
+        columns = [name.strip().lower().replace("_", "") for name in lines[0][1]]
         if "dataelement" not in columns or "value" not in columns:
             raise InputError("line 1", "CSV cần cột 'dataelement' và 'value'",
                              "CSV needs the columns 'dataelement' and 'value'")
-        first = 2
-    return [_csv_value(cells, line, columns) for line, cells in enumerate(lines[first - 1:], start=first)
-            if any(cell.strip() for cell in cells)]
+        width = len(columns)
+        lines = lines[1:]
+    else:  # by position: every row as wide as the first, and no wider than DHIS2's columns
+        width = len(lines[0][1]) if lines else 0
+        if width > len(CSV_COLUMNS):
+            raise ragged(f"line {lines[0][0]}", width, len(CSV_COLUMNS),
+                         ("định dạng CSV của DHIS2", "DHIS2's CSV format"))
+    for line, cells in lines:
+        if len(cells) != width:
+            raise ragged(f"line {line}", len(cells), width, ("dòng tiêu đề", "the header") if
+                         columns is not CSV_COLUMNS else ("dòng đầu tiên", "the first row"))
+    return [_csv_value(cells, line, columns) for line, cells in lines]
 
 
-def _csv_value(cells: list[str], line: int, columns: list[str]) -> RemoteValue:
+def _csv_value(cells: list[str], line: int, columns: Sequence[str]) -> RemoteValue:
     ref = f"line {line}"
     found: dict[str, Any] = {}
     for name, cell in zip(columns, cells, strict=False):
