@@ -5,8 +5,12 @@ unit asks here. Nothing else reads grants.
 
 A grant of a role on an org unit covers that unit's whole subtree (a grant
 on a province covers its communes; a grant on the Government root covers
-everything). Revoked grants and inactive users count for nothing. Superusers
-(created only by `nrs createuser --superuser`) may do everything.
+everything), and the subtrees of the units that became it whole (lineage links
+of share 1, followed back: the new Ninh Bình's grant covers the old Ninh Bình,
+Nam Định and Hà Nam; the statistics office CTK's covers TCTK before it), so that a
+successor keeps its predecessors' history, including backfills of it. Revoked
+grants and inactive users count for nothing. Superusers (created only by
+`nrs createuser --superuser`) may do everything.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
@@ -36,6 +41,7 @@ class Perm(StrEnum):
     MANAGE_USERS = "manage_users"          # users and role grants
     VIEW_AUDIT = "view_audit"              # the audit log
     BRIEFINGS = "briefings"                # generate, download and archive briefing documents
+    BACKFILL = "backfill"                  # record a historical version's real release date
 
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
@@ -49,6 +55,9 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.VIEWER: frozenset({Perm.VIEW_DATA}),
     Role.AUDITOR: frozenset({Perm.VIEW_DATA, Perm.VIEW_AUDIT}),
     Role.SYSTEM: frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.ENTER_DATA, Perm.SUBMIT}),
+    # Granted beside approver or system to whoever loads a statistics office's past releases:
+    # it only lets their real release dates be recorded (docs/domain.md, release dates).
+    Role.BACKFILL: frozenset({Perm.VIEW_DATA, Perm.BACKFILL}),
 }
 
 _CACHE_ATTR = "_nrs_grant_paths"
@@ -59,13 +68,39 @@ def _active(user: Any) -> bool:
 
 
 def _grant_paths(user: User) -> list[tuple[str, str]]:
-    """(role, org-unit path) of the user's live grants, read once per user object."""
+    """(role, org-unit path) of the user's live grants and of the units those units
+    succeeded whole, read once per user object. An empty path matches nothing."""
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = list(Grant.objects.active().filter(user=user)
-                      .values_list("role", "org_unit__path"))
+        grants = list(Grant.objects.active().filter(user=user).values_list("role", "org_unit_id"))
+        paths = _paths_with_predecessors({unit for _role, unit in grants})
+        cached = [(role, path) for role, unit in grants for path in paths.get(unit, []) if path]
         setattr(user, _CACHE_ATTR, cached)
     return cached
+
+
+def _paths_with_predecessors(units: set[int]) -> dict[int, list[str]]:
+    """Each unit's path and the paths of every unit that became it whole (share 1),
+    followed back through the lineage (a few small queries, once per user object)."""
+    # The registry's models, by name: grants point at org units, and the registry is a
+    # layer above this one (it imports access for its own checks).
+    org_unit, lineage = apps.get_model("registry", "OrgUnit"), apps.get_model("registry", "Lineage")
+    owners: dict[int, set[int]] = {unit: {unit} for unit in units}  # unit -> granted units
+    frontier = set(units)
+    while frontier:
+        links = list(lineage.objects.filter(successor_id__in=frontier, share=1)
+                     .values_list("successor_id", "predecessor_id"))
+        frontier = set()
+        for successor, predecessor in links:
+            if predecessor not in owners:
+                owners[predecessor] = set()
+                frontier.add(predecessor)
+            owners[predecessor] |= owners[successor]
+    found: dict[int, list[str]] = {unit: [] for unit in units}
+    for pk, path in org_unit.objects.filter(pk__in=list(owners)).values_list("pk", "path"):
+        for granted in owners[pk]:
+            found[granted].append(path)
+    return found
 
 
 def forget(user: Any) -> None:
@@ -88,7 +123,16 @@ def _token_allows(token: Any, perm: Perm, unit: Any) -> bool:
         return True
     if token.scope == "read" and perm not in _READ_PERMS:
         return False
-    return unit is None or unit.path.startswith(token.org_unit.path)
+    return unit is None or any(unit.path.startswith(path) for path in _token_paths(token))
+
+
+def _token_paths(token: Any) -> list[str]:
+    """The token's org unit's path and its whole predecessors' (as for grants)."""
+    cached = getattr(token, _CACHE_ATTR, None)
+    if cached is None:
+        cached = [p for p in _paths_with_predecessors({token.org_unit_id}).get(token.org_unit_id, []) if p]
+        setattr(token, _CACHE_ATTR, cached)
+    return cached
 
 
 def has_perm(user: Any, perm: Perm, unit: Any = None, *, token: Any = None) -> bool:
@@ -117,7 +161,11 @@ def scope_q(user: Any, perm: Perm, field: str = "org_unit", *, token: Any = None
     lookup = f"{field}__path__startswith" if field else "path__startswith"
     if not _active(user) or not _token_allows(token, perm, None):
         return Q(pk__in=[])
-    narrowed = Q(**{lookup: token.org_unit.path}) if token is not None else Q()
+    narrowed = Q()
+    if token is not None:
+        narrowed = Q(pk__in=[])
+        for path in _token_paths(token):
+            narrowed |= Q(**{lookup: path})
     if user.is_superuser:
         return narrowed
     query = Q(pk__in=[])

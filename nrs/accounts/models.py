@@ -31,6 +31,7 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
     AUDITOR = "auditor", _("Auditor")
     SYSTEM = "system", _("System (machine client)")
+    BACKFILL = "backfill", _("Historical backfill (release dates)")
 
 
 class GrantQuerySet(models.QuerySet["Grant"]):

@@ -6,15 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from ninja import Router, Status
 
 from nrs.accounts import access
@@ -22,7 +20,7 @@ from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
 from nrs.analytics import pending, queries
 from nrs.analytics.models import Basis
-from nrs.lib import csvsafe, periods
+from nrs.lib import csvsafe, moments, periods
 from nrs.lib.errors import InputError
 from nrs.lib.numbers import plain
 from nrs.registry.api import Text
@@ -48,15 +46,7 @@ class Question:
 
 
 def _known_on(text: str) -> datetime | None:
-    if not text:
-        return None
-    moment = parse_datetime(text)
-    if moment is None and (day := parse_date(text)) is not None:
-        moment = datetime.combine(day, time.max)
-    if moment is None:
-        raise InputError("knownOn", "knownOn phải là ngày (2026-01-31) hoặc ngày giờ ISO",
-                         "knownOn must be a date (2026-01-31) or an ISO date-time")
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    return moments.known_on("knownOn", text)
 
 
 def _period(name: str, text: str) -> periods.Period | None:

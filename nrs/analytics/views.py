@@ -32,7 +32,7 @@ from openpyxl import Workbook
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
-from nrs.analytics import api, charts, live, queries, refresh
+from nrs.analytics import api, charts, coverage, live, queries, refresh
 from nrs.analytics.models import Basis, Cell, Refresh
 from nrs.lib import csvsafe
 from nrs.lib.periods import Kind, Period
@@ -110,27 +110,34 @@ def _since(years: int = 2) -> date:
 
 # -- national overview -----------------------------------------------------------------
 
-def _card(indicator: Indicator, unit: OrgUnit, reader: queries.Reader) -> dict[str, Any]:
-    period = _latest(indicator, unit, reader)
+def _card(indicator: Indicator, unit: OrgUnit, reader: queries.Reader,
+          census: coverage.Census) -> dict[str, Any]:
+    period, covered = _latest(indicator, unit, reader, census)
     if period is None:
         return {"indicator": indicator, "period": None}
     cell = reader.get(indicator.code, unit.pk, period.sdmx)
     extra = queries.compare(indicator, unit, period, cell, reader, ["yoy", "ytd", "plan"])
+    if covered is not None and not covered.complete:
+        extra["yoy"] = None  # a partial total against a complete one would read as a collapse
     history = [reader.get(indicator.code, unit.pk, period.shift(-i).sdmx) for i in range(12, -1, -1)]
-    return {"indicator": indicator, "period": period, "cell": cell, **extra,
+    return {"indicator": indicator, "period": period, "cell": cell, **extra, "coverage": covered,
+            "source": _source(indicator, period),
             "spark": charts.sparkline([c.value if c else None for c in history])}
 
 
-COMPLETE = 0.8  # a period counts as reported when it has 80 % of the usual number of reports
+def _source(indicator: Indicator, period: Period) -> OrgUnit | None:
+    """The agency named as the figure's source ("Nguồn: Cục Thống kê")."""
+    return next(iter(coverage.sources_of(indicator, period.end)), None)
 
 
-def _latest(indicator: Indicator, unit: OrgUnit, reader: queries.Reader) -> Period | None:
-    """The newest period that is substantially reported: a national total from the
-    first few provinces of a month would read as a collapse."""
-    found = [(parse, cell.n) for p, cell in reader.series_index().get((indicator.code, unit.pk), {}).items()
+def _latest(indicator: Indicator, unit: OrgUnit, reader: queries.Reader,
+            census: coverage.Census) -> tuple[Period | None, coverage.Coverage | None]:
+    """The newest period of the indicator's own frequency whose figure is complete
+    (coverage.py): a national total from the first few provinces of a month would read
+    as a collapse. Where none of the last periods is, the newest, marked partial."""
+    found = [parse for p in reader.series_index().get((indicator.code, unit.pk), {})
              if (parse := queries.parse_sdmx(p)).kind.value == indicator.frequency]
-    usual = max((n for _p, n in found), default=0)
-    return max((p for p, n in found if n >= COMPLETE * usual), key=lambda p: p.start, default=None)
+    return coverage.latest_complete(census, indicator, found)
 
 
 def _headline(unit: OrgUnit, reader: queries.Reader, latest: Refresh | None) -> list[dict[str, Any]]:
@@ -140,7 +147,8 @@ def _headline(unit: OrgUnit, reader: queries.Reader, latest: Refresh | None) -> 
     if cards is None:
         headline = list(Indicator.objects.filter(headline=True).select_related("unit").order_by("area", "code"))
         reader.prefetch([i.code for i in headline], [unit.pk], _since())
-        cards = [_card(i, unit, reader) for i in headline]
+        census = coverage.Census(reader, unit)
+        cards = [_card(i, unit, reader, census) for i in headline]
         if key:
             cache.set(key, cards, CARDS_TTL)
     return cards
@@ -232,13 +240,15 @@ def _children(unit: OrgUnit, on: date | None = None) -> tuple[str, list[OrgUnit]
     return level, queries.units_at(unit, level, on=on)
 
 
-def _period(request: HttpRequest, points: list[queries.Point]) -> Period | None:
+def _period(request: HttpRequest, points: list[queries.Point], indicator: Indicator,
+            census: coverage.Census) -> tuple[Period | None, coverage.Coverage | None]:
+    """The period asked for, else the newest whose figure is complete (coverage.py)."""
     chosen = request.GET.get("period", "")
     known = [p.period for p in points if p.value is not None]
     for period in known:
         if period.sdmx == chosen:
-            return period
-    return known[-1] if known else None
+            return period, census.of(indicator, [period])[period.sdmx]
+    return coverage.latest_complete(census, indicator, known)
 
 
 @login_required
@@ -249,14 +259,19 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
     kind = _kind(request, found)
     points = queries.series(found, unit, kind.value, reader, start=Period.annual(_since(HISTORY_YEARS).year),
                             compare_with=["yoy"])
-    period = _period(request, points)
+    census = coverage.Census(reader, unit)
+    period, covered = _period(request, points, found, census)
     as_was = bool(request.GET.get("aswas")) and period is not None and period.start < REORGANISATION_2025
     level, units = _children(unit, period.end if as_was and period else None)
     ranking = queries.slice_(found, units, period, reader, ["yoy", "share"]) if period else []
+    if covered is not None and not covered.complete:
+        for point in ranking:  # a province is never "100 % of the nation" because others are missing
+            point.extra["sharePct"] = None
     ranked = sorted((p for p in ranking if p.value is not None), key=lambda p: p.value or 0, reverse=True)
     context = {
         **_common(request, unit, reader, refresh.latest()), "indicator": found, "kind": kind.value,
         "views": _views(found), "points": points, "period": period, "ranking": ranked, "level": level,
+        "coverage": covered, "source": _source(found, period) if period else None,
         "periods": [p.period.sdmx for p in reversed(points) if p.value is not None][:36],
         "rebuilt": any(p.cell and p.cell.rebuilt for p in points),
         "series_fig": charts.series_figure(points, found.name, found.unit.name),
@@ -346,16 +361,20 @@ def province(request: HttpRequest, code: str) -> HttpResponse:
                       .select_related("unit").order_by("area", "code"))
     reader.prefetch([i.code for i in indicators], [unit.pk, nation.pk, *(p.pk for p in peers)], _since(1))
     rows = []
+    census, national_census = coverage.Census(reader, unit), coverage.Census(reader, nation)
     for ind in indicators:
-        period = _latest(ind, unit, reader)
+        period, _own = _latest(ind, unit, reader, census)
         if period is None:
             continue
         cell = reader.get(ind.code, unit.pk, period.sdmx)
         peer_values = [c.value for p in peers if (c := reader.get(ind.code, p.pk, period.sdmx)) is not None]
         national = reader.get(ind.code, nation.pk, period.sdmx)
-        rows.append({"indicator": ind, "period": period, "cell": cell,
-                     **queries.compare(ind, unit, period, cell, reader, ["yoy", "share"]),
-                     "nation": national.value if national else None,
+        whole = national_census.of(ind, [period])[period.sdmx]
+        extra = queries.compare(ind, unit, period, cell, reader, ["yoy", "share"])
+        if not whole.complete:
+            extra["sharePct"] = None  # not a share of a partial national total
+        rows.append({"indicator": ind, "period": period, "cell": cell, **extra,
+                     "nation": national.value if national else None, "nation_coverage": whole,
                      "peers": median(peer_values) if peer_values else None})
     return render(request, "analytics/province.html",
                   {**_common(request, unit, reader, refresh.latest()), "rows": rows, "peers": peers,

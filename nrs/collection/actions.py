@@ -79,6 +79,9 @@ def check_and_save_values(regime: Regime, unit: OrgUnit, period: periods.Period,
     access.require(actor, Perm.ENTER_DATA, unit, token=token)
     rows = list(rows)
     today = today or timezone.localdate()
+    not_listed = reporter_issue(regime, unit, period)
+    if not_listed is not None:
+        return SaveResult(None, issues=[not_listed], dry_run=dry_run)
     with transaction.atomic():
         submission = _locked_submission(regime, unit, period)
         if submission is not None and not submission.is_editable:
@@ -99,6 +102,29 @@ def check_and_save_values(regime: Regime, unit: OrgUnit, period: periods.Period,
         return SaveResult(submission, saved=saved, unchanged=unchanged, issues=issues)
 
 
+def is_reporter(regime: Regime, unit: OrgUnit, period: periods.Period) -> bool:
+    """Whether ``unit`` is one of the regime's reporting units for ``period``: on the
+    period's last day, or on the unit's last day if it ended within the period."""
+    day = period.end
+    if unit.valid_to is not None and period.start <= unit.valid_to < day:
+        day = unit.valid_to
+    return regime.reporting_units(day).filter(pk=unit.pk).exists()
+
+
+def reporter_issue(regime: Regime, unit: OrgUnit, period: periods.Period,
+                   ref: str = "orgUnit") -> Issue | None:
+    """The not_a_reporter error, or None when the unit reports to the regime."""
+    if is_reporter(regime, unit, period):
+        return None
+    return not_a_reporter(regime.code, unit.code, ref)
+
+
+def not_a_reporter(regime: str, unit: str, ref: str = "orgUnit") -> Issue:
+    return Issue(ref, "orgUnit", "not_a_reporter", validation.ERROR,
+                 f"đơn vị {unit} không thuộc danh sách đơn vị báo cáo của chế độ {regime}",
+                 f"org unit {unit} is not a listed reporter of regime {regime}")
+
+
 def _row_keys(rows: list[Row], unit: OrgUnit) -> list[validation.Key]:
     return [(str(r.indicator), str(r.org_unit or unit.code), str(r.breakdown or ""))
             for r in rows if isinstance(r.breakdown, str | type(None))]
@@ -109,7 +135,7 @@ def _validate(rows: list[Row], ctx: validation.Context) -> tuple[list[validation
     cleans, row_issues = validation.check_rows(rows, ctx)
     issues += row_issues
     refs = {clean.key: clean.ref for clean in cleans}
-    issues += validation.check_rules(validation.merged(ctx, cleans), ctx.rules, refs)
+    issues += validation.check_rules(validation.merged(ctx, cleans), ctx.rules, refs, ctx.previous)
     issues += validation.check_outliers(cleans, ctx.history)
     return cleans, issues
 
@@ -148,7 +174,7 @@ def _write(submission: Submission, cleans: list[validation.Clean], period: perio
 
 def _transition(submission: Submission, action: str, *, actor: Any, token: Any = None,
                 comment: str = "", today: date | None = None,
-                at: datetime | None = None) -> Submission:
+                at: datetime | None = None, released_at: datetime | None = None) -> Submission:
     step = STEPS[action]
     access.require(actor, step.perm, submission.org_unit, token=token)
     with transaction.atomic():
@@ -162,7 +188,7 @@ def _transition(submission: Submission, action: str, *, actor: Any, token: Any =
             raise WorkflowError("cần ghi rõ lý do", "a reason is required")
         if action == "submit":
             _check_complete(locked, today or timezone.localdate())
-        _apply(locked, action, step.target, actor=actor, comment=comment, at=at)
+        _apply(locked, action, step.target, actor=actor, comment=comment, at=at, released_at=released_at)
         if action == "submit" and not locked.regime.approval_required:
             _apply(locked, "approve", State.APPROVED, actor=None, at=at,
                    comment="Tự động duyệt: chế độ không yêu cầu phê duyệt / auto-approved")
@@ -170,7 +196,7 @@ def _transition(submission: Submission, action: str, *, actor: Any, token: Any =
 
 
 def _apply(submission: Submission, action: str, target: str, *, actor: Any, comment: str,
-           at: datetime | None = None) -> None:
+           at: datetime | None = None, released_at: datetime | None = None) -> None:
     source = submission.state
     now = at or timezone.now()
     if action == "revise":
@@ -179,7 +205,7 @@ def _apply(submission: Submission, action: str, target: str, *, actor: Any, comm
                                          reason=comment, opened_by=_user(actor))
     if action == "approve":
         SubmissionVersion.objects.filter(submission=submission, number=submission.version).update(
-            approved_at=now)  # the version's release date: the vintage of its values
+            approved_at=released_at or now)  # the version's release date: the vintage of its values
     if action == "submit" and submission.first_submitted_at is None:
         submission.first_submitted_at = now
     submission.state = target
@@ -190,7 +216,8 @@ def _apply(submission: Submission, action: str, target: str, *, actor: Any, comm
                               comment=comment)
     record(EventType.SUBMISSION_TRANSITION, actor=actor, org_unit=submission.org_unit,
            obj=submission, summary=f"{submission}: {source} → {target}",
-           data={"action": action, "version": submission.version, "comment": comment})
+           data={"action": action, "version": submission.version, "comment": comment,
+                 **({"releasedAt": released_at.isoformat()} if released_at else {})})
     signals.submission_changed.send(sender=Submission, submission=submission, action=action)
 
 
@@ -203,8 +230,10 @@ def _check_complete(submission: Submission, today: date) -> None:
                         keys=list(rows), backfill=submission.backfill)
     values = {key: row.value for key, row in rows.items()}
     refs = {key: f"{key[0]}@{key[1]}" for key in rows}
+    not_listed = reporter_issue(submission.regime, submission.org_unit, period)
     issues = _document_issues(submission) + validation.check_required(values, ctx) + validation.errors(
-        validation.check_rules(values, ctx.rules, refs))
+        validation.check_rules(values, ctx.rules, refs, ctx.previous))
+    issues += [not_listed] if not_listed is not None else []
     cleans = [validation.Clean(refs[k], k, r.value, r.flag, r.comment) for k, r in rows.items()]
     comments = {refs[k]: r.comment for k, r in rows.items()}
     issues += validation.unacknowledged(validation.check_outliers(cleans, ctx.history), comments)
@@ -222,8 +251,30 @@ def submit_submission(submission: Submission, *, actor: Any, token: Any = None,
 
 
 def approve_submission(submission: Submission, *, actor: Any, token: Any = None,
-                       comment: str = "") -> Submission:
-    return _transition(submission, "approve", actor=actor, token=token, comment=comment)
+                       comment: str = "", released_at: datetime | None = None) -> Submission:
+    """``released_at``: the real release date of a historical version (a backfill of a
+    statistics office's past releases); needs the backfill permission, is audited, and
+    is refused in the future or before the period's data cut-off. "As known on" reads it."""
+    if released_at is not None:
+        access.require(actor, Perm.BACKFILL, submission.org_unit, token=token)
+        _check_release(submission, released_at)
+    return _transition(submission, "approve", actor=actor, token=token, comment=comment,
+                       released_at=released_at)
+
+
+def _check_release(submission: Submission, released_at: datetime) -> None:
+    if timezone.is_naive(released_at):
+        raise WorkflowError("ngày công bố phải có múi giờ", "the release date needs a time zone")
+    if released_at > timezone.now():
+        raise WorkflowError("ngày công bố không thể ở tương lai", "the release date cannot be in the future")
+    period = periods.parse_sdmx(submission.period)
+    cutoff = submission.regime.schedule_for(period).cutoff_end if submission.regime.frequency else period.end
+    if timezone.localtime(released_at).date() < cutoff:
+        raise WorkflowError(
+            f"ngày công bố {timezone.localtime(released_at):%d/%m/%Y} trước ngày chốt số liệu của kỳ "
+            f"{period} ({cutoff:%d/%m/%Y})",
+            f"release date {timezone.localtime(released_at):%Y-%m-%d} is before the period's data "
+            f"cut-off ({cutoff:%Y-%m-%d})")
 
 
 def return_submission(submission: Submission, *, actor: Any, token: Any = None,
@@ -251,6 +302,9 @@ def attach_document(regime: Regime, unit: OrgUnit, period: periods.Period, data:
     """Attach the outline report to the current, editable version (opening the
     submission if needed). Raises DocumentError or WorkflowError."""
     access.require(actor, Perm.ENTER_DATA, unit, token=token)
+    not_listed = reporter_issue(regime, unit, period)
+    if not_listed is not None:
+        raise WorkflowError(not_listed.vi, not_listed.en, [not_listed])
     meta: dict[str, Any] = {}
     if documents.is_package(data):  # from the e-document exchange platform
         unpacked = documents.unpack(data)

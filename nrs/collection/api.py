@@ -4,13 +4,14 @@ Every operation parses the request, then calls exactly one action.
 """
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from ninja import File, Path, Router, Schema, Status, UploadedFile
 
 from nrs.accounts import access
@@ -20,8 +21,10 @@ from nrs.collection import actions, bulk, compliance, excel, idempotency, payloa
 from nrs.collection.documents import DocumentError
 from nrs.collection.models import Submission
 from nrs.collection.payloads import Header, PayloadError, parse_csv, parse_json
+from nrs.collection.validation import Row
 from nrs.collection.workflow import WorkflowError
-from nrs.lib import periods
+from nrs.lib import moments, periods
+from nrs.lib.errors import InputError
 from nrs.registry.api import Text
 from nrs.registry.models import OrgUnit, Regime
 
@@ -92,8 +95,37 @@ def _resolve(header: Header) -> tuple[Regime, OrgUnit, periods.Period] | Answer:
 
 
 def _version_on(versions: list[OrgUnit], period: periods.Period) -> OrgUnit | None:
-    """Of a code's unit versions (newest first), the one valid at the period's end, else the newest."""
-    return next((u for u in versions if u.is_valid_on(period.end)), None) or next(iter(versions), None)
+    """Of a code's unit versions (newest first), the one valid at the period's end; else the one
+    unit that became the newest whole and existed then (the statistics office CTK sends its
+    series from 2020, kept under TCTK before 2025-03); else the newest."""
+    found = next((u for u in versions if u.is_valid_on(period.end)), None)
+    if found is None and versions:
+        found = _predecessor_on(versions[0], period.end)
+    return found or next(iter(versions), None)
+
+
+def _as_filed(rows: list[Row], sent: str, unit: OrgUnit) -> list[Row]:
+    """Rows for the code sent, filed under the predecessor that reported in the period."""
+    if unit.code == sent:
+        return rows
+    return [replace(row, org_unit=unit.code) if row.org_unit == sent else row for row in rows]
+
+
+def _predecessor_on(unit: OrgUnit, day: date) -> OrgUnit | None:
+    """The unit that became ``unit`` whole (lineage of share 1, followed back) and existed on
+    ``day``, if exactly one did (a merger of several is no single reporter)."""
+    frontier, seen = [unit.pk], {unit.pk}
+    for _depth in range(5):
+        found = list(OrgUnit.objects.filter(successor_links__successor_id__in=frontier,
+                                            successor_links__share=1).exclude(pk__in=seen))
+        valid = [u for u in found if u.is_valid_on(day)]
+        if valid:
+            return valid[0] if len(valid) == 1 else None
+        frontier = [u.pk for u in found]
+        seen.update(frontier)
+        if not frontier:
+            return None
+    return None
 
 
 def _save(request: HttpRequest, header: Header, dry_run: bool) -> Answer:
@@ -103,7 +135,8 @@ def _save(request: HttpRequest, header: Header, dry_run: bool) -> Answer:
     regime, unit, period = resolved  # type: ignore[misc]
     try:
         result = actions.check_and_save_values(
-            regime, unit, period, header.rows, actor=request.user, token=request_token(request),
+            regime, unit, period, _as_filed(header.rows, header.org_unit, unit), actor=request.user,
+            token=request_token(request),
             dry_run=dry_run, backfill=header.backfill)
     except PermissionDenied:
         return 403, FORBIDDEN
@@ -205,28 +238,32 @@ def _bulk_reports(sets: list[payloads.BulkSet]) -> list[bulk.Report] | Answer:
         if unit is None:
             return _issue(f"{where}: orgUnit", f"dòng {item.line}: đơn vị '{header.org_unit}' không tồn tại",
                           f"{where}: unknown org unit '{header.org_unit}'")
-        reports.append(bulk.Report(regime=regimes[header.regime], unit=unit, period=period, rows=header.rows,
-                                   state=item.state, submitted_at=now,
+        reports.append(bulk.Report(regime=regimes[header.regime], unit=unit, period=period,
+                                   rows=_as_filed(header.rows, header.org_unit, unit),
+                                   state=item.state, submitted_at=now, ref=where,
                                    approved_at=now if item.state == "approved" else None))
     return reports
 
 
 @router.get("/dataValues", response={200: dict, 400: dict})
 def get_data_values(request: HttpRequest, indicator: Text = "", orgUnit: Text = "",
-                    period: Text = "", approved: bool = True, knownOn: Text = "") -> Status[dict[str, Any]]:
+                    period: Text = "", approved: bool = True, knownOn: Text = "",
+                    history: bool = False) -> Status[dict[str, Any]]:
     """Current values (the newest vintage of each key) in the caller's scope.
-    `approved=false` includes drafts and submitted values; `knownOn` (ISO
-    date-time) gives the values as known then."""
-    known_on = None
-    if knownOn:
-        known_on = parse_datetime(knownOn) or None
-        if known_on is None:
-            return Status(400, {"status": "error", "message_vi": "knownOn phải là ngày giờ ISO",
-                                "message_en": "knownOn must be an ISO date-time"})
-        if timezone.is_naive(known_on):
-            known_on = timezone.make_aware(known_on)
+    `approved=false` includes drafts and submitted values; `knownOn` (a date: the end of
+    that day in Viet Nam; or an ISO date-time) gives the values as known then;
+    `history=true` lists every released version of each value, with its release date,
+    reason and who opened and approved it."""
+    try:
+        known_on = moments.known_on("knownOn", knownOn)
+    except InputError as exc:
+        return Status(400, exc.as_dict())
     perm = Perm.VIEW_DATA if approved else Perm.VIEW_UNAPPROVED
     scope = access.scope_q(request.user, perm, token=request_token(request))
+    if history:
+        return Status(200, {"dataValues": queries.history(
+            scope=scope, indicators=[c for c in indicator.split(",") if c],
+            units=[c for c in orgUnit.split(",") if c], period=period or None)})
     rows = queries.values(scope=scope, indicators=[c for c in indicator.split(",") if c],
                           units=[c for c in orgUnit.split(",") if c], period=period or None,
                           approved_only=approved, known_on=known_on)
@@ -235,6 +272,8 @@ def get_data_values(request: HttpRequest, indicator: Text = "", orgUnit: Text = 
 
 class TransitionIn(Schema):
     comment: Text = ""
+    # approve only: a historical version's real release date (needs the backfill permission)
+    releasedAt: Text = ""
 
 
 def _submission(submission: Submission) -> dict[str, Any]:
@@ -249,10 +288,18 @@ def post_transition(request: HttpRequest, action: Text, payload: TransitionIn,
                     submission_id: int = Path(..., ge=1, le=2**31 - 1)) -> Status[dict[str, Any]]:
     """Workflow: action is submit, approve, return or revise (return and revise
     need a comment)."""
-    return Status(*_transition(request, submission_id, action, payload.comment))
+    try:
+        released = moments.release("releasedAt", payload.releasedAt)
+    except InputError as exc:
+        return Status(422, exc.as_dict())
+    if released is not None and action != "approve":
+        return Status(422, InputError("releasedAt", "chỉ ghi ngày công bố khi duyệt",
+                                      "a release date is recorded on approval only").as_dict())
+    return Status(*_transition(request, submission_id, action, payload.comment, released))
 
 
-def _transition(request: HttpRequest, submission_id: int, action: str, comment: str) -> Answer:
+def _transition(request: HttpRequest, submission_id: int, action: str, comment: str,
+                released: datetime | None = None) -> Answer:
     steps: dict[str, Callable[..., Submission]] = {
         "submit": actions.submit_submission, "approve": actions.approve_submission,
              "return": actions.return_submission, "revise": actions.revise_submission}
@@ -265,9 +312,10 @@ def _transition(request: HttpRequest, submission_id: int, action: str, comment: 
     if not access.has_perm(request.user, Perm.VIEW_UNAPPROVED, submission.org_unit, token=token):
         return 404, {"status": "error", "message_vi": "không tìm thấy", "message_en": "not found"}
     keyword = "reason" if action == "revise" else "comment"
+    extra = {"released_at": released} if released is not None else {}
     try:
         done = steps[action](submission, actor=request.user, token=token,
-                             **{keyword: comment})
+                             **{keyword: comment}, **extra)
     except PermissionDenied:
         return 403, FORBIDDEN
     except WorkflowError as exc:
@@ -307,8 +355,10 @@ def post_document(request: HttpRequest, regime: Text, orgUnit: Text, period: Tex
         return Status(403, FORBIDDEN)
     except DocumentError as exc:
         return Status(400, {"status": "error", "message_vi": exc.vi, "message_en": exc.en})
-    except WorkflowError as exc:
-        return Status(409, {"status": "error", "message_vi": exc.vi, "message_en": exc.en})
+    except WorkflowError as exc:  # with issues (not a reporter): 422; a locked report: 409
+        return Status(422 if exc.issues else 409, {
+            "status": "error", "message_vi": exc.vi, "message_en": exc.en,
+            "issues": [issue.as_dict() for issue in exc.issues]})
     return Status(200, {"status": "ok", "document": document.pk, "kind": document.kind,
                         "sha256": document.sha256, "size": document.size, "signature": document.signature,
                         "signer": document.signer, "meta": document.meta})

@@ -35,7 +35,8 @@ LATE = "late"
 RETURNED = "returned"
 MISSING = "missing"
 PENDING = "pending"
-STATUSES = (ON_TIME, LATE, RETURNED, MISSING, PENDING)
+BACKFILL = "backfill"  # a historical report loaded later: never late
+STATUSES = (ON_TIME, LATE, RETURNED, MISSING, PENDING, BACKFILL)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def expected_units(regime: Regime, period: periods.Period | str, *, scope: Q | N
 
 def _submissions(regime: Regime, period: periods.Period) -> dict[int, Submission]:
     rows = (Submission.objects.filter(regime=regime, period=period.sdmx)
-            .only("id", "org_unit_id", "state", "first_submitted_at"))
+            .only("id", "org_unit_id", "state", "first_submitted_at", "backfill"))
     return {row.org_unit_id: row for row in rows}
 
 
@@ -80,6 +81,8 @@ def status_of(submission: Submission | None, deadline: date, today: date) -> str
         return RETURNED
     if submission is None or submission.first_submitted_at is None:
         return PENDING if today <= deadline else MISSING
+    if submission.backfill:
+        return BACKFILL
     return ON_TIME if timezone.localtime(submission.first_submitted_at).date() <= deadline else LATE
 
 

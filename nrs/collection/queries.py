@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from nrs.collection.context import newest_rows
-from nrs.collection.models import DataValue
+from nrs.collection.models import DataValue, State, Transition
 from nrs.lib.numbers import plain
 
 
@@ -44,3 +45,35 @@ def as_dict(row: DataValue) -> dict[str, Any]:
         "approvedAt": row.version.approved_at.isoformat() if row.version.approved_at else None,
         "writtenAt": row.created_at.isoformat(),
     }
+
+
+def history(*, scope: Q, indicators: list[str] | None = None, units: list[str] | None = None,
+            period: str | None = None) -> list[dict[str, Any]]:
+    """Every released version of each value in ``scope``, oldest first: the value, its
+    release date (the version's approval, or the real date recorded for a backfill), the
+    revision's reason, who opened the version and who approved it."""
+    rows = DataValue.objects.filter(scope, version__approved_at__isnull=False)
+    if indicators:
+        rows = rows.filter(indicator__code__in=indicators)
+    if units:
+        rows = rows.filter(org_unit__code__in=units)
+    if period:
+        rows = rows.filter(period=period)
+    rows = rows.select_related("indicator", "org_unit", "version__opened_by").order_by(
+        "indicator__code", "org_unit__code", "period", "breakdown", "version__approved_at", "id")[:50_000]
+    listed = list(rows)
+    approvers = _approvers({row.version.submission_id for row in listed})
+    return [{**as_dict(row), "releasedAt": timezone.localtime(row.version.approved_at).isoformat(),
+             "reason": row.version.reason,
+             "openedBy": row.version.opened_by.username if row.version.opened_by else "",
+             "approvedBy": approvers.get((row.version.submission_id, row.version.number), "")}
+            for row in listed]
+
+
+def _approvers(submissions: set[int]) -> dict[tuple[int, int], str]:
+    found: dict[tuple[int, int], str] = {}
+    for submission, version, username in (Transition.objects.filter(
+            submission_id__in=submissions, to_state=State.APPROVED)
+            .order_by("at").values_list("submission_id", "version", "actor__username")):
+        found[(submission, version)] = username or ""
+    return found

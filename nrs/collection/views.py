@@ -209,7 +209,8 @@ def _grid_row(indicator: Any, row: Any, issues: list[Issue], posted: Any) -> dic
 
 
 STATUS_LABELS = {"on_time": _("On time"), "late": _("Late"), "returned": _("Returned"),
-                 "missing": _("Missing"), "pending": _("Not due yet")}
+                 "missing": _("Missing"), "pending": _("Not due yet"),
+                 "backfill": _("Historical backfill")}
 
 
 @login_required

@@ -13,14 +13,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Greatest
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from nrs.collection import queries
 from nrs.collection.models import DataValue
 from nrs.exchange.sdmx.messages import ALL_DIMENSIONS
 from nrs.exchange.sdmx.structures import AGENCY_ID, TIME, VERSION, Structures
-from nrs.lib import periods
+from nrs.lib import moments, periods
 from nrs.lib.errors import InputError
 
 WILDCARDS = ("", "all", "*")
@@ -109,14 +107,9 @@ def parse_period(name: str, text: str) -> periods.Period | None:
 
 
 def parse_moment(name: str, text: str) -> datetime | None:
-    """An ISO date-time (``knownOn``, ``updatedAfter``); without an offset, in NRS's time zone."""
-    if not text:
-        return None
-    found = parse_datetime(text)
-    if found is None:
-        raise InputError(name, f"{name} phải là ngày giờ ISO (2026-10-05T00:00:00+07:00)",
-                         f"{name} must be an ISO date-time (2026-10-05T00:00:00+07:00)")
-    return timezone.make_aware(found) if timezone.is_naive(found) else found
+    """An ISO date-time (``knownOn``, ``updatedAfter``); without an offset, in NRS's time zone;
+    a bare date is the end of that day (nrs.lib.moments)."""
+    return moments.known_on(name, text)
 
 
 def parse_count(name: str, text: str) -> int | None:
