@@ -102,19 +102,21 @@ def check_and_save_values(regime: Regime, unit: OrgUnit, period: periods.Period,
         return SaveResult(submission, saved=saved, unchanged=unchanged, issues=issues)
 
 
-def is_reporter(regime: Regime, unit: OrgUnit, period: periods.Period) -> bool:
-    """Whether ``unit`` is one of the regime's reporting units for ``period``: on the
-    period's last day, or on the unit's last day if it ended within the period."""
-    day = period.end
-    if unit.valid_to is not None and period.start <= unit.valid_to < day:
-        day = unit.valid_to
-    return regime.reporting_units(day).filter(pk=unit.pk).exists()
+def reporting_day(unit: OrgUnit, period: periods.Period) -> date | None:
+    """The day the regime's reporter list is read for ``unit`` and ``period``: the
+    period's last day, or the unit's last day if it ended within the period; None when
+    the unit does not exist in the period (validation says so: unit_not_valid)."""
+    if unit.valid_from > period.end or (unit.valid_to is not None and unit.valid_to < period.start):
+        return None
+    return min(period.end, unit.valid_to or period.end)
 
 
 def reporter_issue(regime: Regime, unit: OrgUnit, period: periods.Period,
                    ref: str = "orgUnit") -> Issue | None:
-    """The not_a_reporter error, or None when the unit reports to the regime."""
-    if is_reporter(regime, unit, period):
+    """The not_a_reporter error, or None when the unit is one of the regime's
+    reporting units (compared by pk: each version of a listed unit is listed)."""
+    day = reporting_day(unit, period)
+    if day is None or regime.reporting_units(day).filter(pk=unit.pk).exists():
         return None
     return not_a_reporter(regime.code, unit.code, ref)
 

@@ -240,7 +240,7 @@ def _bulk_reports(sets: list[payloads.BulkSet]) -> list[bulk.Report] | Answer:
                           f"{where}: unknown org unit '{header.org_unit}'")
         reports.append(bulk.Report(regime=regimes[header.regime], unit=unit, period=period,
                                    rows=_as_filed(header.rows, header.org_unit, unit),
-                                   state=item.state, submitted_at=now, ref=where,
+                                   state=item.state, submitted_at=now, ref=where, backfill=header.backfill,
                                    approved_at=now if item.state == "approved" else None))
     return reports
 
