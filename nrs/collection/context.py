@@ -95,6 +95,24 @@ def history(keys: Iterable[Key], period: periods.Period) -> dict[Key, list[Decim
             for key, by_period in series.items() if key in wanted}
 
 
+def previous(keys: Iterable[Key], period: periods.Period) -> dict[Key, Decimal]:
+    """The newest approved value of each key in the period just before ``period`` (of
+    the same kind): what scale rules compare with."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    rows = DataValue.objects.filter(
+        indicator__code__in={k[0] for k in keys}, org_unit__code__in={k[1] for k in keys},
+        period=period.shift(-1).sdmx, version__approved_at__isnull=False)
+    found: dict[Key, tuple[int, Decimal | None]] = {}
+    for pk, code, unit, brk, value in rows.values_list("id", "indicator__code", "org_unit__code",
+                                                       "breakdown", "value"):
+        key = (code, unit, brk)
+        if key in keys and (key not in found or pk > found[key][0]):
+            found[key] = (pk, value)
+    return {key: value for key, (_pk, value) in found.items() if value is not None}
+
+
 def _same_kind(period: periods.Period) -> str:
     return {
         periods.Kind.MONTH: r"^\d{4}-\d{2}$", periods.Kind.QUARTER: r"^\d{4}-Q\d$",
@@ -114,7 +132,15 @@ def build(regime: Regime, unit: OrgUnit, period: periods.Period, *, today: date,
         units=unit_specs(unit, unit_codes, period), submission_unit=unit.code,
         backfill=backfill, rules=rules_for(form),
         existing={key: row.value for key, row in existing_rows(submission).items()},
-        history=history(keys, period), opens=opens)
+        history=history(keys, period), previous=previous(_totals(form, unit.code, keys), period),
+        opens=opens)
+
+
+def _totals(form: Iterable[str], unit: str, keys: Iterable[Key]) -> set[Key]:
+    """The keys rules look at: each form indicator's total for the submission's unit
+    and for every unit the batch names."""
+    units = {unit} | {key[1] for key in keys}
+    return {(code, u, "") for code in form for u in units}
 
 
 def indicator_ids(codes: Iterable[str]) -> dict[str, int]:

@@ -95,7 +95,7 @@ class UnitSpec:
 @dataclass(frozen=True)
 class Rule:
     code: str
-    kind: str  # range | compare | sum
+    kind: str  # range | compare | sum | scale
     severity: str
     indicator: str
     message_vi: str
@@ -121,6 +121,7 @@ class Context:
     rules: list[Rule] = field(default_factory=list)
     existing: Mapping[Key, Decimal | None] = field(default_factory=dict)
     history: Mapping[Key, list[Decimal]] = field(default_factory=dict)
+    previous: Mapping[Key, Decimal] = field(default_factory=dict)  # the last period's values
     flags: frozenset[str] = frozenset({"estimate", "provisional", "revised", "confidential"})
     opens: date | None = None                # first day values may be entered
     # The period's first and last days, computed once (checked for every row).
@@ -298,16 +299,42 @@ def merged(ctx: Context, cleans: Iterable[Clean]) -> dict[Key, Decimal | None]:
 
 
 def check_rules(values: Mapping[Key, Decimal | None], rules: Iterable[Rule],
-                refs: Mapping[Key, str]) -> list[Issue]:
-    """Range, comparison and sum rules over each org unit's totals."""
+                refs: Mapping[Key, str], previous: Mapping[Key, Decimal] | None = None) -> list[Issue]:
+    """Range, comparison, sum and scale rules over each org unit's totals; scale rules
+    compare with ``previous``, the same keys' values of the last period."""
     issues = []
     units = {unit for (_code, unit, breakdown) in values if breakdown == ""}
     for rule in rules:
         for unit in sorted(units):
-            issue = _check_rule(rule, unit, values, refs)
+            if rule.kind == "scale":
+                issue = _check_scale(rule, (rule.indicator, unit, ""), values, refs, previous or {})
+            else:
+                issue = _check_rule(rule, unit, values, refs)
             if issue is not None:
                 issues.append(issue)
     return issues
+
+
+def off_scale(value: Decimal, last: Decimal | None, factor: Decimal) -> bool:
+    """More than ``factor`` times, or less than 1/``factor`` of, the last value (in
+    size). Zero on either side says nothing about the scale."""
+    if last is None or last == 0 or value == 0:
+        return False
+    ratio = abs(value) / abs(last)
+    return ratio > factor or ratio * factor < 1
+
+
+def _check_scale(rule: Rule, key: Key, values: Mapping[Key, Decimal | None], refs: Mapping[Key, str],
+                 previous: Mapping[Key, Decimal]) -> Issue | None:
+    value, last = values.get(key), previous.get(key)
+    if value is None or rule.maximum is None or not off_scale(value, last, rule.maximum):
+        return None
+    factor = f"{rule.maximum.normalize():f}"
+    return _issue(refs.get(key, f"{rule.indicator}@{key[1]}"), "value", f"rule:{rule.code}",
+                  f"{rule.message_vi} (giá trị {value}, kỳ trước {last}: chênh hơn {factor} lần; "
+                  "nhầm đơn vị tính?)",
+                  f"{rule.message_en} (value {value}, last period {last}: more than {factor} times "
+                  "apart; a unit-scale slip?)", rule.severity)
 
 
 def _check_rule(rule: Rule, unit: str, values: Mapping[Key, Decimal | None],
