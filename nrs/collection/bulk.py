@@ -6,6 +6,11 @@ versions, transitions and values of many reports are written with bulk inserts
 in one transaction per batch, with one audit event per batch. Reports that
 already exist are skipped, so an import can be re-run. Outlier checks are not
 applied: an import is the history that later outlier checks compare against.
+Scale rules are: against the previous period stored, or sent earlier in the import.
+
+A report that already exists is skipped only when the import's values are the ones
+stored; one whose values differ is refused (report_differs): changing a submitted or
+approved report takes a revision with a reason, never a silent skip or overwrite.
 """
 
 from __future__ import annotations
@@ -13,16 +18,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.audit.events import EventType
 from nrs.audit.log import record
-from nrs.collection import context, copyrows, signals, validation
+from nrs.collection import actions, context, copyrows, signals, validation
 from nrs.collection.models import DataValue, State, Submission, SubmissionVersion, Transition
 from nrs.lib import periods
 from nrs.registry.models import Frequency, OrgUnit, Regime
@@ -48,6 +55,11 @@ class Report:
     submitted_at: datetime | None = None
     approved_at: datetime | None = None
     comment: str = ""
+    backfill: bool = False  # a historical report loaded later: never counted late
+    ref: str = ""  # where the report was in the request ("line 3"), for errors about it
+
+    def where(self) -> str:
+        return self.ref or f"{self.regime.code}/{self.unit.code}/{self.period.sdmx}"
 
 
 @dataclass
@@ -79,20 +91,71 @@ class _Checker:
     def __init__(self, today: date) -> None:
         self.today = today
         self.cache: dict[int, tuple[dict[str, validation.IndicatorSpec], list[validation.Rule]]] = {}
+        self.reporters: dict[tuple[int, date], set[int]] = {}
+        # (indicator, unit, period) -> total sent earlier in this import, for scale rules
+        self.sent: dict[tuple[str, str, str], Decimal] = {}
+        self.previous: dict[validation.Key, Decimal] = {}
 
     def check(self, report: Report) -> tuple[list[validation.Clean], list[validation.Issue]]:
+        if not self.is_reporter(report):
+            return [], [actions.not_a_reporter(report.regime.code, report.unit.code, report.where())]
         form, rules = self._regime(report.regime)
         unit = report.unit
         ctx = validation.Context(
             period=report.period, today=self.today, form=form, rules=rules, backfill=True,
-            expected_kind=Frequency(report.regime.frequency).period_kind,
+            expected_kind=Frequency(report.regime.frequency).period_kind if report.regime.frequency
+            else report.period.kind,
             units=_units(unit, report),
             submission_unit=unit.code)
         issues = validation.check_period(ctx)
         cleans, row_issues = validation.check_rows(report.rows, ctx)
         refs = {clean.key: clean.ref for clean in cleans}
-        issues += row_issues + validation.check_rules(validation.merged(ctx, cleans), rules, refs)
+        issues += row_issues + validation.check_rules(validation.merged(ctx, cleans), rules, refs,
+                                                      self._previous(report, cleans))
+        self._remember(report, cleans, rules)
         return cleans, issues
+
+    def is_reporter(self, report: Report) -> bool:
+        """As actions.is_reporter, with each regime's reporters on a day read once."""
+        day = actions.reporting_day(report.unit, report.period)
+        if day is None:
+            return True  # not in the period at all: check_unit says unit_not_valid
+        found = self.reporters.get((report.regime.pk, day))
+        if found is None:
+            found = set(report.regime.reporting_units(day).values_list("pk", flat=True))
+            self.reporters[(report.regime.pk, day)] = found
+        return report.unit.pk in found
+
+    def load_previous(self, batch: list[Report]) -> None:
+        """The stored previous-period totals that the batch's scale rules compare with."""
+        wanted: dict[periods.Period, set[validation.Key]] = {}
+        for report in batch:
+            _form, rules = self._regime(report.regime)
+            codes = {rule.indicator for rule in rules if rule.kind == "scale"}
+            if codes:
+                units = {report.unit.code} | {str(row.org_unit) for row in report.rows if row.org_unit}
+                wanted.setdefault(report.period, set()).update((c, u, "") for c in codes for u in units)
+        self.previous = {}
+        for period, keys in wanted.items():
+            self.previous.update({(k[0], k[1], period.sdmx): v
+                                  for k, v in context.previous(keys, period).items()})
+
+    def _previous(self, report: Report, cleans: list[validation.Clean]) -> dict[validation.Key, Decimal]:
+        last = report.period.shift(-1).sdmx
+        found = {}
+        for clean in cleans:
+            code, unit, breakdown = clean.key
+            value = self.sent.get((code, unit, last), self.previous.get((code, unit, report.period.sdmx)))
+            if breakdown == "" and value is not None:
+                found[clean.key] = value
+        return found
+
+    def _remember(self, report: Report, cleans: list[validation.Clean], rules: list[validation.Rule]) -> None:
+        scaled = {rule.indicator for rule in rules if rule.kind == "scale"}
+        for clean in cleans:
+            code, unit, breakdown = clean.key
+            if code in scaled and breakdown == "" and clean.value is not None:
+                self.sent[(code, unit, report.period.sdmx)] = clean.value
 
     def _regime(self, regime: Regime) -> tuple[dict[str, validation.IndicatorSpec],
                                                list[validation.Rule]]:
@@ -170,10 +233,18 @@ def _flush(batch: list[Report], checker: _Checker, actor: Any, result: BulkResul
             access.require(actor, Perm.APPROVE, report.unit, token=token)
     with transaction.atomic():
         existing = _existing(batch)
-        fresh = [r for r in batch if (r.regime.pk, r.unit.pk, r.period.sdmx) not in existing]
+        checker.load_previous(batch)
+        checked, errors = [], []
+        for report in batch:
+            cleans, issues = checker.check(report)
+            errors += validation.errors(issues)
+            stored = existing.get((report.regime.pk, report.unit.pk, report.period.sdmx))
+            if stored is None:
+                checked.append((report, cleans, issues))
+            elif not validation.errors(issues):
+                errors += _differs(report, stored, cleans)
+        fresh = [report for report, _c, _i in checked]
         result.skipped += len(batch) - len(fresh)
-        checked = [(report, *checker.check(report)) for report in fresh]
-        errors = [i for _r, _c, issues in checked for i in validation.errors(issues)]
         if errors:
             result.issues = errors
             return False
@@ -187,11 +258,49 @@ def _flush(batch: list[Report], checker: _Checker, actor: Any, result: BulkResul
     return True
 
 
-def _existing(batch: list[Report]) -> set[tuple[int, int, str]]:
+@dataclass
+class _Stored:
+    """A report already in the database: its id, state and current values."""
+
+    pk: int
+    state: str
+    values: dict[validation.Key, tuple[Any, str]] = field(default_factory=dict)  # (value, flag)
+
+
+def _existing(batch: list[Report]) -> dict[tuple[int, int, str], _Stored]:
     found = Submission.objects.filter(regime_id__in={r.regime.pk for r in batch},
                                       org_unit_id__in={r.unit.pk for r in batch},
                                       period__in={r.period.sdmx for r in batch})
-    return set(found.values_list("regime_id", "org_unit_id", "period"))
+    stored = {(regime, unit, period): _Stored(pk, state) for pk, regime, unit, period, state
+              in found.values_list("pk", "regime_id", "org_unit_id", "period", "state")}
+    if stored:
+        by_pk = {s.pk: s for s in stored.values()}
+        newest = (DataValue.objects.filter(version__submission_id__in=by_pk)
+                  .values("version__submission_id", "indicator_id", "org_unit_id", "breakdown")
+                  .annotate(last=Max("id")).values("last"))
+        for sid, code, unit, breakdown, value, flag in DataValue.objects.filter(id__in=newest).values_list(
+                "version__submission_id", "indicator__code", "org_unit__code", "breakdown", "value", "flag"):
+            by_pk[sid].values[(code, unit, breakdown)] = (value, flag)
+    return stored
+
+
+def _differs(report: Report, stored: _Stored, cleans: list[validation.Clean]) -> list[validation.Issue]:
+    """Nothing when the resent report's values are the stored ones (it is skipped); else
+    the report_differs error naming the indicators that differ."""
+    changed = sorted({c.key[0] for c in cleans if stored.values.get(c.key, (None, ""))
+                      != (c.value, c.flag) and not (c.value is None and c.key not in stored.values)})
+    if not changed:
+        return []
+    names = ", ".join(changed[:5]) + (", …" if len(changed) > 5 else "")
+    return [validation.Issue(
+        report.where(), "value", "report_differs", validation.ERROR,
+        f"báo cáo {report.regime.code} {report.unit.code} {report.period.sdmx} đã có (trạng thái "
+        f"'{stored.state}') với số liệu khác ({names}); không ghi đè: hãy mở phiên bản mới có ghi rõ lý do "
+        f"(POST /api/submissions/{stored.pk}/revise) rồi gửi số liệu sửa tới /api/dataValueSets",
+        f"the report {report.regime.code} {report.unit.code} {report.period.sdmx} already exists "
+        f"({stored.state}) with different values ({names}); it is not overwritten: open a revision "
+        f"with a reason (POST /api/submissions/{stored.pk}/revise), then send the corrected values "
+        "to /api/dataValueSets")]
 
 
 def _write(checked: list[tuple[Report, list[validation.Clean], list[validation.Issue]]],
@@ -199,7 +308,7 @@ def _write(checked: list[tuple[Report, list[validation.Clean], list[validation.I
     user = actor.pk if getattr(actor, "pk", None) else None
     at = timezone.now()
     submissions = copyrows.insert_with_ids(Submission, SUBMISSION_COLUMNS, [
-        (r.regime.pk, r.unit.pk, r.period.sdmx, r.period.start, r.state, 1, True, at, r.submitted_at)
+        (r.regime.pk, r.unit.pk, r.period.sdmx, r.period.start, r.state, 1, r.backfill, at, r.submitted_at)
         for r, _c, _i in checked])
     versions = copyrows.insert_with_ids(SubmissionVersion, VERSION_COLUMNS, [
         (s, 1, "", user, at, r.approved_at) for s, (r, _c, _i) in zip(submissions, checked, strict=True)])
