@@ -130,7 +130,9 @@ def _meta(question: Question, reader: queries.Reader, rows: list[dict[str, Any]]
         "rebuiltRows": sum(1 for r in rows if r["rebuilt"]),
         "rules": {i.code: {"overUnits": i.ou_aggregation, "overTime": i.time_aggregation,
                            "weight": i.weight.code if i.weight else None, "formula": i.formula or None,
-                           "unit": i.unit.code, "frequency": i.frequency} for i in question.indicators},
+                           "unit": i.unit.code, "frequency": i.frequency, "kind": i.kind,
+                           # per cent ("pct") or percentage points ("pp"), by the indicator's kind
+                           "comparison": queries.comparisons(i)} for i in question.indicators},
         "rows": len(rows),
     }
 

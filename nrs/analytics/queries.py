@@ -25,7 +25,7 @@ from nrs.lib.periods import Kind, Period
 from nrs.registry.models import REORGANISATION_2025, Indicator, Level, OrgUnit, Target
 
 POPULATION = "POP_AVG"  # thousand persons
-RATE_UNITS = frozenset({"PCT", "INDEX"})
+POINT_KINDS = frozenset({"rate", "growth"})  # IndicatorKind values compared in percentage points
 COMPARISONS = ("yoy", "prev", "ytd", "share", "percapita", "plan")
 
 
@@ -131,12 +131,31 @@ class Reader:
 # -- comparisons ------------------------------------------------------------------------
 
 def is_rate(indicator: Indicator) -> bool:
-    """Rates and indices change in points; amounts (reported or derived) in per cent."""
-    return indicator.unit.code in RATE_UNITS or indicator.ou_aggregation == "wmean"
+    """Rates and growth rates change in percentage points; levels and indices in per cent."""
+    return indicator.kind in POINT_KINDS
+
+
+def change_unit(indicator: Indicator) -> str:
+    """How a change of ``indicator`` is expressed: "pp" (points) or "pct" (per cent)."""
+    return "pp" if is_rate(indicator) else "pct"
+
+
+def is_additive(indicator: Indicator) -> bool:
+    """A level that sums over units: only its figures are shares of a whole or per person."""
+    return indicator.kind == "level" and indicator.ou_aggregation == "sum"
+
+
+def comparisons(indicator: Indicator) -> dict[str, str | None]:
+    """Which arithmetic each comparison applies to ``indicator`` (the API's meta)."""
+    unit = change_unit(indicator)
+    return {"yoy": unit, "prev": unit, "plan": unit, "ytd": "value",
+            "share": "pct" if is_additive(indicator) else None,
+            "percapita": "value" if is_additive(indicator) else None}
 
 
 def change(indicator: Indicator, now: Cell | None, then: Cell | None) -> Decimal | None:
-    """Change from ``then`` to ``now``: in points for rates, in per cent otherwise."""
+    """Change from ``then`` to ``now``: in points for rates and growth rates, in per
+    cent for levels and indices (120.00 to 123.50 is +2.916667 %)."""
     if now is None or then is None:
         return None
     if is_rate(indicator):
@@ -165,15 +184,21 @@ def plan(indicator: Indicator, unit: OrgUnit, year: int, reader: Reader | None =
 
 
 def plan_progress(indicator: Indicator, unit: OrgUnit, period: Period, reader: Reader) -> dict[str, Any]:
-    """% of the annual plan: the year-to-date total for additive indicators, the
-    period's own value for rates."""
+    """Against the annual plan: levels and indices as % of it (the year-to-date
+    total for levels that add up over time, else the period's value); rates and
+    growth rates as the difference from it in points (``planGap``)."""
     target = plan(indicator, unit, period.year, reader)
+    if is_rate(indicator):
+        cell = reader.get(indicator.code, unit.pk, period.sdmx) if target is not None else None
+        gap = None if cell is None or target is None else quantize(cell.value - target)
+        return {"plan": target, "planPct": None, "planGap": gap, "planUnit": "pp"}
     if target is None or target == 0:
-        return {"plan": target, "planPct": None}
-    basis = period if is_rate(indicator) or indicator.time_aggregation != "sum" else ytd_period(period)
+        return {"plan": target, "planPct": None, "planUnit": "pct"}
+    summed = indicator.kind == "level" and indicator.time_aggregation == "sum"
+    basis = ytd_period(period) if summed else period
     cell = reader.get(indicator.code, unit.pk, basis.sdmx) if basis else None
     pct = None if cell is None else quantize(cell.value / target * 100)
-    return {"plan": target, "planPct": pct}
+    return {"plan": target, "planPct": pct, "planUnit": "pct"}
 
 
 def compare(indicator: Indicator, unit: OrgUnit, period: Period, cell: Cell | None, reader: Reader,
@@ -188,7 +213,8 @@ def compare(indicator: Indicator, unit: OrgUnit, period: Period, cell: Cell | No
                     "yoyUnit": "pp" if is_rate(indicator) else "%"}
         elif name == "prev":
             before = reader.get(code, unit.pk, period.previous().sdmx)
-            out |= {"previous": _num(before), "prevChange": change(indicator, cell, before)}
+            out |= {"previous": _num(before), "prevChange": change(indicator, cell, before),
+                    "prevUnit": "pp" if is_rate(indicator) else "%"}
         elif name == "ytd":
             ytd = ytd_period(period)
             out["ytd"] = _num(reader.get(code, unit.pk, ytd.sdmx)) if ytd else None
@@ -196,12 +222,12 @@ def compare(indicator: Indicator, unit: OrgUnit, period: Period, cell: Cell | No
             parent = unit.parent_id
             whole = reader.get(code, parent, period.sdmx) if parent else None
             out["sharePct"] = (quantize(cell.value / whole.value * 100)
-                               if cell and whole and whole.value and not is_rate(indicator) else None)
+                               if cell and whole and whole.value and is_additive(indicator) else None)
         elif name == "percapita":
             pop = (reader.get(POPULATION, unit.pk, str(period.year))
                    or reader.get(POPULATION, unit.pk, str(period.year - 1)))
             out["perCapita"] = (quantize(cell.value / (pop.value * 1000))
-                                if cell and pop and pop.value and not is_rate(indicator) else None)
+                                if cell and pop and pop.value and is_additive(indicator) else None)
         elif name == "plan":
             out |= plan_progress(indicator, unit, period, reader)
     return out
