@@ -242,3 +242,52 @@ def test_same_period_last_year_keeps_the_kind_and_is_a_year_of_shifts(period: Pe
     assert last == period.shift(-COUNT[period.kind])
     assert last.start.replace(year=last.start.year + 1) == period.start
     assert periods.parse(last.sdmx) == last
+
+
+# -- (d) reported values at several period kinds: incremental == full ---------------------------
+
+MIXED = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08",
+         "2026-09", "2026-10", "2026-11", "2026-12", "2026-Q1", "2026-Q3", "2026-S1", "2026-YTD05", "2026"]
+
+
+@st.composite
+def mixed_reports(draw: st.DrawFn) -> tuple[Tree, dict[tuple[str, int, str], Cell], list[str]]:
+    """A random tree whose units report months and, here and there, a quarter, a half,
+    a year-to-date or the year itself; and an order of arrival of the periods."""
+    tree = draw(trees(max_size=12))
+    own: dict[tuple[str, int, str], Cell] = {}
+    for code in ("SUM", "AVG", "LAST"):
+        for unit in tree.nodes:
+            for period in MIXED:
+                longer = not period[5:6].isdigit() or len(period) == 4
+                if draw(st.integers(0, 9)) < (2 if longer else 8):
+                    own[(code, unit, period)] = Cell(draw(values))
+    order = draw(st.permutations(MIXED))
+    return tree, own, list(order)
+
+
+MIXED_RULES = {"SUM": Rule("SUM"), "AVG": Rule("AVG", time="avg"), "LAST": Rule("LAST", time="last")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(mixed_reports())
+def test_refreshing_period_by_period_equals_the_full_computation(case: tuple) -> None:  # type: ignore[type-arg]
+    """Reported months, quarters, halves, years-to-date and years, refreshed one period
+    at a time in any order over the stored cells, give the full computation's cells;
+    every reported value stands."""
+    tree, own, arrival = case
+    stored: dict[tuple[str, int, str], Cell] = {}
+    for period in arrival:
+        batch = {key: cell for key, cell in own.items() if key[2] == period}
+        changed: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for code, unit, _p in batch:  # only the units that reported: the rest is around them
+            changed[(code, period)].add(unit)
+        for key, cell in Engine(MIXED_RULES, tree, dict(stored)).run(batch, changed).items():
+            if cell is None:
+                stored.pop(key, None)
+            else:
+                stored[key] = cell
+    every = {key: cell for key, cell in run(MIXED_RULES, tree, own).items() if cell is not None}
+    assert stored == every
+    for key, cell in own.items():
+        assert every[key] == cell and not every[key].derived

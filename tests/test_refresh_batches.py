@@ -38,7 +38,7 @@ def test_running_totals_equal_combine_periods(how: str, base: Kind) -> None:
     """Every longer period, for any changed sub-periods and gaps, is what
     combine_periods gives over its parts."""
     rng = random.Random(f"{how}{base}")
-    rule = Rule("X", time=how)
+    rule = Rule("X", time=how, base=base.value)
     count = {Kind.MONTH: 12, Kind.QUARTER: 4, Kind.HALF: 2}[base]
     every = [Period(2024, base, i) for i in range(1, count + 1)]
     for _trial in range(150):

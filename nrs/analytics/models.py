@@ -1,7 +1,9 @@
 """The aggregate store: every figure the dashboards show, kept current on write.
 
-A cell is derived data (the reported values, with every vintage, stay in
-nrs.collection); a refresh replaces the cells it recomputes. ``Refresh`` rows
+A cell is a figure computed from the reported values (which, with every
+vintage, stay in nrs.collection): a unit's own reported value (``derived``
+False), or one derived from others; a refresh replaces the derived cells it
+recomputes. ``Refresh`` rows
 are the append-only log of refreshes that live dashboards follow.
 """
 
@@ -32,6 +34,8 @@ class Cell(models.Model):
     value = models.DecimalField(_("value"), max_digits=24, decimal_places=6)
     n = models.PositiveIntegerField(_("reported values"))
     rebuilt = models.BooleanField(_("rebuilt through the lineage"), default=False)
+    # False: the unit's own reported value, which no refresh replaces or deletes.
+    derived = models.BooleanField(_("derived (not reported)"), default=True)
     refreshed_at = models.DateTimeField(_("refreshed at"))
 
     class Meta:

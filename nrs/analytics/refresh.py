@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from nrs.analytics import store
 from nrs.analytics.models import Basis, Refresh
-from nrs.analytics.rollup import Cell, Engine, Key, Tree, dependents, parse_sdmx
+from nrs.analytics.rollup import Cell, Engine, Key, Tree, dependents, parse_sdmx, time_targets
 from nrs.collection.models import DataValue, State, Submission
 from nrs.lib.periods import Period
 
@@ -143,8 +143,11 @@ def _batch_cells(rules: dict, tree: Tree, basis: str,  # type: ignore[type-arg]
     weights = {rules[c].weight for c in needed if rules[c].weight}
     sdmx = sorted(period.sdmx for period in scope)
     years = sorted({period.year for period in scope})
-    # Around the chain: the siblings in these periods (and their weights' annual figures) ...
-    known = store.stored(basis, indicators=needed, units=around, periods=sdmx)
+    # Around the chain: the siblings in these periods and the longer ones they make up
+    # (a parent's year from its children's, where its own months are incomplete), and
+    # their weights' annual figures ...
+    longer = sorted({t.sdmx for period in scope for t in time_targets(period)} | set(sdmx))
+    known = store.stored(basis, indicators=needed, units=around, periods=longer)
     if weights:
         known.update(store.stored(basis, indicators=weights, units=around | in_chain,
                                   periods=sorted({str(y) for year in years for y in (year, year - 1)})))

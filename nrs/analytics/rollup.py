@@ -8,10 +8,19 @@ every cell that depends on a set of reported ("own") values:
    central agency's value (a ministry's national figure) stands as national;
 2. through the lineage: a unit that did not exist yet in a period is rebuilt
    from its predecessors (sums by share, rates weighted), and marked rebuilt;
-3. over time: months roll up into quarters, halves, nine months, the year and
-   year-to-date, by the indicator's rule (sum, average, last, or none);
+3. over time: the indicator's base periods (its own frequency: months,
+   quarters or halves) roll up into quarters, halves, nine months, the year and
+   year-to-date, by the indicator's rule (sum, average, last, or none; growth
+   rates are never added up nor averaged, indices and rates never added up).
+   Own values of every period kind are inputs: a unit's reported year stands
+   over the year of its months. A longer period without a reported value is
+   derived from the unit's base periods when every one needed is there (eleven
+   months are not a year); otherwise (a root: first) from the units below;
 4. formulas: derived indicators are computed from the cells above, so a ratio
    of sums is right at every level and period.
+
+Every cell says whether it was reported (``derived`` False: a unit's own
+value) or derived; a refresh never replaces nor deletes a reported cell.
 
 The same engine serves the incremental refresh on approval (``changed`` names
 the few units whose values changed; ``known`` holds the stored cells around
@@ -23,7 +32,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -42,6 +51,7 @@ class Cell:
     value: Decimal
     n: int = 1  # how many reported values it was computed from
     rebuilt: bool = False  # computed through the lineage, before the unit existed
+    derived: bool = False  # computed by the engine; False: the unit's own reported value
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +61,31 @@ class Rule:
     time: str = "sum"  # sum | avg | last | none
     weight: str = ""  # weighting indicator for wmean
     formula: str = ""
+    kind: str = "level"  # level | rate | index | growth (IndicatorKind)
+    base: str = "M"  # the period kind longer periods are computed from (its frequency)
 
     @property
     def inputs(self) -> frozenset[str]:
         """The indicators this one is computed from."""
         return _inputs(self.formula, self.weight)
+
+    @property
+    def over_time(self) -> str:
+        """The time rule applied: only levels add up over time, and a growth
+        rate is not averaged either, whatever the catalogue says."""
+        if self.time == "sum" and self.kind != "level":
+            return "none"
+        if self.time == "avg" and self.kind == "growth":
+            return "none"
+        return self.time
+
+    @property
+    def base_kind(self) -> Kind | None:
+        """The base periods of the time rule; None: nothing is derived over time."""
+        return Kind(self.base) if self.base in _SPAN else None
+
+
+_SPAN = {"M": 1, "Q": 3, "S": 6}  # months in a base period
 
 
 @lru_cache(maxsize=1024)
@@ -82,13 +112,25 @@ class Tree:
 
     def kids(self, units: Iterable[int]) -> set[int]:
         """The children of ``units`` (an index built on first use)."""
+        return {kid for unit in units for kid in self.children(unit)}
+
+    def children(self, unit: int) -> list[int]:
         if self._kids is None:
             index: dict[int, list[int]] = defaultdict(list)
             for node in self.nodes.values():
                 if node.parent is not None:
                     index[node.parent].append(node.id)
-            self._kids = dict(index)
-        return {kid for unit in units for kid in self._kids.get(unit, ())}
+            self._kids = {parent: sorted(kids) for parent, kids in index.items()}
+        return self._kids.get(unit, [])
+
+    def bottom_up(self, units: Iterable[int]) -> list[int]:
+        """``units`` children before parents, predecessors before successors."""
+        nodes, oldest = self.nodes, date.min
+
+        def key(unit: int) -> tuple[int, date, int]:
+            node = nodes.get(unit)
+            return (0, oldest, unit) if node is None else (-node.depth, node.valid_from, unit)
+        return sorted(units, key=key)
 
     def ancestors(self, unit: int) -> list[int]:
         found = []
@@ -132,14 +174,14 @@ def combine_units(rule: Rule, parts: list[tuple[Cell, Decimal | None]]) -> Cell 
         return None
     n = sum(cell.n for cell, _w in parts)
     if rule.ou == "sum":
-        return Cell(sum((cell.value for cell, _w in parts), Decimal(0)), n)
+        return Cell(sum((cell.value for cell, _w in parts), Decimal(0)), n, derived=True)
     if any(weight is None for _c, weight in parts):
         return None  # a rate is weighted only where every weight exists
     total = sum((w for _c, w in parts if w is not None), Decimal(0))
     if total == 0:
         return None
     weighted = sum((cell.value * w for cell, w in parts if w is not None), Decimal(0))
-    return Cell(quantize(weighted / total), n)
+    return Cell(quantize(weighted / total), n, derived=True)
 
 
 def rebuild(rule: Rule, parts: list[tuple[Cell | None, Decimal, Decimal | None]]) -> Cell | None:
@@ -152,7 +194,7 @@ def rebuild(rule: Rule, parts: list[tuple[Cell | None, Decimal, Decimal | None]]
     cells = [(cell, share, weight) for cell, share, weight in parts if cell is not None]
     n = sum(cell.n for cell, _s, _w in cells)
     if rule.ou == "sum":
-        return Cell(quantize(sum((c.value * s for c, s, _w in cells), Decimal(0))), n, True)
+        return Cell(quantize(sum((c.value * s for c, s, _w in cells), Decimal(0))), n, rebuilt=True, derived=True)
     if rule.ou == "wmean":
         if any(w is None for _c, _s, w in cells):
             return None
@@ -160,9 +202,9 @@ def rebuild(rule: Rule, parts: list[tuple[Cell | None, Decimal, Decimal | None]]
         if total == 0:
             return None
         weighted = sum((c.value * s * w for c, s, w in cells if w is not None), Decimal(0))
-        return Cell(quantize(weighted / total), n, True)
+        return Cell(quantize(weighted / total), n, rebuilt=True, derived=True)
     if len(cells) == 1 and cells[0][1] == 1:  # a renamed unit: the same figure
-        return Cell(cells[0][0].value, n, True)
+        return Cell(cells[0][0].value, n, rebuilt=True, derived=True)
     return None
 
 
@@ -186,6 +228,17 @@ def time_targets(period: Period) -> list[Period]:
     return []
 
 
+def longer_periods(periods: Iterable[str], base: Kind) -> list[Period]:
+    """The periods made of ``base`` periods that ``periods`` make up or are, in order."""
+    found = set()
+    for text in periods:
+        period = parse_sdmx(text)
+        found.update(time_targets(period))
+        found.add(period)
+    span = _SPAN[base.value]
+    return sorted(p for p in found if p.kind != base and p.last_month - p.first_month + 1 >= span)
+
+
 @lru_cache(maxsize=4096)
 def time_parts(target: Period, base: Kind) -> list[Period]:
     """The periods of kind ``base`` that make up ``target``, in order."""
@@ -200,16 +253,22 @@ def time_parts(target: Period, base: Kind) -> list[Period]:
 def combine_periods(rule: Rule, parts: list[Cell | None]) -> Cell | None:
     """Sub-periods' cells into the longer period's. Sums and averages need
     every sub-period; "last" takes the closing one."""
-    if not parts or rule.time not in ("sum", "avg", "last"):
+    how = rule.over_time
+    if not parts or how not in ("sum", "avg", "last"):
         return None
-    if rule.time == "last":
-        return parts[-1]
+    if how == "last":
+        return _derived(parts[-1])
     if any(cell is None for cell in parts):
         return None
     cells = [cell for cell in parts if cell is not None]
     total = sum((cell.value for cell in cells), Decimal(0))
-    value = total if rule.time == "sum" else quantize(total / len(cells))
-    return Cell(value, sum(cell.n for cell in cells), any(cell.rebuilt for cell in cells))
+    value = total if how == "sum" else quantize(total / len(cells))
+    return Cell(value, sum(cell.n for cell in cells), any(cell.rebuilt for cell in cells), derived=True)
+
+
+def _derived(cell: Cell | None) -> Cell | None:
+    """``cell``'s figure standing for another cell: derived there."""
+    return cell if cell is None or cell.derived else replace(cell, derived=True)
 
 
 _MISSING: Any = object()  # a sentinel: a key absent from a mapping (None is a value there)
@@ -249,7 +308,8 @@ def _combine_runs(how: str, runs: list[TimeRun], have: list[Cell | None]) -> lis
         if not parts:
             found += [(target, None) for target in emit[0]]
         elif how == "last":  # the closing sub-period's cell
-            found += [(target, have[parts[taken - 1]]) for taken, targets in emit.items() for target in targets]
+            found += [(target, _derived(have[parts[taken - 1]])) for taken, targets in emit.items()
+                      for target in targets]
         else:
             found += _running(how == "avg", parts, emit, have)
     return found
@@ -270,7 +330,7 @@ def _running(average: bool, parts: list[int], emit: dict[int, list[str]],
         n += cell.n
         rebuilt = rebuilt or cell.rebuilt
         if taken in emit:
-            result = Cell(quantize(total / taken) if average else total, n, rebuilt)
+            result = Cell(quantize(total / taken) if average else total, n, rebuilt, derived=True)
             found += [(target, result) for target in emit[taken]]
     for count, targets in emit.items():
         if count > taken:
@@ -285,7 +345,7 @@ def derive(rule: Rule, inputs: Mapping[str, Cell]) -> Cell | None:
     if result is None:
         return None
     return Cell(quantize(Decimal(repr(result))), sum(c.n for c in inputs.values()),
-                any(c.rebuilt for c in inputs.values()))
+                any(c.rebuilt for c in inputs.values()), derived=True)
 
 
 # -- the engine --------------------------------------------------------------------
@@ -400,7 +460,7 @@ class Engine:
         if nodes[unit].parent is None:
             agencies = sorted(u for u in kids if nodes[u].agency)
             if agencies:  # a ministry's national figure is the national figure
-                return kids[agencies[0]]
+                return _derived(kids[agencies[0]])
         parts = [(cell, self._weight(rule, child, period) if rule.ou == "wmean" else None)
                  for child, cell in sorted(kids.items()) if not nodes[child].agency]
         return combine_units(rule, parts)
@@ -408,25 +468,29 @@ class Engine:
     def _rebuild(self, rule: Rule, period: Period, units: list[int]) -> set[int]:
         end, succs, nodes = period.end, self.tree.succs, self.tree.nodes
         successors = {s for u in units if u in succs for s in succs[u] if end < nodes[s].valid_from}
-        sdmx = period.sdmx
-        self.written[rule.code].add(sdmx)
+        self.written[rule.code].add(period.sdmx)
         for successor in sorted(successors):
-            parts = [(self._own_cell(rule.code, pred, sdmx), share,
-                      self._weight(rule, pred, period) if rule.ou == "wmean" else None)
-                     for pred, share in self.tree.preds[successor]]
-            self.out[(rule.code, successor, sdmx)] = rebuild(rule, parts)
+            self.out[(rule.code, successor, period.sdmx)] = self._rebuilt(rule, successor, period)
         return successors
+
+    def _rebuilt(self, rule: Rule, successor: int, period: Period) -> Cell | None:
+        parts = [(self._own_cell(rule.code, pred, period.sdmx), share,
+                  self._weight(rule, pred, period) if rule.ou == "wmean" else None)
+                 for pred, share in self.tree.preds[successor]]
+        return rebuild(rule, parts)
 
     def _own_cell(self, code: str, unit: int, sdmx: str) -> Cell | None:
         cell = self.get((code, unit, sdmx))
         return None if cell is None or cell.rebuilt else cell
 
     def _over_time(self, rule: Rule, units: set[int], periods: set[str]) -> None:
-        """The longer periods that depend on ``periods``, for ``units``."""
-        if rule.time not in ("sum", "avg", "last"):
+        """The longer periods that depend on ``periods`` (or are among them), for
+        ``units``: a reported figure stands; otherwise the unit's base periods by
+        the rule, where they are all there; otherwise the units below."""
+        base = rule.base_kind
+        if rule.over_time not in ("sum", "avg", "last") or base is None:
             return
-        base = parse_sdmx(next(iter(periods))).kind
-        targets = sorted({t for p in periods for t in time_targets(parse_sdmx(p))})
+        targets = longer_periods(periods, base)
         plan = [(t.sdmx, [p.sdmx for p in time_parts(t, base)]) for t in targets]
         needed = sorted({p for _t, parts in plan for p in parts})
         runs = _time_runs(plan, {p: i for i, p in enumerate(needed)})
@@ -434,7 +498,7 @@ class Engine:
         fresh = [(i, p) for i, p in enumerate(needed) if p in self.written[code]]
         self.written[code].update(t for t, _parts in plan)
         out_get, nothing = out.get, [None] * len(needed)
-        for unit in sorted(units):
+        for unit in self.tree.bottom_up(units):
             # Each sub-period read once: the stored series, under what this run computed.
             series = series_get((code, unit))
             have: list[Cell | None] = [series.get(p) for p in needed] if series else list(nothing)
@@ -442,8 +506,41 @@ class Engine:
                 cell = out_get((code, unit, period), missing)
                 if cell is not missing:
                     have[i] = cell
-            for target, cell in _combine_runs(rule.time, runs, have):
-                out[(code, unit, target)] = cell
+            for target, cell in _combine_runs(rule.over_time, runs, have):
+                self._put_longer(rule, unit, target, cell)
+
+    def _put_longer(self, rule: Rule, unit: int, target: str, by_time: Cell | None) -> None:
+        """A longer period's cell, unless the unit reported its own: at the root,
+        an agency's figure first; then ``by_time``; then the units below."""
+        key = (rule.code, unit, target)
+        now = self.get(key)
+        if now is not None and not now.derived:
+            return  # a reported value is neither replaced nor deleted
+        node = self.tree.nodes.get(unit)
+        if node is not None and node.parent is None:
+            by_time = self._agency(rule, unit, target) or by_time
+        self.out[key] = by_time if by_time is not None else self._below(rule, unit, parse_sdmx(target))
+
+    def _agency(self, rule: Rule, root: int, sdmx: str) -> Cell | None:
+        for kid in self.tree.children(root):
+            if self.tree.nodes[kid].agency and (cell := self.get((rule.code, kid, sdmx))) is not None:
+                return _derived(cell)
+        return None
+
+    def _below(self, rule: Rule, unit: int, period: Period) -> Cell | None:
+        """A unit's cell from the units below (or, before it existed, from its
+        predecessors), as over org units."""
+        node = self.tree.nodes.get(unit)
+        if node is None:
+            return None
+        if period.end < node.valid_from and unit in self.tree.preds:
+            return self._rebuilt(rule, unit, period)
+        kids = {}
+        for kid in self.tree.children(unit):
+            cell = self.get((rule.code, kid, period.sdmx))
+            if cell is not None and not cell.rebuilt:
+                kids[kid] = cell
+        return self._from_children(rule, unit, kids, period) if kids else None
 
     def _formulas(self, touched: dict[tuple[str, int], set[int]],
                   base_periods: dict[tuple[str, int], set[str]]) -> None:

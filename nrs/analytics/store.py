@@ -23,11 +23,13 @@ _TREE: dict[str, object] = {}
 
 
 def rules() -> dict[str, Rule]:
+    """Each indicator's aggregation rules; its own frequency is the base of its time rule."""
     found = {}
     for ind in Indicator.objects.select_related("weight").only(
-            "code", "ou_aggregation", "time_aggregation", "formula", "weight__code"):
+            "code", "ou_aggregation", "time_aggregation", "formula", "weight__code", "kind", "frequency"):
         found[ind.code] = Rule(ind.code, ou=ind.ou_aggregation, time=ind.time_aggregation,
-                               weight=ind.weight.code if ind.weight else "", formula=ind.formula)
+                               weight=ind.weight.code if ind.weight else "", formula=ind.formula,
+                               kind=ind.kind, base=ind.frequency)
     return found
 
 
@@ -121,9 +123,9 @@ def stored(basis: str, *, indicators: Iterable[str], units: Iterable[int],
         rows = rows.filter(period_start__gte=date(min(years), 1, 1), period_start__lte=date(max(years), 12, 31))
     found: dict[Key, Cell] = {}
     # Approved first, so a preview cell replaces its approved one.
-    for _b, pk, unit, period, value, n, rebuilt in rows.order_by("basis").values_list(
-            "basis", "indicator_id", "org_unit_id", "period", "value", "n", "rebuilt"):
-        found[(codes[pk], unit, period)] = Cell(value, n, rebuilt)
+    for _b, pk, unit, period, value, n, rebuilt, derived in rows.order_by("basis").values_list(
+            "basis", "indicator_id", "org_unit_id", "period", "value", "n", "rebuilt", "derived"):
+        found[(codes[pk], unit, period)] = Cell(value, n, rebuilt, derived)
     return found
 
 
@@ -153,13 +155,13 @@ def write(basis: str, cells: Mapping[Key, Cell | None], *, at: datetime, replace
 
 
 COLUMNS = ("basis", "indicator_id", "org_unit_id", "period", "kind", "period_start", "value", "n", "rebuilt",
-           "refreshed_at")
+           "derived", "refreshed_at")
 
 
 def _row(basis: str, ids: dict[str, int], key: Key, cell: Cell, at: datetime) -> tuple[Any, ...]:
     code, unit, period = key
     kind, start = _period_columns(period)
-    return (basis, ids[code], unit, period, kind, start, cell.value, cell.n, cell.rebuilt, at)
+    return (basis, ids[code], unit, period, kind, start, cell.value, cell.n, cell.rebuilt, cell.derived, at)
 
 
 @lru_cache(maxsize=65536)
@@ -194,7 +196,8 @@ def _copy_text(basis: str, ids: dict[str, int], cells: Mapping[Key, Cell], at: d
         for (code, unit, period), cell in cells.items():
             kind, start = _period_columns(period)
             lines.append(f"{basis}\t{ids[code]}\t{unit}\t{period}\t{kind}\t{start}\t{_numeric(cell.value)}"
-                         f"\t{cell.n}\t{'t' if cell.rebuilt else 'f'}\t{stamp}\n")
+                         f"\t{cell.n}\t{'t' if cell.rebuilt else 'f'}\t{'t' if cell.derived else 'f'}"
+                         f"\t{stamp}\n")
             if len(lines) >= COPY_BATCH:
                 copy.write("".join(lines))
                 lines = []
