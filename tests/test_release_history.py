@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def _known(client: Client, period: str, day: str) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_quarterly_gdp_backfilled_with_release_dates_answers_as_known_on(statistics_office) -> None:  # type: ignore[no-untyped-def]
+def test_quarterly_gdp_backfilled_with_release_dates_answers_as_known_on(statistics_office, leader) -> None:  # type: ignore[no-untyped-def]
     every = releases()
     assert len(every) == 24  # 2020-Q1 … 2025-Q4
     assert sum(len(r) > 1 for r in every.values()) >= 3  # at least three periods were revised
@@ -113,6 +114,21 @@ def test_quarterly_gdp_backfilled_with_release_dates_answers_as_known_on(statist
     assert _known(client, "2025-Q3", "2025-12-31") == ["8.23"]
     assert client.get("/api/dataValues", {"indicator": "GDP_GROWTH", "period": "2025-Q3"}
                       ).json()["dataValues"][0]["value"] == "8.25"
+    # The statistics office's figure is the national figure (CP), then and now.
+    _token, secret = tokens.issue_token(leader, current("CP"), name="leader", scope="read")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert _national(client, "2022-Q2", "2022-12-28") == Decimal("7.72")
+    assert _national(client, "2022-Q2", "2024-07-01") == Decimal("7.99")
+    assert _national(client, "2022-Q2", "") == Decimal("8.56")
+    assert _national(client, "2025-Q3", "2025-12-31") == Decimal("8.23")
+
+
+def _national(client: Client, period: str, known: str) -> Decimal | None:
+    answer = client.get("/api/analytics", {"indicator": "GDP_GROWTH", "orgUnit": "CP", "kind": "Q",
+                                           "start": period, "end": period, "knownOn": known})
+    assert answer.status_code == 200, answer.content[:300]
+    rows = answer.json()["rows"]
+    return Decimal(str(rows[0]["value"])) if rows and rows[0]["value"] is not None else None
 
 
 @pytest.mark.django_db

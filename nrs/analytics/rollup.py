@@ -5,7 +5,8 @@ every cell that depends on a set of reported ("own") values:
 
 1. over org units: a unit's own value stands; otherwise its children combine
    by the indicator's rule (sum, weighted mean, or none). At the root, a
-   central agency's value (a ministry's national figure) stands as national;
+   central agency's value (a ministry's national figure) stands as national, and an
+   agency under another (the statistics office under Finance) stands for it;
 2. through the lineage: a unit that did not exist yet in a period is rebuilt
    from its predecessors (sums by share, rates weighted), and marked rebuilt;
 3. over time: the indicator's base periods (its own frequency: months,
@@ -457,9 +458,9 @@ class Engine:
 
     def _from_children(self, rule: Rule, unit: int, kids: dict[int, Cell], period: Period) -> Cell | None:
         nodes = self.tree.nodes
-        if nodes[unit].parent is None:
+        if nodes[unit].parent is None or nodes[unit].agency:
             agencies = sorted(u for u in kids if nodes[u].agency)
-            if agencies:  # a ministry's national figure is the national figure
+            if agencies:  # a ministry's (or its statistics office's) national figure is national
                 return _derived(kids[agencies[0]])
         parts = [(cell, self._weight(rule, child, period) if rule.ou == "wmean" else None)
                  for child, cell in sorted(kids.items()) if not nodes[child].agency]
