@@ -163,8 +163,7 @@ def _statistics_regimes(rows: list[dict[str, str]]) -> list[dict[str, object]]:
     """The national statistical series, at every frequency the statistics office publishes
     them: staggered releases, so every indicator is optional and no text is required."""
     regimes = []
-    ours = [r for r in rows if r["source_agency"] == "CTK" and r["level"] == "national"
-            or r["source_agency"] == "CTK" and r["headline"] == "1"]
+    ours = [r for r in rows if r["source_agency"] == "CTK"]
     for freq, (form, _optional) in _by_frequency(ours).items():
         vi, en = FREQ_NAME[freq]
         regimes.append({

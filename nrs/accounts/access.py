@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
@@ -72,34 +73,39 @@ def _grant_paths(user: User) -> list[tuple[str, str]]:
     succeeded whole, read once per user object. An empty path matches nothing."""
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        grants = list(Grant.objects.active().filter(user=user).values_list("role", "org_unit_id"))
-        paths = _paths_with_predecessors({unit for _role, unit in grants})
-        cached = [(role, path) for role, unit in grants for path in paths.get(unit, []) if path]
+        grants = Grant.objects.active().filter(user=user).values_list("role", "org_unit_id", "org_unit__path")
+        cached = [(role, path) for role, unit, own in grants
+                  for path in [own, *_predecessor_paths(unit)] if path]
         setattr(user, _CACHE_ATTR, cached)
     return cached
 
 
-def _paths_with_predecessors(units: set[int]) -> dict[int, list[str]]:
-    """Each unit's path and the paths of every unit that became it whole (share 1),
-    followed back through the lineage (a few small queries, once per user object)."""
-    # The registry's models, by name: grants point at org units, and the registry is a
-    # layer above this one (it imports access for its own checks).
-    org_unit, lineage = apps.get_model("registry", "OrgUnit"), apps.get_model("registry", "Lineage")
-    owners: dict[int, set[int]] = {unit: {unit} for unit in units}  # unit -> granted units
-    frontier = set(units)
+LINEAGE_TTL = 3600  # seconds; a merger's predecessors have ended and their paths do not move
+
+
+def _predecessor_paths(unit: int) -> list[str]:
+    """The paths of every unit that became ``unit`` whole (lineage of share 1, followed
+    back), remembered in the cache: no query on a warm request."""
+    key = f"nrs:predecessor-paths:{unit}"
+    found = cache.get(key)
+    if found is None:
+        found = _read_predecessor_paths(unit)
+        cache.set(key, found, LINEAGE_TTL)
+    return list(found)
+
+
+def _read_predecessor_paths(unit: int) -> list[str]:
+    # The registry's model by name: grants point at org units, and the registry is a layer
+    # above this one (it imports access for its own checks).
+    lineage = apps.get_model("registry", "Lineage")
+    found: list[str] = []
+    seen, frontier = {unit}, {unit}
     while frontier:
         links = list(lineage.objects.filter(successor_id__in=frontier, share=1)
-                     .values_list("successor_id", "predecessor_id"))
-        frontier = set()
-        for successor, predecessor in links:
-            if predecessor not in owners:
-                owners[predecessor] = set()
-                frontier.add(predecessor)
-            owners[predecessor] |= owners[successor]
-    found: dict[int, list[str]] = {unit: [] for unit in units}
-    for pk, path in org_unit.objects.filter(pk__in=list(owners)).values_list("pk", "path"):
-        for granted in owners[pk]:
-            found[granted].append(path)
+                     .values_list("predecessor_id", "predecessor__path"))
+        frontier = {pk for pk, _path in links if pk not in seen}
+        seen |= frontier
+        found += [path for pk, path in links if pk in frontier]
     return found
 
 
@@ -130,7 +136,7 @@ def _token_paths(token: Any) -> list[str]:
     """The token's org unit's path and its whole predecessors' (as for grants)."""
     cached = getattr(token, _CACHE_ATTR, None)
     if cached is None:
-        cached = [p for p in _paths_with_predecessors({token.org_unit_id}).get(token.org_unit_id, []) if p]
+        cached = [p for p in [token.org_unit.path, *_predecessor_paths(token.org_unit_id)] if p]
         setattr(token, _CACHE_ATTR, cached)
     return cached
 

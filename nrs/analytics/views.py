@@ -34,6 +34,7 @@ from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.analytics import api, charts, coverage, live, queries, refresh
 from nrs.analytics.models import Basis, Cell, Refresh
+from nrs.collection import queries as collection_queries
 from nrs.lib import csvsafe
 from nrs.lib.periods import Kind, Period
 from nrs.registry.models import REORGANISATION_2025, Area, Indicator, Level, OrgUnit
@@ -121,13 +122,17 @@ def _card(indicator: Indicator, unit: OrgUnit, reader: queries.Reader,
         extra["yoy"] = None  # a partial total against a complete one would read as a collapse
     history = [reader.get(indicator.code, unit.pk, period.shift(-i).sdmx) for i in range(12, -1, -1)]
     return {"indicator": indicator, "period": period, "cell": cell, **extra, "coverage": covered,
-            "source": _source(indicator, period),
+            "source": covered.source if covered is not None else None,
             "spark": charts.sparkline([c.value if c else None for c in history])}
 
 
-def _source(indicator: Indicator, period: Period) -> OrgUnit | None:
-    """The agency named as the figure's source ("Nguồn: Cục Thống kê")."""
-    return next(iter(coverage.sources_of(indicator, period.end)), None)
+def _history(request: HttpRequest, indicator: Indicator, unit: OrgUnit, period: Period) -> list[dict[str, Any]]:
+    """Every released version of the figure: the unit's own reports, or for the nation its
+    source's (the statistics office's revisions), with release dates, reasons and who."""
+    codes = [unit.code] + ([a.code for a in coverage.sources_of(indicator, period.end)]
+                           if unit.level == Level.NATIONAL else [])
+    return collection_queries.history(scope=access.scope_q(request.user, Perm.VIEW_DATA),
+                                      indicators=[indicator.code], units=codes, period=period.sdmx)
 
 
 def _latest(indicator: Indicator, unit: OrgUnit, reader: queries.Reader,
@@ -271,7 +276,8 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         **_common(request, unit, reader, refresh.latest()), "indicator": found, "kind": kind.value,
         "views": _views(found), "points": points, "period": period, "ranking": ranked, "level": level,
-        "coverage": covered, "source": _source(found, period) if period else None,
+        "coverage": covered, "source": covered.source if covered is not None else None,
+        "history": _history(request, found, unit, period) if period else [],
         "periods": [p.period.sdmx for p in reversed(points) if p.value is not None][:36],
         "rebuilt": any(p.cell and p.cell.rebuilt for p in points),
         "series_fig": charts.series_figure(points, found.name, found.unit.name),

@@ -22,7 +22,7 @@ from nrs.collection import bulk
 from nrs.lib import periods, signatures
 from nrs.registry import actions as registry_actions
 from nrs.registry.models import Indicator, OrgUnit, Target
-from nrs.web import demo_values
+from nrs.web import demo_national, demo_values
 
 DEMO_PASSWORD = "nrs-demo-2026"
 TARGETS_FILE = Path(__file__).parent / "data" / "demo_targets.yaml"
@@ -109,7 +109,9 @@ def load_demo_values(progress: Callable[[int], None] = lambda n: None) -> DemoRe
     current = periods.Period.containing(periods.Kind.MONTH, today)
     skip = frozenset({("01", current.sdmx)})
     service = _service_account()
-    result = bulk.import_reports(chain(demo_values.population_reports(today), demo_values.reports(today, skip=skip)),
+    reports = chain(demo_values.population_reports(today), demo_national.reports(today),
+                    demo_values.reports(today, skip=skip))
+    result = bulk.import_reports(reports,
                                  actor=service, today=today, progress=progress,
                                  rebuild=True)  # a whole history into an empty store
     if result.issues:
