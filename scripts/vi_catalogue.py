@@ -610,6 +610,29 @@ VI.update({
     "queued aggregate refresh": "lượt tổng hợp đang chờ",
     "queued aggregate refreshes": "các lượt tổng hợp đang chờ",
     "Federation upstream changed": "Thay đổi nút cấp trên (liên thông)",
+    # Issue 17: frequencies, sources, kinds, coverage, release dates.
+    "Historical backfill (release dates)": "Bổ sung số liệu lịch sử (ngày công bố)",
+    "Historical backfill": "Bổ sung số liệu lịch sử", "derived (not reported)": "tính toán (không báo cáo trực tiếp)",
+    "Rate or share": "Tỷ lệ, cơ cấu", "Index": "Chỉ số", "Growth rate": "Tốc độ tăng",
+    "published frequencies": "các kỳ công bố",
+    "Every frequency the indicator is published at, separated by ';' (M;Q;S;N;Y;YTD). Blank: its own frequency only.":
+        "Các kỳ chỉ tiêu được công bố, cách nhau bởi ';' (M;Q;S;N;Y;YTD). Để trống: chỉ kỳ riêng của chỉ tiêu.",
+    "index base": "kỳ gốc của chỉ số", "For indices: the base, e.g. '2019 = 100'.": "Với chỉ số: kỳ gốc, ví dụ '2019 = 100'.",
+    "Authoritative national source": "Nguồn số liệu chính thức cấp quốc gia",
+    "optional indicators": "chỉ tiêu không bắt buộc",
+    "Indicators of the form that a report may leave empty (a staggered release sends some now and the rest in a later version).":
+        "Chỉ tiêu của biểu mẫu được phép để trống (công bố từng đợt: gửi một phần trước, phần còn lại ở phiên bản sau).",
+    "text report required": "bắt buộc báo cáo văn bản",
+    "For text-and-data regimes: whether submitting needs the text report.":
+        "Với chế độ báo cáo văn bản và số liệu: có bắt buộc đính kèm báo cáo văn bản khi gửi hay không.",
+    "Plausible against the last period (unit-scale slips)": "Hợp lý so với kỳ trước (nhầm đơn vị tính)",
+    "Reported by the national source": "Do cơ quan nguồn cấp quốc gia báo cáo",
+    "reported nationally": "số liệu cấp quốc gia",
+    "units reported of those expected": "số đơn vị đã báo cáo trên số đơn vị phải báo cáo",
+    "Partial: not every expected unit has reported": "Chưa đủ: chưa phải tất cả đơn vị đã báo cáo",
+    "partial": "chưa đủ", "Source: the provinces' reports": "Nguồn: tổng hợp báo cáo của các tỉnh, thành phố",
+    "Releases and revisions": "Các lần công bố và điều chỉnh", "Version": "Phiên bản", "Released": "Ngày công bố",
+    "Reason": "Lý do", "Approved by": "Người duyệt",
 })
 
 
