@@ -633,6 +633,7 @@ VI.update({
     "partial": "chưa đủ", "Source: the provinces' reports": "Nguồn: tổng hợp báo cáo của các tỉnh, thành phố",
     "Releases and revisions": "Các lần công bố và điều chỉnh", "Version": "Phiên bản", "Released": "Ngày công bố",
     "Reason": "Lý do", "Approved by": "Người duyệt",
+    "A national indicator: it has no figures by province.": "Chỉ tiêu cấp quốc gia: không có số liệu theo tỉnh.",
 })
 
 

@@ -13,7 +13,7 @@ national total from the first few provinces never reads as a collapse.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,6 +31,7 @@ class Coverage:
     reported: int
     expected: int
     source: OrgUnit | None = None  # the agency whose own national figure stands
+    national: bool = False  # a national figure reported (or computed from figures reported) nationally
 
     @property
     def ratio(self) -> Decimal | None:
@@ -38,7 +39,7 @@ class Coverage:
 
     @property
     def complete(self) -> bool:
-        if self.source is not None:
+        if self.source is not None or self.national:
             return True
         return bool(self.expected) and self.reported >= threshold() * self.expected
 
@@ -93,21 +94,31 @@ class Census:
         periods = list(periods)
         if not periods:
             return {}
-        if not _over_units(indicator, self.unit):
+        if self.unit.level != Level.NATIONAL:
             cells = self.reader.cells([indicator.code], [self.unit.pk], periods=[p.sdmx for p in periods])
             return {p.sdmx: Coverage(int((indicator.code, self.unit.pk, p.sdmx) in cells), 1) for p in periods}
         out: dict[str, Coverage] = {}
         for group in _by_unit_set(periods):
-            provinces = self.provinces_on(group[0].end)
+            provinces = self.provinces_on(group[0].end) if _over_units(indicator, self.unit) else []
             agencies = {a.pk: a for p in group for a in sources_of(indicator, p.end)}
-            cells = self.reader.cells([indicator.code], [u.pk for u in provinces] + list(agencies),
+            cells = self.reader.cells([indicator.code], [self.unit.pk, *(u.pk for u in provinces), *agencies],
                                       periods=[p.sdmx for p in group])
             for period in group:
-                source = next((a for a in sources_of(indicator, period.end)
-                               if (indicator.code, a.pk, period.sdmx) in cells), None)
-                reported = sum((indicator.code, u.pk, period.sdmx) in cells for u in provinces)
-                out[period.sdmx] = Coverage(reported, len(provinces), source)
+                out[period.sdmx] = _national(indicator, self.unit, period, provinces, cells)
         return out
+
+
+def _national(indicator: Indicator, root: OrgUnit, period: Period, provinces: list[OrgUnit],
+              cells: Mapping[tuple[str, int, str], object]) -> Coverage:
+    """The national figure's coverage: its source's own figure; else n of the provinces;
+    else, with no province behind it, a figure reported (or computed from figures reported)
+    at the national level."""
+    code, sdmx = indicator.code, period.sdmx
+    source = next((a for a in sources_of(indicator, period.end) if (code, a.pk, sdmx) in cells), None)
+    reported = sum((code, u.pk, sdmx) in cells for u in provinces)
+    if source is None and not reported and (code, root.pk, sdmx) in cells:
+        return Coverage(1, 1, national=True)
+    return Coverage(reported, len(provinces), source)
 
 
 def _same_set(a: date, b: date) -> bool:

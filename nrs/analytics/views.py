@@ -122,7 +122,7 @@ def _card(indicator: Indicator, unit: OrgUnit, reader: queries.Reader,
         extra["yoy"] = None  # a partial total against a complete one would read as a collapse
     history = [reader.get(indicator.code, unit.pk, period.shift(-i).sdmx) for i in range(12, -1, -1)]
     return {"indicator": indicator, "period": period, "cell": cell, **extra, "coverage": covered,
-            "source": covered.source if covered is not None else None,
+            "source": _named_source(indicator, period, covered),
             "spark": charts.sparkline([c.value if c else None for c in history])}
 
 
@@ -133,6 +133,16 @@ def _history(request: HttpRequest, indicator: Indicator, unit: OrgUnit, period: 
                            if unit.level == Level.NATIONAL else [])
     return collection_queries.history(scope=access.scope_q(request.user, Perm.VIEW_DATA),
                                       indicators=[indicator.code], units=codes, period=period.sdmx)
+
+
+def _named_source(indicator: Indicator, period: Period, covered: coverage.Coverage | None) -> OrgUnit | None:
+    """The agency a card names as the figure's source: the one whose own figure stands, or,
+    for a figure computed from national figures, the indicator's source or responsible agency."""
+    if covered is None:
+        return None
+    if covered.source is None and covered.national:
+        return next(iter(coverage.sources_of(indicator, period.end)), None)
+    return covered.source
 
 
 def _latest(indicator: Indicator, unit: OrgUnit, reader: queries.Reader,
@@ -276,7 +286,7 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         **_common(request, unit, reader, refresh.latest()), "indicator": found, "kind": kind.value,
         "views": _views(found), "points": points, "period": period, "ranking": ranked, "level": level,
-        "coverage": covered, "source": covered.source if covered is not None else None,
+        "coverage": covered, "source": _named_source(found, period, covered) if period else None,
         "history": _history(request, found, unit, period) if period else [],
         "periods": [p.period.sdmx for p in reversed(points) if p.value is not None][:36],
         "rebuilt": any(p.cell and p.cell.rebuilt for p in points),

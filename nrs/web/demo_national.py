@@ -61,7 +61,8 @@ def published(today: date) -> list[Release]:
 def national_indicators() -> dict[str, Indicator]:
     """The series the demo loads as national figures: every reported indicator but those the
     provinces' synthetic reports carry (their national figure is the provinces' total)."""
-    provincial = set(Regime.objects.get(code=PROVINCES).indicators.values_list("code", flat=True))
+    provincial = set(Regime.objects.get(code=PROVINCES).indicators.exclude(ou_aggregation="none")
+                     .values_list("code", flat=True))  # with no rule over units, only a national report
     found = Indicator.objects.filter(formula="").exclude(code__in=provincial | {"POP_AVG"})
     return {i.code: i for i in found.select_related("unit")}
 
@@ -120,14 +121,15 @@ def _estimates(releases: list[Release], wanted: dict[str, Indicator], today: dat
     """After a headline series' last release, its last figure carried forward to the last
     complete period, labelled as an estimate (the stored releases end before today)."""
     last: dict[str, Release] = {}
-    for release in releases:
-        own = wanted[release.indicator].frequency
-        if release.period.kind.value == own:
-            last[release.indicator] = release
+    for release in sorted(releases, key=lambda r: (r.period.kind.value == wanted[r.indicator].frequency,
+                                                   r.period.end)):
+        last[release.indicator] = release  # the newest of its own frequency, else of any
     for code, release in last.items():
         if not wanted[code].headline:
             continue
-        period = release.period.next()
+        own = periods.Kind(wanted[code].frequency)
+        period = periods.Period.containing(own, release.period.end)
+        period = period.next() if period.end <= release.period.end else period
         while period.end + timedelta(days=6) < today:
             yield Release(code, period, release.value, "estimate", period.end + timedelta(days=6),
                           ESTIMATE.format(period=release.period.sdmx))
