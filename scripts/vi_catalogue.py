@@ -634,6 +634,7 @@ VI.update({
     "Releases and revisions": "Các lần công bố và điều chỉnh", "Version": "Phiên bản", "Released": "Ngày công bố",
     "Reason": "Lý do", "Approved by": "Người duyệt",
     "A national indicator: it has no figures by province.": "Chỉ tiêu cấp quốc gia: không có số liệu theo tỉnh.",
+    "partial: %(coverage)s provinces reported": "chưa đủ: %(coverage)s tỉnh, thành phố đã báo cáo",
 })
 
 

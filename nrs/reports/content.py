@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from nrs.analytics import queries
+from nrs.analytics import coverage, queries
 from nrs.collection import compliance
 from nrs.lib.periods import Kind, Period
 from nrs.registry.models import Area, Indicator, Level, OrgUnit, Regime
@@ -38,6 +38,7 @@ class Row:
     reports: int
     rebuilt: bool
     headline: bool = False
+    coverage: str = ""  # "29/34" where the national figure is partial; "" when complete
 
 
 @dataclass(frozen=True)
@@ -79,15 +80,19 @@ class Content:
         return next((r for s in self.sections for r in s.rows if r.code == code), None)
 
 
-def _row(indicator: Indicator, unit: OrgUnit, period: Period, reader: queries.Reader) -> Row | None:
+def _row(indicator: Indicator, unit: OrgUnit, period: Period, reader: queries.Reader,
+         census: coverage.Census) -> Row | None:
     cell = reader.get(indicator.code, unit.pk, period.sdmx)
     if cell is None:
         return None
     extra = queries.compare(indicator, unit, period, cell, reader, ["yoy", "ytd", "plan"])
+    covered = census.of(indicator, [period])[period.sdmx]
+    partial = not covered.complete
     ytd = extra.get("ytd")
     return Row(indicator.code, indicator.name, indicator.unit.name, indicator.decimals, cell.value,
-               extra.get("lastYear"), extra.get("yoy"), extra.get("yoyUnit", "%"),
-               ytd if ytd != cell.value else None, extra.get("planPct"), cell.n, cell.rebuilt, indicator.headline)
+               extra.get("lastYear"), None if partial else extra.get("yoy"), extra.get("yoyUnit", "%"),
+               ytd if ytd != cell.value else None, extra.get("planPct"), cell.n, cell.rebuilt, indicator.headline,
+               f"{covered.reported}/{covered.expected}" if partial else "")
 
 
 def _kind(period: Period) -> str:
@@ -98,9 +103,9 @@ def sections(unit: OrgUnit, period: Period, reader: queries.Reader) -> list[Sect
     """One section per indicator area, with every indicator that has a figure for the period."""
     indicators = list(Indicator.objects.select_related("unit").order_by("area", "-headline", "code"))
     reader.prefetch([i.code for i in indicators], [unit.pk], Period.annual(period.year - 1).start)
-    found = []
+    found, census = [], coverage.Census(reader, unit)
     for area in Area:
-        rows = [r for i in indicators if i.area == area.value and (r := _row(i, unit, period, reader))]
+        rows = [r for i in indicators if i.area == area.value and (r := _row(i, unit, period, reader, census))]
         if rows:
             found.append(Section(area.value, str(area.label), rows))
     return found

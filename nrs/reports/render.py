@@ -91,7 +91,10 @@ def change(row: Row) -> str:
 
 def cells(row: Row) -> list[str]:
     """The table's cells for one indicator, shared by DOCX and PDF."""
-    return [row.name, row.unit, fmt(row.value, row.decimals), change(row), fmt(row.ytd, row.decimals),
+    name = row.name
+    if row.coverage:  # a partial national figure says so, and is not compared with last year
+        name += " (" + _("partial: %(coverage)s provinces reported") % {"coverage": row.coverage} + ")"
+    return [name, row.unit, fmt(row.value, row.decimals), change(row), fmt(row.ytd, row.decimals),
             fmt(row.plan_pct, 1) + (" %" if row.plan_pct is not None else "")]
 
 
