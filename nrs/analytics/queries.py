@@ -106,9 +106,9 @@ class Reader:
         if end:
             rows = rows.filter(period_start__lte=end)
         found: dict[Key, Cell] = {}
-        for _b, pk, unit, period, value, n, rebuilt in rows.order_by("basis").values_list(
-                "basis", "indicator_id", "org_unit_id", "period", "value", "n", "rebuilt"):
-            found[(names[pk], unit, period)] = Cell(value, n, rebuilt)
+        for _b, pk, unit, period, value, n, rebuilt, derived in rows.order_by("basis").values_list(
+                "basis", "indicator_id", "org_unit_id", "period", "value", "n", "rebuilt", "derived"):
+            found[(names[pk], unit, period)] = Cell(value, n, rebuilt, derived)
         return found
 
     def _from_vintages(self, codes: set[str], units: set[int], kind: str | None, periods: set[str] | None,
