@@ -9,6 +9,7 @@ drawn as part of Đà Nẵng and Khánh Hòa and labelled.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -35,16 +36,26 @@ def _english() -> bool:
     return (get_language() or "vi").startswith("en")
 
 
-def series_figure(points: list[Point], title: str, unit_label: str) -> dict[str, Any]:
-    """A line over time; rebuilt figures (before the 2025 merger) drawn hollow."""
+PARTIAL = "#c77700"
+
+
+def series_figure(points: list[Point], title: str, unit_label: str,
+                  partial: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A line over time; rebuilt figures (before the 2025 merger) drawn hollow; partial
+    national figures (``partial``: period -> "n/N") drawn as orange diamonds, never as a dip."""
+    partial = partial or {}
     x = [p.period.sdmx for p in points]
     y = [float(p.value) if p.value is not None else None for p in points]
     rebuilt = [bool(p.cell and p.cell.rebuilt) for p in points]
-    reports = _("reports")
+    reports, incomplete = _("reports"), _("partial")
     fig = go.Figure(go.Scatter(
         x=x, y=y, mode="lines+markers", name=title, line={"color": "#0b5394", "width": 2},
-        marker={"size": 6, "symbol": ["circle-open" if r else "circle" for r in rebuilt]},
-        text=[f"{p.cell.n if p.cell else 0} {reports}" for p in points],
+        marker={"size": [9 if p in partial else 6 for p in x],
+                "color": [PARTIAL if p in partial else "#0b5394" for p in x],
+                "symbol": ["diamond" if p in partial else "circle-open" if r else "circle"
+                           for p, r in zip(x, rebuilt, strict=True)]},
+        text=[f"{incomplete} {partial[p.period.sdmx]}" if p.period.sdmx in partial
+              else f"{p.cell.n if p.cell else 0} {reports}" for p in points],
         hovertemplate="%{x}: %{y:,.1f} (%{text})<extra></extra>"))
     fig.update_layout(margin={"l": 50, "r": 10, "t": 10, "b": 40}, height=320, yaxis_title=unit_label,
                       xaxis={"type": "category", "nticks": 12}, plot_bgcolor="#fff", paper_bgcolor="#fff")

@@ -135,6 +135,13 @@ def _history(request: HttpRequest, indicator: Indicator, unit: OrgUnit, period: 
                                       indicators=[indicator.code], units=codes, period=period.sdmx)
 
 
+def _partial(census: coverage.Census, indicator: Indicator, points: list[queries.Point]) -> dict[str, str]:
+    """The last year's partial figures of the series, period -> "n/N" (for the chart)."""
+    recent = [p.period for p in points if p.value is not None][-13:]
+    return {sdmx: f"{c.reported}/{c.expected}" for sdmx, c in census.of(indicator, recent).items()
+            if not c.complete}
+
+
 def _named_source(indicator: Indicator, period: Period, covered: coverage.Coverage | None) -> OrgUnit | None:
     """The agency a card names as the figure's source: the one whose own figure stands, or,
     for a figure computed from national figures, the indicator's source or responsible agency."""
@@ -290,7 +297,7 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
         "history": _history(request, found, unit, period) if period else [],
         "periods": [p.period.sdmx for p in reversed(points) if p.value is not None][:36],
         "rebuilt": any(p.cell and p.cell.rebuilt for p in points),
-        "series_fig": charts.series_figure(points, found.name, found.unit.name),
+        "series_fig": charts.series_figure(points, found.name, found.unit.name, _partial(census, found, points)),
         "as_was": as_was, "before_merger": bool(period and period.start < REORGANISATION_2025),
         "map_fig": (charts.map_figure(ranking, found.unit.name)
                     if level == Level.PROVINCE and ranking and not as_was and unit.is_current else None),
