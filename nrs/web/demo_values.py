@@ -173,9 +173,10 @@ POPULATION_REGIME = "PROV_KTXH_Y"
 POPULATION_2025 = 101_300.0  # thousand persons, the order of the statistics office's estimate
 
 
-def _average_province() -> float:
-    """The population factor that makes the 34 provinces add up to about 101.3 million in 2025."""
-    roots = sum(scale ** 0.5 for unit, scale in provinces() if unit.valid_to is None)
+def _average_province(units: list[tuple[OrgUnit, float]], day: date) -> float:
+    """The population factor that makes the provinces of ``day`` (63 before the merger, 34
+    after) add up to about 101.3 million in 2025, so no year jumps at the merger."""
+    roots = sum(scale ** 0.5 for unit, scale in units if unit.is_valid_on(day))
     return POPULATION_2025 / (roots * 1.009 ** (2025 - FIRST.year))
 
 
@@ -184,13 +185,14 @@ def population_reports(today: date) -> Iterator[Report]:
     complete year since 2020, in the annual report, so figures per person can be
     shown. Synthetic like the rest, and merged provinces sum their predecessors."""
     regime = Regime.objects.get(code=POPULATION_REGIME)
-    average = _average_province()
-    for unit, scale in provinces():
+    units = provinces()
+    averages = {year: _average_province(units, date(year, 12, 31)) for year in range(FIRST.year, today.year)}
+    for unit, scale in units:
         for year in range(FIRST.year, today.year):
             period = periods.Period.annual(year)
             if not unit.is_valid_on(period.end):  # old provinces: until 2024; merged ones: from 2025
                 continue
-            value = average * scale ** 0.5 * 1.009 ** (year - FIRST.year)
+            value = averages[year] * scale ** 0.5 * 1.009 ** (year - FIRST.year)
             sent = datetime.combine(date(year + 1, 2, 10), time(10, 0), HANOI)
             yield Report(regime=regime, unit=unit, period=period, state=State.APPROVED, submitted_at=sent,
                          approved_at=sent + timedelta(days=2),
