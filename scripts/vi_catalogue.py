@@ -635,6 +635,7 @@ VI.update({
     "Reason": "Lý do", "Approved by": "Người duyệt",
     "A national indicator: it has no figures by province.": "Chỉ tiêu cấp quốc gia: không có số liệu theo tỉnh.",
     "partial: %(coverage)s provinces reported": "chưa đủ: %(coverage)s tỉnh, thành phố đã báo cáo",
+    "estimate": "ước tính", "provisional": "sơ bộ",
 })
 
 

@@ -68,3 +68,27 @@ def test_coverage_counts_the_provinces_that_existed_then(retail) -> None:  # typ
     assert (found["2026-11"].reported, found["2026-11"].expected, found["2026-11"].complete) == (29, 34, False)
     before = census.of(retail_sales, [Period.month(2025, 5)])["2025-05"]
     assert before.expected == 63  # before the 2025 reorganisation
+
+
+@pytest.mark.django_db
+def test_a_card_names_its_source_and_says_when_the_figure_is_an_estimate(make_user, leader) -> None:  # type: ignore[no-untyped-def]
+    """CPI year on year as the statistics office reported it: the card names the office and
+    marks the figure an estimate; retail sales from the provinces says so instead."""
+    from django.test import Client
+
+    service = make_user("ctk.service")
+    for role in ("system", "approver"):
+        account_actions.grant_role(service, role, current("CTK"))
+    at = datetime(2026, 11, 6, 9, 0, tzinfo=HANOI)
+    report = bulk.Report(regime=Regime.objects.get(code="CTK_TK_M"), unit=current("CTK"),
+                         period=Period.month(2026, 10), state=State.APPROVED, submitted_at=at, approved_at=at,
+                         rows=[Row(ref="CPI_YOY", indicator="CPI_YOY", org_unit="CTK", value="3.25",
+                                   flag="estimate")])
+    assert not bulk.import_reports([report], actor=service, today=TODAY).issues
+    client = Client()
+    client.force_login(leader)
+    html = client.get("/dashboard/").content.decode()
+    card = html[html.index('data-indicator="CPI_YOY"'):]
+    card = card[:card.index("</a>")]
+    assert "3,25" in card and "2026-10" in card
+    assert "Cục Thống kê" in card and "ước tính" in card

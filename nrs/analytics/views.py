@@ -142,6 +142,16 @@ def _partial(census: coverage.Census, indicator: Indicator, points: list[queries
             if not c.complete}
 
 
+def _flag(cards: list[dict[str, Any]]) -> None:
+    """Each card whose figure is its source's own gets that value's flag: an estimate or a
+    provisional figure says so."""
+    keys = {id(c): (c["indicator"].pk, c["source"].pk, c["period"].sdmx) for c in cards
+            if c.get("source") is not None and c.get("period") is not None}
+    found = collection_queries.flags(list(keys.values()))
+    for card in cards:
+        card["flag"] = found.get(keys[id(card)], "") if id(card) in keys else ""
+
+
 def _named_source(indicator: Indicator, period: Period, covered: coverage.Coverage | None) -> OrgUnit | None:
     """The agency a card names as the figure's source: the one whose own figure stands, or,
     for a figure computed from national figures, the indicator's source or responsible agency."""
@@ -171,6 +181,7 @@ def _headline(unit: OrgUnit, reader: queries.Reader, latest: Refresh | None) -> 
         reader.prefetch([i.code for i in headline], [unit.pk], _since())
         census = coverage.Census(reader, unit)
         cards = [_card(i, unit, reader, census) for i in headline]
+        _flag(cards)
         if key:
             cache.set(key, cards, CARDS_TTL)
     return cards

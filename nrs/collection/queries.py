@@ -77,3 +77,19 @@ def _approvers(submissions: set[int]) -> dict[tuple[int, int], str]:
             .order_by("at").values_list("submission_id", "version", "actor__username")):
         found[(submission, version)] = username or ""
     return found
+
+
+def flags(keys: list[tuple[int, int, str]]) -> dict[tuple[int, int, str], str]:
+    """The flag (estimate, provisional, revised) of the newest approved value of each
+    (indicator id, org unit id, period) total, in one query."""
+    if not keys:
+        return {}
+    wanted = Q(pk__in=[])
+    for indicator, unit, period in keys:
+        wanted |= Q(indicator_id=indicator, org_unit_id=unit, period=period)
+    found: dict[tuple[int, int, str], str] = {}
+    for indicator, unit, period, flag in (DataValue.objects.filter(wanted, breakdown="",
+                                                                   version__approved_at__isnull=False)
+                                          .order_by("id").values_list("indicator_id", "org_unit_id", "period", "flag")):
+        found[(indicator, unit, period)] = flag  # the newest vintage wins
+    return found
