@@ -22,19 +22,24 @@ def values(*, scope: Q, indicators: list[str] | None = None, units: list[str] | 
     known at that moment (approved on or before it). Cleared values (None) are
     returned as such.
     """
-    rows: QuerySet[DataValue] = DataValue.objects.filter(scope)
-    if indicators:
-        rows = rows.filter(indicator__code__in=indicators)
-    if units:
-        rows = rows.filter(org_unit__code__in=units)
-    if period:
-        rows = rows.filter(period=period)
+    rows = _matching(DataValue.objects.filter(scope), indicators, units, period)
     if known_on is not None:
         rows = rows.filter(version__approved_at__lte=known_on)
     elif approved_only:
         rows = rows.filter(version__approved_at__isnull=False)
     return newest_rows(rows).select_related("version__submission").order_by(
         "indicator__code", "org_unit__code", "period", "breakdown")
+
+
+def _matching(rows: QuerySet[DataValue], indicators: list[str] | None, units: list[str] | None,
+              period: str | None) -> QuerySet[DataValue]:
+    if indicators:
+        rows = rows.filter(indicator__code__in=indicators)
+    if units:
+        rows = rows.filter(org_unit__code__in=units)
+    if period:
+        rows = rows.filter(period=period)
+    return rows
 
 
 def as_dict(row: DataValue) -> dict[str, Any]:
@@ -52,13 +57,7 @@ def history(*, scope: Q, indicators: list[str] | None = None, units: list[str] |
     """Every released version of each value in ``scope``, oldest first: the value, its
     release date (the version's approval, or the real date recorded for a backfill), the
     revision's reason, who opened the version and who approved it."""
-    rows = DataValue.objects.filter(scope, version__approved_at__isnull=False)
-    if indicators:
-        rows = rows.filter(indicator__code__in=indicators)
-    if units:
-        rows = rows.filter(org_unit__code__in=units)
-    if period:
-        rows = rows.filter(period=period)
+    rows = _matching(DataValue.objects.filter(scope, version__approved_at__isnull=False), indicators, units, period)
     rows = rows.select_related("indicator", "org_unit", "version__opened_by").order_by(
         "indicator__code", "org_unit__code", "period", "breakdown", "version__approved_at", "id")[:50_000]
     listed = list(rows)
