@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 
 from nrs.collection import actions, reminders
@@ -14,6 +16,7 @@ from nrs.registry.models import Regime
 from tests.test_compliance import SENT_AT, draft
 
 pytestmark = pytest.mark.django_db
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
@@ -52,6 +55,29 @@ def test_nothing_between_reminder_days(reporters) -> None:  # type: ignore[no-un
     assert monthly_mail() == []
 
 
-def test_the_daily_task_runs_the_same_code(reporters) -> None:  # type: ignore[no-untyped-def]
-    sent = send_report_notices.call_local()
-    assert sent == len(mail.outbox)
+# The daily task runs at 07:00 in Viet Nam (00:00 UTC), on Viet Nam's date; the October
+# report's deadline is 20/10/2026.
+TASK_RUNS = [(datetime(2026, 10, 17, 7, 0, tzinfo=VIETNAM), "reminder"),  # 3 days before
+             (datetime(2026, 10, 19, 7, 0, tzinfo=VIETNAM), "reminder"),  # 1 day before
+             (datetime(2026, 10, 21, 7, 0, tzinfo=VIETNAM), "overdue"),   # the day after
+             (datetime(2026, 10, 27, 7, 0, tzinfo=VIETNAM), "overdue")]   # a week after
+
+
+@pytest.mark.parametrize(("at", "kind"), TASK_RUNS, ids=[f"{at:%Y-%m-%d}-{kind}" for at, kind in TASK_RUNS])
+def test_the_daily_task_runs_the_same_code(at, kind, reporters) -> None:  # type: ignore[no-untyped-def]
+    """Under a fixed clock, the task always has a notice to send: it is not "0 == 0" on most days."""
+    with time_machine.travel(at, tick=False):
+        sent = send_report_notices.call_local()
+        assert sent == len(mail.outbox) > 0
+        monthly = monthly_mail()
+        assert sorted(m.to[0] for m in monthly) == ["baocao@haiphong.gov.vn", "baocao@hanoi.gov.vn"]
+        marker = "Report due" if kind == "reminder" else "Report overdue"
+        assert all(marker in m.subject for m in monthly), [m.subject for m in monthly]
+        assert Notice.objects.filter(kind=kind, period="2026-10").count() == 2
+        assert send_report_notices.call_local() == 0  # each sent once
+
+
+def test_the_daily_task_is_quiet_between_notice_days(reporters) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(datetime(2026, 10, 18, 7, 0, tzinfo=VIETNAM), tick=False):
+        send_report_notices.call_local()
+        assert monthly_mail() == []  # two days before: neither a reminder nor overdue day
