@@ -429,15 +429,17 @@ def test_values_of_ended_provinces_are_exported(merged, leader) -> None:  # type
 
 
 def test_predecessors_follow_the_access_module(merged, make_user) -> None:  # type: ignore[no-untyped-def]
-    """A viewer of the new Ninh Bình: access.scope_q covers its own subtree, not the old
-    provinces merged into it, so their values are left out (no new access rule)."""
+    """A viewer of the new Ninh Bình: access.scope_q covers its own subtree and those of the
+    old provinces that became it whole (the old Ninh Bình and Hà Nam), not other provinces."""
     viewer = make_user("nb.viewer", "viewer", "37")
     client = Client()
     client.force_login(viewer)
     flow = flow_of("RETAIL_SALES")
     table = list(csv.DictReader(io.StringIO(client.get(f"/sdmx/data/{flow}/all", {"format": "csv"}).content.decode())))
-    assert {row["REF_AREA"] for row in table} == {"37"}
-    refused = client.get(f"/sdmx/data/{flow}/M..37@1900-01-01+35", {"format": "jsondata"})
+    assert {row["REF_AREA"] for row in table} == {"37", "37@1900-01-01", "35"}
+    predecessors = client.get(f"/sdmx/data/{flow}/M..37@1900-01-01+35", {"format": "jsondata"})
+    assert predecessors.status_code == 200
+    refused = client.get(f"/sdmx/data/{flow}/M..01+31", {"format": "jsondata"})
     assert refused.status_code == 404
 
 

@@ -13,12 +13,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Router, Status
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
-from nrs.analytics import pending, queries
+from nrs.analytics import coverage, pending, queries
 from nrs.analytics.models import Basis
 from nrs.lib import csvsafe, moments, periods
 from nrs.lib.errors import InputError
@@ -97,24 +98,51 @@ def answer(question: Question, user: Any, token: Any = None) -> dict[str, Any]:
     reader.prefetch([i.code for i in question.indicators] + [queries.POPULATION],
                     {u.pk for u in units} | {u.parent_id for u in units if u.parent_id}, since)
     rows = []
+    censuses: dict[int, coverage.Census] = {}
     for indicator in question.indicators:
         kind = question.kind or indicator.frequency
         for unit in units:
-            for point in queries.series(indicator, unit, kind, reader, start=question.start, end=question.end,
-                                        compare_with=question.compare):
-                rows.append(_row(point))
-                if len(rows) > MAX_ROWS:
-                    raise InputError("query", f"quá {MAX_ROWS} dòng; hãy thu hẹp khoảng kỳ",
-                                     f"more than {MAX_ROWS} rows; narrow the period range")
+            points = queries.series(indicator, unit, kind, reader, start=question.start, end=question.end,
+                                    compare_with=question.compare)
+            covered = _coverage(censuses, reader, indicator, unit, points)
+            rows += [_row(point, covered.get(point.period.sdmx)) for point in points]
+            if len(rows) > MAX_ROWS:
+                raise InputError("query", f"quá {MAX_ROWS} dòng; hãy thu hẹp khoảng kỳ",
+                                 f"more than {MAX_ROWS} rows; narrow the period range")
     return {"meta": _meta(question, reader, rows), "rows": rows}
 
 
-def _row(point: queries.Point) -> dict[str, Any]:
-    row = {"indicator": point.indicator.code, "orgUnit": point.unit.code, "orgUnitName": point.unit.name,
-           "period": point.period.sdmx, "value": point.value, "rebuilt": bool(point.cell and point.cell.rebuilt),
-           "reportedValues": point.cell.n if point.cell else 0}
+def _coverage(censuses: dict[int, coverage.Census], reader: queries.Reader, indicator: Indicator, unit: OrgUnit,
+              points: list[queries.Point]) -> dict[str, coverage.Coverage]:
+    """Coverage of a national figure computed over the provinces ("n of N", or complete where
+    its source's own figure stands), by period; none for a national indicator's figure (its
+    source's alone) or another unit's. One census per unit, shared by the indicators."""
+    if unit.level != Level.NATIONAL or indicator.level == Level.NATIONAL or not points:
+        return {}
+    census = censuses.setdefault(unit.pk, coverage.Census(reader, unit))
+    return census.of(indicator, [p.period for p in points])
+
+
+def _row(point: queries.Point, covered: coverage.Coverage | None = None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "indicator": point.indicator.code, "orgUnit": point.unit.code, "orgUnitName": point.unit.name,
+        "period": point.period.sdmx, "value": point.value, "rebuilt": bool(point.cell and point.cell.rebuilt),
+        "reportedValues": point.cell.n if point.cell else 0}
+    if covered is not None:
+        row["coverage"] = {"reported": covered.reported, "expected": covered.expected,
+                           "complete": covered.complete}
     row.update(point.extra)
     return {k: plain(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+
+
+def _source(indicator: Indicator, question: Question) -> dict[str, str] | None:
+    """The indicator's national source (else its responsible agency) on the last day asked
+    about (today without an end): the agency whose own figure is the national figure."""
+    day = question.end.end if question.end else timezone.localdate()
+    found = coverage.sources_of(indicator, day)
+    if not found:
+        return None
+    return {"code": found[0].code, "name_vi": found[0].name_vi, "name_en": found[0].name_en}
 
 
 def _meta(question: Question, reader: queries.Reader, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,12 +161,26 @@ def _meta(question: Question, reader: queries.Reader, rows: list[dict[str, Any]]
                            "unit": i.unit.code, "frequency": i.frequency, "kind": i.kind,
                            # per cent ("pct") or percentage points ("pp"), by the indicator's kind
                            "comparison": queries.comparisons(i)} for i in question.indicators},
+        # the agency whose national figure stands (docs/domain.md, "frequencies and sources")
+        "source": {i.code: _source(i, question) for i in question.indicators},
         "rows": len(rows),
     }
 
 
+def flat(row: dict[str, Any]) -> dict[str, Any]:
+    """A row for a table (CSV, XLSX): a nested object's fields as their own columns
+    (``coverage`` -> coverageReported, coverageExpected, coverageComplete)."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            out.update({key + name[:1].upper() + name[1:]: part for name, part in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
 def to_csv(result: dict[str, Any]) -> str:
-    rows = result["rows"]
+    rows = [flat(row) for row in result["rows"]]
     columns = list(dict.fromkeys(k for row in rows for k in row)) or ["indicator", "orgUnit", "period", "value"]
     out = io.StringIO()
     writer = csv.writer(out)

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -30,6 +31,7 @@ from sdmx.model import v21 as m
 from sdmx.writer.xml import writer as xml_writer
 
 from nrs.collection.models import DataValue
+from nrs.exchange.sdmx.national import NationalAreas
 from nrs.exchange.sdmx.structures import FREQ_OF_KIND, OBS_STATUS, TIME, TOTAL, Structures
 from nrs.lib import csvsafe, periods
 from nrs.lib.numbers import plain
@@ -112,24 +114,40 @@ def breakdown_codes(breakdown: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in breakdown.split(";") if "=" in part)
 
 
-def observations(rows: Iterable[DataValue], structures: Structures,
-                 wanted: list[frozenset[str] | None]) -> list[Obs]:
+def observations(rows: Iterable[DataValue], structures: Structures, wanted: list[frozenset[str] | None],
+                 national: NationalAreas | None = None) -> list[Obs]:
     """Rows as observations, keeping those the key selects (``wanted``: a set of codes per
-    dimension, None for any). Cleared values (None) are left out, and units not in CL_AREA."""
-    found = []
+    dimension, None for any), in series order (key, then time). Cleared values (None) are
+    left out, and units not in CL_AREA. With ``national``, a value that stands for the
+    national figure is keyed under the national area code (nrs.exchange.sdmx.national), one
+    per observation: the best ranked."""
+    found: list[Obs] = []
+    standing: dict[tuple[tuple[str, ...], str], tuple[int, Obs]] = {}
     for row in rows:
-        kind = periods.parse_sdmx(row.period).kind
-        area = structures.area_codes.get(row.org_unit_id)
-        if row.value is None or kind not in FREQ_OF_KIND or area is None:  # cleared, or no SDMX code
+        parsed = periods.parse_sdmx(row.period)
+        rank = national.rank(row.indicator_id, row.org_unit_id, parsed.end) if national else None
+        area = national.code if national and rank is not None else structures.area_codes.get(row.org_unit_id)
+        if row.value is None or parsed.kind not in FREQ_OF_KIND or area is None:  # cleared, or no SDMX code
             continue
         parts = breakdown_codes(row.breakdown)
-        key = (FREQ_OF_KIND[kind], row.indicator.code, area, *(parts.get(b, TOTAL) for b in structures.breakdowns))
+        key = (FREQ_OF_KIND[parsed.kind], row.indicator.code, area,
+               *(parts.get(b, TOTAL) for b in structures.breakdowns))
         if any(codes is not None and code not in codes for code, codes in zip(key, wanted, strict=True)):
             continue
-        attributes = (("UNIT_MEASURE", row.indicator.unit.code), ("DECIMALS", str(row.indicator.decimals)),
-                      ("OBS_STATUS", OBS_STATUS.get(row.flag, "A")))
-        found.append(Obs(key, time_period(row.period), plain(row.value), attributes))
+        item = _obs(row, key, row.value)
+        if rank is None:
+            found.append(item)
+        elif (held := standing.get((key, item.time))) is None or rank < held[0]:
+            standing[(key, item.time)] = (rank, item)
+    found += [item for _rank, item in standing.values()]
+    found.sort(key=lambda item: (item.key, item.time))
     return found
+
+
+def _obs(row: DataValue, key: tuple[str, ...], value: Decimal) -> Obs:
+    attributes = (("UNIT_MEASURE", row.indicator.unit.code), ("DECIMALS", str(row.indicator.decimals)),
+                  ("OBS_STATUS", OBS_STATUS.get(row.flag, "A")))
+    return Obs(key, time_period(row.period), plain(value), attributes)
 
 
 def limit(found: list[Obs], first: int | None, last: int | None) -> list[Obs]:

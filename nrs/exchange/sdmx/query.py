@@ -17,6 +17,7 @@ from django.db.models.functions import Greatest
 from nrs.collection import queries
 from nrs.collection.models import DataValue
 from nrs.exchange.sdmx.messages import ALL_DIMENSIONS
+from nrs.exchange.sdmx.national import NationalAreas
 from nrs.exchange.sdmx.structures import AGENCY_ID, TIME, VERSION, Structures
 from nrs.lib import moments, periods
 from nrs.lib.errors import InputError
@@ -160,14 +161,18 @@ def parse(flow: str, key: str, params: Any, structures: Structures) -> DataQuery
                      last_n=parse_count("lastNObservations", params.get("lastNObservations", "")))
 
 
-def rows(query: DataQuery, structures: Structures, scope: Q) -> QuerySet[DataValue]:
+def rows(query: DataQuery, structures: Structures, scope: Q,
+         national: NationalAreas | None = None) -> QuerySet[DataValue]:
     """The newest approved vintage (or the one known on ``known_on``) of each value of the
     flow's indicators, for the org units of CL_AREA (ended ones too), within ``scope``. A
     period is selected when it starts within [startPeriod's start, endPeriod's end]. With
-    ``updated_after``, only vintages that became exportable after it (``exportable_since``)."""
+    ``updated_after``, only vintages that became exportable after it (``exportable_since``).
+    Asked for the national area, the agencies' values too (``national``: they may stand for
+    the national figure; messages.observations decides which)."""
     indicators, units = query.wanted[1], query.wanted[2]
     if units:
-        scope &= Q(org_unit_id__in=structures.area_units(units))
+        pks = structures.area_units(units)
+        scope &= Q(org_unit_id__in=national.widen(pks) if national else pks)
     found = queries.values(scope=scope, indicators=sorted(indicators) if indicators else None,
                            known_on=query.known_on)
     found = found.filter(indicator__area=structures.flow_areas[query.flow]).select_related("indicator__unit")

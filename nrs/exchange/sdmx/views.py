@@ -18,7 +18,7 @@ from lxml.builder import ElementMaker
 from nrs.accounts import access, ratelimit
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import authenticate_bearer, bearer_secret, request_token
-from nrs.exchange.sdmx import messages, query, structures, xsd
+from nrs.exchange.sdmx import messages, national, query, structures, xsd
 from nrs.exchange.sdmx.query import NotFound
 from nrs.lib.errors import InputError
 
@@ -154,8 +154,9 @@ def data(request: HttpRequest, path: str) -> HttpResponse:
         everything = structures.build(validity=False)
         parsed = query.parse(flow, key.split("/")[0], request.GET, everything)
         scope = access.scope_q(request.user, Perm.VIEW_DATA, token=request_token(request) or token)
-        found = messages.observations(query.rows(parsed, everything, scope).iterator(chunk_size=5000),
-                                      everything, parsed.wanted)
+        areas = national.load(everything.area_codes)
+        found = messages.observations(query.rows(parsed, everything, scope, areas).iterator(chunk_size=5000),
+                                      everything, parsed.wanted, areas)
         if not found:
             return error(404, NO_RESULTS, "data", "Không có số liệu phù hợp (trong phạm vi được phân quyền)",
                          "no data match the query (within your scope)", as_json=as_json)
