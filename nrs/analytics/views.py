@@ -131,8 +131,10 @@ def _history(request: HttpRequest, indicator: Indicator, unit: OrgUnit, period: 
     source's (the statistics office's revisions), with release dates, reasons and who."""
     codes = [unit.code] + ([a.code for a in coverage.sources_of(indicator, period.end)]
                            if unit.level == Level.NATIONAL else [])
-    return collection_queries.history(scope=access.scope_q(request.user, Perm.VIEW_DATA),
-                                      indicators=[indicator.code], units=codes, period=period.sdmx)
+    found = collection_queries.history(scope=access.scope_q(request.user, Perm.VIEW_DATA),
+                                       indicators=[indicator.code], units=codes, period=period.sdmx)
+    known = _reader(request, unit).known_on
+    return [h for h in found if known is None or datetime.fromisoformat(h["releasedAt"]) <= known]
 
 
 def _partial(census: coverage.Census, indicator: Indicator, points: list[queries.Point]) -> dict[str, str]:
@@ -336,7 +338,7 @@ def download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
         response = HttpResponse(api.to_csv(result), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
-    return _xlsx(result["rows"], name)
+    return _xlsx([api.flat(row) for row in result["rows"]], name)
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
