@@ -97,7 +97,7 @@ def test_expected_units_come_from_the_regime_on_the_period_end(regime: Regime) -
 def test_before_the_deadline_nobody_is_missing_yet(regime: Regime) -> None:
     rows = compliance.matrix(regime, PERIOD, today=DEADLINE)
     assert compliance.summary(rows) == {"on_time": 0, "late": 0, "returned": 0, "missing": 0,
-                                        "pending": 34}
+                                        "pending": 34, "backfill": 0}
     assert compliance.summary(compliance.matrix(regime, PERIOD, today=date(2026, 10, 21)))["missing"] == 34
 
 
@@ -126,7 +126,7 @@ def test_statuses_of_one_period(regime: Regime, clock, hanoi_reporter, hanoi_app
     assert timezone.localtime(rows["79"].submitted_at).date() == date(2026, 10, 21)
     assert rows["31"].submitted_at is None and rows["31"].submission_id is not None
     counts = compliance.summary(list(rows.values()))
-    assert counts == {"on_time": 1, "late": 1, "returned": 1, "missing": 31, "pending": 0}
+    assert counts == {"on_time": 1, "late": 1, "returned": 1, "missing": 31, "pending": 0, "backfill": 0}
     assert sum(counts.values()) == len(rows) == 34
 
 
