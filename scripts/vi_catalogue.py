@@ -617,11 +617,14 @@ VI.update({
     "published frequencies": "các kỳ công bố",
     "Every frequency the indicator is published at, separated by ';' (M;Q;S;N;Y;YTD). Blank: its own frequency only.":
         "Các kỳ chỉ tiêu được công bố, cách nhau bởi ';' (M;Q;S;N;Y;YTD). Để trống: chỉ kỳ riêng của chỉ tiêu.",
-    "index base": "kỳ gốc của chỉ số", "For indices: the base, e.g. '2019 = 100'.": "Với chỉ số: kỳ gốc, ví dụ '2019 = 100'.",
+    "index base": "kỳ gốc của chỉ số",
+    "For indices: the base, e.g. '2019 = 100'.": "Với chỉ số: kỳ gốc, ví dụ '2019 = 100'.",
     "Authoritative national source": "Nguồn số liệu chính thức cấp quốc gia",
     "optional indicators": "chỉ tiêu không bắt buộc",
-    "Indicators of the form that a report may leave empty (a staggered release sends some now and the rest in a later version).":
-        "Chỉ tiêu của biểu mẫu được phép để trống (công bố từng đợt: gửi một phần trước, phần còn lại ở phiên bản sau).",
+    "Indicators of the form that a report may leave empty (a staggered release sends some now "
+    "and the rest in a later version).":
+        "Chỉ tiêu của biểu mẫu được phép để trống (công bố từng đợt: gửi một phần trước, "
+        "phần còn lại ở phiên bản sau).",
     "text report required": "bắt buộc báo cáo văn bản",
     "For text-and-data regimes: whether submitting needs the text report.":
         "Với chế độ báo cáo văn bản và số liệu: có bắt buộc đính kèm báo cáo văn bản khi gửi hay không.",
