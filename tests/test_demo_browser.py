@@ -356,6 +356,14 @@ def test_dashboards_render_locally_with_the_map(demo_server: str, page) -> None:
     card = page.locator("[data-indicator=RETAIL_SALES] .card-value")
     assert card.inner_text().strip()[0].isdigit()
     assert page.locator(".cards .card").count() >= 9
+    # Issue 17: no headline card is empty on a fresh demo; each names its coverage and source.
+    assert page.locator(".cards .card-empty").count() == 0, page.locator(".card-empty").all_inner_texts()
+    cards = page.locator(".cards .card")
+    assert cards.count() == page.locator(".cards .card .coverage").count()
+    assert cards.count() == page.locator(".cards .card .card-source").count()
+    gdp = page.inner_text("[data-indicator=GDP_GROWTH]")
+    assert "Cục Thống kê" in gdp and "số liệu cấp quốc gia" in gdp
+    assert "34/34" in page.inner_text("[data-indicator=RETAIL_SALES]")
     freshness = page.inner_text("[data-testid=freshness]")
     assert "Số liệu tính đến" in freshness and f"{DEMO_AT:%d/%m/%Y}" in freshness  # the server's clock
     _shot(page, "overview.png", full_page=True)
