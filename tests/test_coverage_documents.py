@@ -92,3 +92,25 @@ def test_a_card_names_its_source_and_says_when_the_figure_is_an_estimate(make_us
     card = card[:card.index("</a>")]
     assert "3,25" in card and "2026-10" in card
     assert "Cục Thống kê" in card and "ước tính" in card
+
+
+@pytest.mark.django_db
+def test_a_merged_province_s_overview_shows_its_newest_month(make_user, leader) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17: Ninh Bình's overview mixed 2025-06 and 2026-10 cards, because its rebuilt
+    history (three predecessors) outnumbered its own reports."""
+    from django.test import Client
+
+    from tests.conftest import legacy
+
+    service = make_user("service")
+    account_actions.grant_role(service, "system", current("CP"))
+    account_actions.grant_role(service, "approver", current("CP"))
+    old = [legacy(code) for code in ("37", "36", "35")]  # Ninh Bình, Nam Định, Hà Nam until 2025-06
+    reports = _reports(old, Period.month(2025, 6), "300") + _reports([current("37")], Period.month(2026, 10), "950")
+    assert not bulk.import_reports(reports, actor=service, today=TODAY).issues
+    client = Client()
+    client.force_login(leader)
+    html = client.get("/dashboard/", {"unit": "37"}).content.decode()
+    card = html[html.index('data-indicator="RETAIL_SALES"'):]
+    card = card[:card.index("</a>")]
+    assert "2026-10" in card and "950" in card and "2025-06" not in card
