@@ -126,14 +126,14 @@ def _card(indicator: Indicator, unit: OrgUnit, reader: queries.Reader,
             "spark": charts.sparkline([c.value if c else None for c in history])}
 
 
-def _history(request: HttpRequest, indicator: Indicator, unit: OrgUnit, period: Period) -> list[dict[str, Any]]:
+def _history(request: HttpRequest, indicator: Indicator, unit: OrgUnit, period: Period,
+             known: datetime | None) -> list[dict[str, Any]]:
     """Every released version of the figure: the unit's own reports, or for the nation its
     source's (the statistics office's revisions), with release dates, reasons and who."""
     codes = [unit.code] + ([a.code for a in coverage.sources_of(indicator, period.end)]
                            if unit.level == Level.NATIONAL else [])
     found = collection_queries.history(scope=access.scope_q(request.user, Perm.VIEW_DATA),
                                        indicators=[indicator.code], units=codes, period=period.sdmx)
-    known = _reader(request, unit).known_on
     return [h for h in found if known is None or datetime.fromisoformat(h["releasedAt"]) <= known]
 
 
@@ -307,7 +307,7 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
         **_common(request, unit, reader, refresh.latest()), "indicator": found, "kind": kind.value,
         "views": _views(found), "points": points, "period": period, "ranking": ranked, "level": level,
         "coverage": covered, "source": _named_source(found, period, covered) if period else None,
-        "history": _history(request, found, unit, period) if period else [],
+        "history": _history(request, found, unit, period, reader.known_on) if period else [],
         "periods": [p.period.sdmx for p in reversed(points) if p.value is not None][:36],
         "rebuilt": any(p.cell and p.cell.rebuilt for p in points),
         "series_fig": charts.series_figure(points, found.name, found.unit.name, _partial(census, found, points)),
