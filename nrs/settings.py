@@ -213,6 +213,10 @@ NRS_CONNECTOR_MAX_BYTES = int(os.environ.get("NRS_CONNECTOR_MAX_BYTES", str(20 *
 NRS_CONNECTOR_ATTEMPTS = int(os.environ.get("NRS_CONNECTOR_ATTEMPTS", "4"))
 NRS_WEBHOOK_TIMEOUT = float(os.environ.get("NRS_WEBHOOK_TIMEOUT", "10"))
 NRS_WEBHOOK_ATTEMPTS = int(os.environ.get("NRS_WEBHOOK_ATTEMPTS", "6"))
+# Destination policy for every outbound fetch (connectors, webhooks, federation; issue 18):
+# loopback, private, link-local and other non-public addresses are refused after DNS resolution
+# and on every redirect, unless listed here (hosts, addresses or CIDRs, comma-separated).
+NRS_FETCH_ALLOW = _env_list("NRS_FETCH_ALLOW", "")
 
 # Digital signatures (PEM files). Generated documents are signed with this key and certificate;
 # uploaded documents' signatures are checked against these trust roots. `nrs demo` creates a
@@ -273,6 +277,12 @@ AXES_LOCKOUT_CALLABLE = "nrs.accounts.views.locked_out"  # bilingual page, HTTP 
 # Counters live in the "ratelimit" cache, shared by every server process (Redis, or the database).
 RATELIMIT_USE_CACHE = "ratelimit"
 NRS_LOGIN_RATE = os.environ.get("NRS_LOGIN_RATE", "30/m")
+# Per account, from any address (issue 18): this many wrong passwords for one username within
+# AXES_COOLOFF_TIME lock that username out everywhere until the cool-off ends.
+NRS_ACCOUNT_FAILURE_LIMIT = int(os.environ.get("NRS_ACCOUNT_FAILURES", "20"))
+# The reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs). Empty: none; the
+# client address is the socket's peer.
+NRS_TRUSTED_PROXIES = _env_list("NRS_TRUSTED_PROXIES", "")
 NRS_API_RATE = os.environ.get("NRS_API_RATE", "600/m")
 NRS_API_WRITE_RATE = os.environ.get("NRS_API_WRITE_RATE", "120/m")
 # Two-factor (django-otp TOTP + backup codes) for leaders, approvers, coordinators and

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class EventType(models.TextChoices):
     REGISTRY_LOADED = "registry.loaded", _("Registry loaded")
     ORGUNIT_CHANGED = "registry.orgunit_changed", _("Org unit changed")
+    ORGUNIT_MOVED = "registry.orgunit_moved", _("Org unit moved or recoded")
     INDICATOR_CHANGED = "registry.indicator_changed", _("Indicator changed")
     REGIME_CHANGED = "registry.regime_changed", _("Report regime changed")
     METADATA_CHANGED = "registry.metadata_changed", _("Metadata changed")
@@ -15,6 +16,8 @@ class EventType(models.TextChoices):
     USER_CHANGED = "accounts.user_changed", _("User changed")
     GRANT_ADDED = "accounts.grant_added", _("Role granted")
     GRANT_REVOKED = "accounts.grant_revoked", _("Role revoked")
+    GRANT_CHANGED = "accounts.grant_changed", _("Role grant changed")
+    SIGNIN_REFUSED = "accounts.signin_refused", _("Sign-in refused")
     LOGIN = "accounts.login", _("Signed in")
     LOGIN_FAILED = "accounts.login_failed", _("Sign-in failed")
     LOGOUT = "accounts.logout", _("Signed out")
@@ -46,3 +49,4 @@ class EventType(models.TextChoices):
     CONNECTOR_RUN = "exchange.connector_run", _("Connector run")
     WEBHOOK_CHANGED = "exchange.webhook_changed", _("Webhook subscription changed")
     WEBHOOK_FAILED = "exchange.webhook_failed", _("Webhook delivery failed")
+    FETCH_REFUSED = "exchange.fetch_refused", _("Outbound fetch refused by the destination policy")
