@@ -98,3 +98,4 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+from nrs.accounts.identities import ExternalIdentity  # noqa: E402,F401  (its own module, issue 18)
