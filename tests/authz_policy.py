@@ -9,8 +9,10 @@ A rule says who is allowed:
 
 * ``PUBLIC`` — anybody, signed in or not;
 * ``SIGNED_IN`` — any active signed-in user (or any valid API token);
-* ``perm(P, where)`` — the principal's roles give permission P (nrs.accounts.access.ROLE_PERMS)
-  ``anywhere``, on the ``object``'s org unit (own vs foreign), or on the ``root`` (CP);
+* ``perm(P, where)`` — the principal's roles give permission P (``EXPECTED_ROLE_PERMS`` below,
+  written out here from the documented intent and compared with the code's table by
+  tests/test_sec18_oracles_policy.py, never imported from it) ``anywhere``, on the
+  ``object``'s org unit (own vs foreign), or on the ``root`` (CP);
   an API token must also be a write token for a permission that is not a read;
 * ``ADMIN`` / ``admin(rule)`` — the admin site's door (a coordinator or an auditor, anywhere),
   and inside it the model's own rule;
@@ -30,10 +32,52 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nrs.accounts.access import ROLE_PERMS, Perm
-
 ROOT = "CP"
 OWN, FOREIGN = "01", "31"  # Hà Nội, Hải Phòng
+
+
+class Perm:
+    """The permission names, as plain strings: the oracle does not import the code's enum."""
+
+    VIEW_DATA = "view_data"                # approved values and dashboards
+    VIEW_UNAPPROVED = "view_unapproved"    # drafts and submitted values
+    ENTER_DATA = "enter_data"              # create and edit drafts
+    SUBMIT = "submit"                      # send a report for approval
+    APPROVE = "approve"                    # approve or return a report
+    VIEW_COMPLIANCE = "view_compliance"    # who is late, who is missing
+    MANAGE_CATALOGUE = "manage_catalogue"  # indicators, org units, codelists
+    MANAGE_REGIMES = "manage_regimes"      # report regimes and deadlines
+    SET_TARGETS = "set_targets"            # annual plan values
+    MANAGE_USERS = "manage_users"          # users and role grants
+    VIEW_AUDIT = "view_audit"              # the audit log
+    BRIEFINGS = "briefings"                # briefing documents
+    BACKFILL = "backfill"                  # a historical version's real release date
+
+
+# What each role may do, written out from the documented intent (docs/domain.md roles,
+# README's demo cast, docs/security.md): the oracle of the matrix. The code's own table
+# (nrs.accounts.access.ROLE_PERMS) must equal it; a wrong mapping there fails
+# tests/test_sec18_oracles_policy.py and, through the probes, the matrix.
+EXPECTED_ROLE_PERMS: dict[str, frozenset[str]] = {
+    # Provincial and national leadership: reads everything in its units, briefings; never writes data.
+    "leader": frozenset({"view_data", "view_unapproved", "view_compliance", "briefings"}),
+    # Coordinators run the system for their units: catalogue, regimes, targets, users; reads.
+    # They neither enter, submit nor approve reports, nor read the audit log.
+    "coordinator": frozenset({"view_data", "view_unapproved", "view_compliance", "briefings",
+                              "manage_catalogue", "manage_regimes", "set_targets", "manage_users"}),
+    # Reporters enter and submit; they never approve.
+    "reporter": frozenset({"view_data", "view_unapproved", "enter_data", "submit"}),
+    # Approvers approve or return; they never enter data.
+    "approver": frozenset({"view_data", "view_unapproved", "approve"}),
+    # Viewers read approved values only.
+    "viewer": frozenset({"view_data"}),
+    # Auditors read the audit log and approved values; nothing else.
+    "auditor": frozenset({"view_data", "view_audit"}),
+    # Machine clients enter and submit through the API, like a reporter.
+    "system": frozenset({"view_data", "view_unapproved", "enter_data", "submit"}),
+    # Beside approver or system: only records a past release's real date.
+    "backfill": frozenset({"view_data", "backfill"}),
+}
 READ_PERMS = frozenset({Perm.VIEW_DATA, Perm.VIEW_UNAPPROVED, Perm.VIEW_COMPLIANCE, Perm.VIEW_AUDIT})
 
 
@@ -52,8 +96,8 @@ class Principal:
             return "anonymous"
         return f"{self.role}@{self.unit}" + (f"[{self.scope}]" if self.scope else "")
 
-    def holds(self, perm: Perm, where: str, side: str) -> bool:
-        if self.role is None or perm not in ROLE_PERMS[self.role]:
+    def holds(self, perm: str, where: str, side: str) -> bool:
+        if self.role is None or perm not in EXPECTED_ROLE_PERMS[self.role]:
             return False
         if self.scope == "read" and perm not in READ_PERMS:
             return False
@@ -67,7 +111,7 @@ class Principal:
 @dataclass(frozen=True)
 class Rule:
     kind: str  # public | signed_in | perm | nobody
-    perm: Perm | None = None
+    perm: str | None = None
     where: str = "anywhere"  # anywhere | object | root
     admin: bool = False  # behind the admin site's door
 
@@ -99,7 +143,7 @@ NOBODY = Rule("nobody")
 ADMIN = Rule("signed_in", admin=True)
 
 
-def perm(p: Perm, where: str = "anywhere") -> Rule:
+def perm(p: str, where: str = "anywhere") -> Rule:
     return Rule("perm", p, where)
 
 
