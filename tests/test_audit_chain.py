@@ -4,13 +4,17 @@ triggers recreated), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import itertools
+import json
 import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -123,6 +127,119 @@ def test_canonical_numbers_are_one_text_per_value() -> None:
     with pytest.raises(ValueError):
         chain.canonical_json(float("nan"))
 
+
+
+# -- a fixed test vector: the published row format, pinned ---------------------------------------
+# The row, the canonical text it must serialise to (docs/security.md, "the audit row format") and
+# its SHA-256 are written out here by hand; none of them is computed by nrs.audit.chain.
+
+VECTOR_ROW = {
+    "seq": 42,
+    "prev_hash": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",  # SHA-256("test")
+    # 12:37:09.123456 in Viet Nam (UTC+7): hashed as UTC.
+    "occurred_at": datetime(2026, 11, 23, 12, 37, 9, 123456, tzinfo=timezone(timedelta(hours=7))),
+    "event_type": "collection.transition",
+    "actor_id": 7,
+    "org_unit_id": 12,
+    "object_type": "submission",
+    "object_id": "314",
+    "summary": "Phê duyệt báo cáo tháng 10/2026 của Hà Nội",
+    "data": {"giá_trị": 12345.67, "đơn_vị": "tỷ đồng", "tỷ_lệ": 0.1, "số_lượng": 3.0,
+             "ghi_chú": "Tổng mức bán lẻ hàng hóa và doanh thu dịch vụ tiêu dùng"},
+    "action_id": uuid.UUID("0b7e2c4a-6f1d-4e8a-9c3b-5d2f1a0e7b64"),
+}
+# Keys sorted by code point (so "đơn_vị", U+0111, after "tỷ_lệ"), no whitespace, UTF-8 as
+# itself, 3.0 as the integer 3, occurred_at in UTC with microseconds and a Z.
+VECTOR_TEXT = (
+    '{"action_id":"0b7e2c4a-6f1d-4e8a-9c3b-5d2f1a0e7b64","actor_id":7,'
+    '"data":{"ghi_chú":"Tổng mức bán lẻ hàng hóa và doanh thu dịch vụ tiêu dùng","giá_trị":12345.67,'
+    '"số_lượng":3,"tỷ_lệ":0.1,"đơn_vị":"tỷ đồng"},'
+    '"event_type":"collection.transition","object_id":"314","object_type":"submission",'
+    '"occurred_at":"2026-11-23T05:37:09.123456Z","org_unit_id":12,'
+    '"prev_hash":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","seq":42,'
+    '"summary":"Phê duyệt báo cáo tháng 10/2026 của Hà Nội"}')
+VECTOR_HASH = "7c6051624c2a4723f713ed4d16a5b2ca2b1e142de6a9365e0af40b83e02229f2"
+
+
+def test_the_published_row_format_is_pinned_by_a_fixed_vector() -> None:
+    assert hashlib.sha256(VECTOR_TEXT.encode("utf-8")).hexdigest() == VECTOR_HASH  # the literal is consistent
+    assert _independent_text(VECTOR_ROW) == VECTOR_TEXT
+    assert chain.row_hash(VECTOR_ROW) == VECTOR_HASH
+
+
+def test_the_vector_changes_with_any_hashed_field() -> None:
+    """Each hashed field is in the hash: changing any one of them changes it."""
+    changed = {"seq": 43, "prev_hash": "0" * 64, "occurred_at": VECTOR_ROW["occurred_at"] + timedelta(microseconds=1),
+               "event_type": "collection.values_saved", "actor_id": None, "org_unit_id": 13,
+               "object_type": "submissio", "object_id": "315", "summary": "Phê duyệt báo cáo tháng 10/2026 của Hà Nộj",
+               "data": {**VECTOR_ROW["data"], "giá_trị": 12345.68},
+               "action_id": uuid.UUID("0b7e2c4a-6f1d-4e8a-9c3b-5d2f1a0e7b65")}
+    assert set(changed) == set(chain.HASHED)
+    for name, value in changed.items():
+        assert chain.row_hash({**VECTOR_ROW, name: value}) != VECTOR_HASH, name
+
+
+# -- a verifier written in the test, from the published format (not chain.verify) -------------------
+
+def _number_text(value: int | float) -> str:
+    """An integral value as an integer; any other as its shortest decimal, in normal form."""
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return str(int(exact)) if exact == exact.to_integral_value() else str(exact.normalize())
+
+
+def _json_text(value: object) -> str:
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + _json_text(v)
+                              for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_json_text(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _independent_text(row: dict[str, object]) -> str:
+    moment = row["occurred_at"]
+    assert isinstance(moment, datetime)
+    fields = {**{name: row[name] for name in ("seq", "prev_hash", "event_type", "actor_id", "org_unit_id",
+                                              "object_type", "object_id", "summary", "data")},
+              "occurred_at": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+              "action_id": str(row["action_id"]), "event_type": str(row["event_type"])}
+    return _json_text(fields)
+
+
+def _independent_breaks(first: int, last: int) -> list[tuple[int, str]]:
+    """Every break between ``first`` and ``last``, read straight from the table."""
+    rows = list(Event.objects.filter(seq__gte=first, seq__lte=last).order_by("seq").values())
+    prev = Event.objects.get(seq=first - 1).hash if first > 1 else "0" * 64
+    found: list[tuple[int, str]] = []
+    for expected, row in enumerate(rows, start=first):
+        if row["seq"] != expected:
+            found.append((expected, "gap"))
+        if row["prev_hash"] != prev:
+            found.append((row["seq"], "link"))
+        if hashlib.sha256(_independent_text(row).encode("utf-8")).hexdigest() != row["hash"]:
+            found.append((row["seq"], "hash"))
+        prev = row["hash"]
+    return found
+
+
+def test_a_one_character_change_is_found_by_an_independent_verifier(coordinator) -> None:  # type: ignore[no-untyped-def]
+    with transaction.atomic():
+        record(EventType.METADATA_CHANGED, summary="Đổi tên chỉ tiêu: Tổng mức bán lẻ",
+               data={"old": "Tổng mức bán lẻ", "new": "Tổng mức bán lẻ hàng hóa", "tỷ_lệ": 12.5})
+    events = _some_actions(coordinator)
+    first, last = events[0].seq - 1, events[-1].seq
+    assert _independent_breaks(first, last) == []  # what record() wrote follows the published format
+    target = Event.objects.get(seq=first)
+    with _as_dba() as cursor:
+        cursor.execute("UPDATE audit_event SET summary = %s WHERE seq = %s",
+                       [target.summary.replace("Tổng", "Tống"), first])  # one character: ổ → ố
+    assert _independent_breaks(first, last) == [(first, "hash")]
+    result = chain.verify(first, last)
+    assert (result.ok, result.broken_seq, result.reason) == (False, first, "hash")
 
 # -- tampering ---------------------------------------------------------------------------------
 
