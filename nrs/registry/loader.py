@@ -22,6 +22,7 @@ from nrs.audit.log import record
 from nrs.registry import sources
 from nrs.registry.models import (
     LEVEL_OF_KIND,
+    PENDING_PATH,
     Code,
     Codelist,
     Indicator,
@@ -32,6 +33,7 @@ from nrs.registry.models import (
     Regime,
     Responsibility,
     ValidationRule,
+    repath_subtree,
 )
 from nrs.registry.sources import RegistryError, UnitRecord
 
@@ -143,8 +145,10 @@ def load_registry(data_dir: Path = sources.DATA_DIR, *, actor: Any = None,
 
 
 def _sync(model: type[models.Model], key_fields: tuple[str, ...], rows: list[dict[str, Any]],
-          report: LoadReport, table: str) -> dict[tuple[Any, ...], int]:
-    """Create missing rows and update differing ones, matched on ``key_fields``.
+          report: LoadReport, table: str, on_create: dict[str, Any] | None = None
+          ) -> dict[tuple[Any, ...], int]:
+    """Create missing rows and update differing ones, matched on ``key_fields``;
+    ``on_create`` gives values that only new rows take (compared never).
     Returns natural key -> primary key for every row."""
     fields = [name for name in rows[0] if name not in key_fields] if rows else []
     existing = {tuple(r[k] for k in key_fields): r
@@ -154,7 +158,7 @@ def _sync(model: type[models.Model], key_fields: tuple[str, ...], rows: list[dic
         key = tuple(row[k] for k in key_fields)
         current = existing.get(key)
         if current is None:
-            to_create.append(model(**row))
+            to_create.append(model(**row, **(on_create or {})))
         elif any(_differs(current[f], row[f]) for f in fields):
             to_update.append(model(pk=current["pk"], **row))
         else:
@@ -192,7 +196,9 @@ def _sync_units(units: list[UnitRecord], report: LoadReport, progress: Progress)
     done = 0
     for depth in sorted(levels):
         rows = [_unit_row(u, ids) for u in levels[depth]]
-        synced = _sync(OrgUnit, ("code", "valid_from"), rows, report, "orgunit")
+        # A new unit's path names its own id: it is pending until _sync_paths writes it.
+        synced = _sync(OrgUnit, ("code", "valid_from"), rows, report, "orgunit",
+                       on_create={"path": PENDING_PATH})
         ids.update({sources.unit_key(code, start): pk for (code, start), pk in synced.items()})
         done += len(rows)
         progress("org units", done, len(units))
@@ -211,16 +217,24 @@ def _unit_row(unit: UnitRecord, ids: dict[str, int]) -> dict[str, Any]:
 
 
 def _sync_paths(units: list[UnitRecord], ids: dict[str, int]) -> None:
-    """Set each unit's materialised path from its parent's (parents come first)."""
+    """Set each unit's materialised path from its parent's (parents come first); units
+    made outside the files (in the admin) under a unit whose path changed follow it."""
     paths: dict[str, str] = {}
     for unit in units:
         parent_path = paths[unit.parent_key] if unit.parent_key else "/"
         paths[unit.key] = f"{parent_path}{ids[unit.key]}/"
     wanted = {ids[key]: path for key, path in paths.items()}
-    stale = [OrgUnit(pk=pk, path=wanted[pk])
-             for pk, path in OrgUnit.objects.filter(pk__in=wanted).values_list("pk", "path")
-             if path != wanted[pk]]
-    OrgUnit.objects.bulk_update(stale, ["path"], batch_size=1000)
+    moved = {pk: path for pk, path in OrgUnit.objects.filter(pk__in=wanted).values_list("pk", "path")
+             if path != wanted[pk]}
+    OrgUnit.objects.bulk_update([OrgUnit(pk=pk, path=wanted[pk]) for pk in moved], ["path"],
+                                batch_size=1000)
+    for pk, old in sorted(moved.items(), key=lambda item: len(item[1])):
+        if old != PENDING_PATH and _has_unloaded_below(old, set(wanted)):
+            repath_subtree(old, wanted[pk])
+
+
+def _has_unloaded_below(path: str, loaded: set[int]) -> bool:
+    return OrgUnit.objects.filter(path__startswith=path).exclude(pk__in=loaded).exists()
 
 
 def _sync_lineage(links: list[sources.LineageRecord], ids: dict[str, int], report: LoadReport,

@@ -8,10 +8,14 @@ nrs.registry.loader, which both write their audit events.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +97,14 @@ class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
         return self.filter(path__startswith=unit.path)
 
 
+# The path a new unit holds between its insert and the update that writes its own id into
+# its path (inside one transaction, so nobody sees it). It is never a prefix of a real
+# path ("/<digits>/..."), so it matches nothing.
+PENDING_PATH = "/pending/"
+# access.py's cache of a unit's predecessors' paths (a moved subtree makes them stale).
+PREDECESSOR_PATHS_KEY = "nrs:predecessor-paths:{}"
+
+
 class OrgUnit(BilingualName):
     """One version of an administrative or reporting unit.
 
@@ -127,6 +139,9 @@ class OrgUnit(BilingualName):
             models.UniqueConstraint(fields=["code", "valid_from"], name="orgunit_code_from_uniq"),
             models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                                    name="orgunit_valid_range"),
+            # An empty path would be a prefix of every path: never stored (issue 18, finding 1).
+            models.CheckConstraint(condition=Q(path__startswith="/") & Q(path__endswith="/")
+                                   & ~Q(path="/"), name="orgunit_path_set"),
         ]
         indexes = [
             # Subtree queries: path LIKE '/1/25/%' (varchar_pattern_ops on PostgreSQL).
@@ -137,6 +152,45 @@ class OrgUnit(BilingualName):
             # Lookup by code (every import names units by code).
             models.Index(fields=["code"], name="orgunit_code_idx"),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Whatever the entry (admin, actions, a bare create; the loader's bulk writes set
+        them the same way): save with ``level`` from the kind and ``path`` from the parent's path; when the
+        path changes (a new parent), every descendant is re-pathed in the same transaction."""
+        self.level = LEVEL_OF_KIND[OrgUnitKind(self.kind)].value
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "path", "level"}
+        with transaction.atomic(using=kwargs.get("using")):
+            parent_path = self.parent_path()
+            if self.pk is None:
+                self.path = PENDING_PATH
+                super().save(*args, **kwargs)
+                self.path = f"{parent_path}{self.pk}/"
+                OrgUnit.objects.filter(pk=self.pk).update(path=self.path)
+                return
+            old = OrgUnit.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+            self.path = f"{parent_path}{self.pk}/"
+            if old and old != self.path and parent_path.startswith(old):
+                raise ValidationError({"parent": _("A unit cannot be placed under itself or "
+                                                   "one of its own subunits.")})
+            super().save(*args, **kwargs)
+            if old and old != self.path:
+                repath_subtree(old, self.path)
+
+    def parent_path(self) -> str:
+        """The stored path of the parent ("/" for a root), read from the database: an
+        in-memory parent may be stale."""
+        if self.parent_id is None:
+            return "/"
+        return str(OrgUnit.objects.values_list("path", flat=True).get(pk=self.parent_id))
+
+    def clean(self) -> None:
+        super().clean()
+        if self.pk is not None and self.parent_id is not None:
+            own = OrgUnit.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+            if own and self.parent_path().startswith(own):
+                raise ValidationError({"parent": _("A unit cannot be placed under itself or "
+                                                   "one of its own subunits.")})
 
     def is_valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -151,6 +205,21 @@ class OrgUnit(BilingualName):
 
     def ancestor_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part]
+
+
+def repath_subtree(old: str, new: str) -> int:
+    """Move every path under ``old`` to the same place under ``new`` (one UPDATE, in the
+    caller's transaction); forget the cached predecessor paths that named them. Levels
+    follow the kind and do not change. Returns how many descendants moved."""
+    moved = OrgUnit.objects.filter(path__startswith=old).exclude(path=old)
+    successors = list(Lineage.objects.filter(predecessor__path__startswith=old)
+                      .values_list("successor_id", flat=True).distinct())
+    count = moved.update(path=Concat(Value(new), Substr("path", len(old) + 1),
+                                     output_field=models.CharField()))
+    # The unit itself and any successor of a moved unit: its cached grants' paths are stale.
+    keys = [PREDECESSOR_PATHS_KEY.format(pk) for pk in successors]
+    transaction.on_commit(lambda: cache.delete_many(keys))
+    return count
 
 
 class LineageKind(models.TextChoices):
@@ -423,6 +492,8 @@ class Regime(BilingualName):
     outline_vi = models.TextField(_("outline template (Vietnamese)"), blank=True)
     outline_en = models.TextField(_("outline template (English)"), blank=True)
     approval_required = models.BooleanField(_("approval required"), default=True)
+    separate_duties = models.BooleanField(
+        _("Approver must differ from who entered or submitted"), default=True)
     legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
 
     class Meta:
