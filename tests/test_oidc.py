@@ -125,11 +125,16 @@ def oidc_on(settings, provider):  # type: ignore[no-untyped-def]
 
 
 def sign_in_through(client: Client, provider: Provider, email: str, *, amr: list[str] | None = None,
-                    next_url: str = "/registry/") -> Any:
-    """Drive the whole flow; returns the callback's response."""
-    provider.claims = {"sub": email, "userinfo": {"email": email, "preferred_username": email.split("@")[0],
-                                                  "name": "Người dùng OIDC"},
-                       "id": {"amr": amr} if amr else {}}
+                    next_url: str = "/registry/", sub: str | None = None, username: str | None = None,
+                    verified: Any = True) -> Any:
+    """Drive the whole flow; returns the callback's response. The person is ``sub`` at the
+    provider (by default their e-mail), with that e-mail (``email_verified``: ``verified``,
+    left out when None) and ``preferred_username`` (by default the e-mail's local part)."""
+    userinfo = {"email": email, "preferred_username": username or email.split("@")[0],
+                "name": "Người dùng OIDC"}
+    if verified is not None:
+        userinfo["email_verified"] = verified
+    provider.claims = {"sub": sub or email, "userinfo": userinfo, "id": {"amr": amr} if amr else {}}
     start = client.get(f"/oidc/authenticate/?next={next_url}")
     assert start.status_code == 302 and start["Location"].startswith(f"{provider.base}/authorize?")
     at_provider = requests.get(start["Location"], allow_redirects=False, timeout=10)
@@ -194,3 +199,70 @@ def test_two_factor_still_applies_unless_the_provider_did_mfa_and_is_trusted(
     client.post("/accounts/logout/")
     sign_in_through(client, oidc_on, "leader@chinhphu.vn", amr=["pwd", "mfa"])
     assert client.get("/registry/").status_code == 200
+
+
+# -- issue 18, finding 2: accounts are linked by issuer and subject only ------------------
+
+def signed_in_as(client: Client) -> str | None:
+    return client.session.get("_auth_user_id")
+
+
+def test_provisioning_never_hands_out_an_existing_account(client, settings, oidc_on, make_user):
+    """An unknown, verified e-mail whose preferred_username is an existing user's name is
+    refused: it must not sign in as that user (the takeover of finding 2)."""
+    victim = make_user("hanoi.reporter", "reporter", "01")
+    User.objects.filter(pk=victim.pk).update(email="reporter@hanoi.gov.vn")
+    settings.NRS_OIDC_CREATE_USERS = True
+    response = sign_in_through(client, oidc_on, "attacker@evil.example", sub="attacker-1",
+                               username="hanoi.reporter")
+    assert signed_in_as(client) is None
+    assert response.status_code == 403
+    assert "hanoi.reporter" in response.content.decode()
+    assert User.objects.filter(username__iexact="hanoi.reporter").count() == 1
+    refused = Event.objects.filter(event_type=EventType.SIGNIN_REFUSED).last()
+    assert refused is not None and refused.data["reason"] == "username_taken"
+    # Another spelling of the same name is the same name.
+    sign_in_through(Client(), oidc_on, "attacker@evil.example", sub="attacker-1", username="HaNoi.Reporter")
+    assert User.objects.filter(username__iexact="hanoi.reporter").count() == 1
+
+
+@pytest.mark.parametrize("verified", [False, "false", None])
+def test_an_unverified_email_matches_nobody(client, oidc_on, make_user, verified):
+    user = make_user("hanoi.reporter", "reporter", "01")
+    User.objects.filter(pk=user.pk).update(email="reporter@hanoi.gov.vn")
+    sign_in_through(client, oidc_on, "reporter@hanoi.gov.vn", sub="someone", verified=verified)
+    assert signed_in_as(client) is None
+
+
+def test_later_sign_ins_follow_issuer_and_subject_only(client, oidc_on, make_user):
+    from nrs.accounts.identities import ExternalIdentity
+
+    user = make_user("hanoi.reporter", "reporter", "01")
+    User.objects.filter(pk=user.pk).update(email="reporter@hanoi.gov.vn")
+    sign_in_through(client, oidc_on, "reporter@hanoi.gov.vn", sub="person-7")
+    assert signed_in_as(client) == str(user.pk)
+    link = ExternalIdentity.objects.get(user=user)
+    assert (link.issuer, link.subject) == (oidc_on.base, "person-7")
+    client.post("/accounts/logout/")
+    # The same person with a new e-mail at the provider is still this user ...
+    sign_in_through(client, oidc_on, "new.address@hanoi.gov.vn", sub="person-7")
+    assert signed_in_as(client) == str(user.pk)
+    client.post("/accounts/logout/")
+    # ... and another person who now holds the user's e-mail is not.
+    other = Client()
+    sign_in_through(other, oidc_on, "reporter@hanoi.gov.vn", sub="person-8")
+    assert other.session.get("_auth_user_id") is None
+    assert ExternalIdentity.objects.filter(user=user).count() == 1
+
+
+def test_the_userinfo_subject_must_be_the_id_token_subject(client, oidc_on, make_user):
+    user = make_user("hanoi.reporter", "reporter", "01")
+    User.objects.filter(pk=user.pk).update(email="reporter@hanoi.gov.vn")
+    oidc_on.claims = {}
+    start = client.get("/oidc/authenticate/")
+    at_provider = requests.get(start["Location"], allow_redirects=False, timeout=10)
+    back = urlsplit(at_provider.headers["Location"])
+    oidc_on.claims = {"sub": "person-7", "id": {"sub": "person-9"},
+                      "userinfo": {"email": "reporter@hanoi.gov.vn", "email_verified": True}}
+    client.get(f"{back.path}?{back.query}")
+    assert signed_in_as(client) is None

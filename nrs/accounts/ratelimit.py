@@ -77,3 +77,13 @@ def page_response(request: HttpRequest, retry_after: int) -> HttpResponse:
 
 def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+USER_AGENT_MAX = 300
+
+
+def client_meta(request: HttpRequest | None) -> dict[str, str]:
+    """The client's address and user agent, for sign-in audit events."""
+    if request is None:
+        return {"ip": "", "user_agent": ""}
+    return {"ip": client_ip(request), "user_agent": str(request.META.get("HTTP_USER_AGENT") or "")[:USER_AGENT_MAX]}
