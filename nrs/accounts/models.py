@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,7 +37,9 @@ class Role(models.TextChoices):
 
 class GrantQuerySet(models.QuerySet["Grant"]):
     def active(self) -> GrantQuerySet:
-        return self.filter(revoked_at__isnull=True)
+        """Grants that count: not revoked and not expired (now)."""
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+                           revoked_at__isnull=True)
 
 
 class Grant(models.Model):
@@ -52,6 +55,9 @@ class Grant(models.Model):
                                    related_name="+")
     granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # After this moment the grant counts for nothing (GrantQuerySet.active); empty: no end.
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True,
+                                      help_text=_("Empty: the grant does not expire."))
 
     objects = GrantQuerySet.as_manager()
 
