@@ -85,6 +85,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "nrs.web.middleware.PermissionsPolicyMiddleware",
+    # Issue 18: NUL/control bytes and overlong query values are a 400 before any view runs;
+    # answers to a signed-in user or a token are never stored by a cache.
+    "nrs.web.middleware.BadInputMiddleware",
+    "nrs.web.middleware.NoStoreMiddleware",
+    "nrs.web.middleware.BearerChallengeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "nrs.web.middleware.VietnameseFirstLocaleMiddleware",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.security import HttpBearer
+from ninja.security import HttpBearer, SessionAuth
 
 from nrs.accounts import ratelimit
 from nrs.accounts.tokens import touch, verify_token
@@ -15,6 +15,30 @@ from nrs.accounts.tokens import touch, verify_token
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         return authenticate_bearer(request, token)
+
+
+class BrowserSessionAuth(SessionAuth):
+    """The browser session, with ninja's CSRF check, for requests that could be a browser's:
+    a request carrying an Authorization header is a machine's (its token was wrong, or of a
+    kind NRS does not take), and a request without a signed-in session has nothing for CSRF
+    to protect. Both fall through to 401 instead of 403 "CSRF check Failed"."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if "Authorization" in request.headers or not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+UNAUTHORISED = {"status": "error", "ref": "Authorization",
+                "message_vi": "Cần đăng nhập hoặc token API hợp lệ (Authorization: Bearer nrs_…)",
+                "message_en": "sign in or send a valid API token (Authorization: Bearer nrs_…)"}
+
+
+def challenge(request: HttpRequest) -> str:
+    """The WWW-Authenticate value of a 401 (RFC 6750): invalid_token when credentials came."""
+    if "Authorization" in request.headers:
+        return 'Bearer realm="nrs", error="invalid_token"'
+    return 'Bearer realm="nrs"'
 
 
 def bearer_secret(request: HttpRequest) -> str | None:

@@ -10,11 +10,10 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import HttpError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.parser import Parser
-from ninja.security import django_auth
 
-from nrs.accounts.api_auth import TokenAuth, install
+from nrs.accounts.api_auth import UNAUTHORISED, BrowserSessionAuth, TokenAuth, challenge, install
 from nrs.analytics.api import router as analytics_router
 from nrs.collection.api import router as collection_router
 from nrs.exchange.connectors.api import router as connectors_router
@@ -27,10 +26,29 @@ from nrs.registry.api import router as registry_router
 
 
 class SafeParser(Parser):
-    """JSON bodies through nrs.lib.safejson: a deeply nested body is a bilingual 400."""
+    """JSON bodies through nrs.lib.safejson: a deeply nested body is a bilingual 400, and so
+    is a NUL in any string or key (PostgreSQL refuses NUL in text: it would be a 500)."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        return cast(dict[str, Any], safejson.loads(request.body))
+        body = safejson.loads(request.body)
+        refuse_nul(body)
+        return cast(dict[str, Any], body)
+
+
+def refuse_nul(value: Any, ref: str = "") -> None:
+    """Raise InputError at the JSON path of the first string or key holding a NUL."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            where = ref or "body"
+            raise InputError(where, f"{where}: chuỗi chứa ký tự NUL", f"{where}: the string holds a NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{ref}.{key}" if ref else str(key)
+            refuse_nul(key, inner.replace("\x00", "\\0"))
+            refuse_nul(item, inner)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            refuse_nul(item, f"{ref}[{index}]")
 
 
 ERROR_BODY = {"application/json": {"schema": {"type": "object"}}}
@@ -61,9 +79,17 @@ class DocumentedAPI(NinjaAPI):
         return schema
 
 
-api = DocumentedAPI(title="NRS API", version="1", auth=[TokenAuth(), django_auth], parser=SafeParser(),
+api = DocumentedAPI(title="NRS API", version="1", auth=[TokenAuth(), BrowserSessionAuth()], parser=SafeParser(),
                description="National Reporting System. Errors in Vietnamese and English.")
 install(api)  # rate-limited tokens get 429 with Retry-After
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    """No valid token or session: 401 with a Bearer challenge and a bilingual body."""
+    response = api.create_response(request, UNAUTHORISED, status=401)
+    response["WWW-Authenticate"] = challenge(request)
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -6,13 +6,18 @@ the system in Vietnamese."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -42,6 +47,107 @@ class PermissionsPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+# Bad input (issue 18, finding 10) -----------------------------------------------------------
+
+MAX_QUERY_VALUE = 2000
+# C0 control characters and DEL: PostgreSQL refuses NUL in text and XML refuses all but tab,
+# line feed and carriage return. A path never holds any of them; a query value may hold the three.
+_CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Answered in JSON: the API, SDMX, the health check, the live stream and its freshness poll.
+MACHINE_PREFIXES = ("/api/", "/sdmx/", "/health/", "/dashboard/events/", "/dashboard/freshness/")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class BadInputMiddleware:
+    """Refuses, before any view or database query, a request whose path holds a control byte
+    (NUL above all), or whose query or form fields hold one or run over MAX_QUERY_VALUE
+    characters: a bilingual 400, JSON for machine paths and a small page otherwise. One guard
+    at the door instead of a check in every view (docs/security.md, issue 18 finding 10)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = bad_input(request)
+        if problem is not None:
+            return refusal(request, *problem)
+        return self.get_response(request)
+
+
+def bad_input(request: HttpRequest) -> tuple[str, str, str] | None:
+    """(ref, Vietnamese, English) for the first bad part of the request, or None."""
+    if _CONTROL_IN_PATH.search(request.path) or _CONTROL_IN_PATH.search(request.path_info):
+        return ("path", "Đường dẫn chứa ký tự điều khiển (NUL)", "the path holds a control character (NUL)")
+    fields: list[tuple[str, list[str]]] = list(request.GET.lists())
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        try:
+            fields += list(request.POST.lists())
+        except (SuspiciousOperation, MultiPartParserError):  # the view's own answer (413/400)
+            pass
+    return _bad_field(fields)
+
+
+def _bad_field(fields: Iterable[tuple[str, list[str]]]) -> tuple[str, str, str] | None:
+    for name, values in fields:
+        ref = _CONTROL_IN_PATH.sub("?", name)[:100]
+        if any(_CONTROL_IN_VALUE.search(text) for text in (name, *values)):
+            return (ref, f"Tham số {ref} chứa ký tự điều khiển (NUL)",
+                    f"parameter {ref} holds a control character (NUL)")
+        if any(len(text) > MAX_QUERY_VALUE for text in (name, *values)):
+            return (ref, f"Tham số {ref} quá dài: tối đa {MAX_QUERY_VALUE} ký tự",
+                    f"parameter {ref} is too long: at most {MAX_QUERY_VALUE} characters")
+    return None
+
+
+def refusal(request: HttpRequest, ref: str, vi: str, en: str) -> HttpResponse:
+    """The bilingual 400: JSON for machine paths and JSON clients, a small page otherwise."""
+    if request.path.startswith(MACHINE_PREFIXES) or "json" in request.headers.get("Accept", ""):
+        return JsonResponse({"status": "error", "ref": ref, "message_vi": vi, "message_en": en},
+                            status=400, json_dumps_params={"ensure_ascii": False})
+    page = (f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>400</title>'
+            f'<h1>{html.escape(vi)}</h1><p lang="en">{html.escape(en)}</p>'
+            f'<p><a href="/">Trang chủ / Home</a></p></html>')
+    return HttpResponse(page, status=400, content_type="text/html; charset=utf-8")
+
+
+# Signed-in answers are never stored (issue 18, finding 12) ------------------------------------
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` (and Django's never-cache set) on every answer to a signed-in
+    user or an API token, whatever its type (HTML, JSON, CSV, XLSX, PDF, DOCX): a shared or
+    browser cache must not keep a person's figures. Static files (whitenoise answers before
+    the user is known) and anonymous answers keep their own caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if getattr(request, "nrs_token", None) is not None or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+            response.headers.setdefault("Pragma", "no-cache")
+        return response
+
+
+class BearerChallengeMiddleware:
+    """Every 401 names the Bearer scheme (RFC 6750); when the request brought credentials
+    that were refused, it says error="invalid_token" (the API, /sdmx/ and their kin alike)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 401:
+            if "Authorization" in request.headers:
+                response["WWW-Authenticate"] = 'Bearer realm="nrs", error="invalid_token"'
+            else:
+                response.headers.setdefault("WWW-Authenticate", 'Bearer realm="nrs"')
         return response
 
 
