@@ -267,7 +267,7 @@ def test_expiry_is_set_on_an_existing_grant_in_the_admin(coordinator, hanoi_repo
     client = signed_in(coordinator)
     url = f"/admin/accounts/grant/{grant.pk}/change/"
     data = change_page_data(client, url)
-    data.update({"expires_at_0": "01/12/2026", "expires_at_1": "00:00:00"})
+    data.update({"expires_at_0": "2026-12-01", "expires_at_1": "00:00:00"})  # Hà Nội midnight
     response = client.post(url, data)
     assert response.status_code == 302, getattr(response.context.get("adminform"), "errors", response)
     grant.refresh_from_db()

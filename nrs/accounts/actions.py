@@ -3,16 +3,21 @@ writes its audit event in it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from nrs.accounts import access
 from nrs.accounts.models import Grant, Role, User
 from nrs.audit.events import EventType
 from nrs.audit.log import record
+from nrs.lib.errors import InputError
 
 
 @transaction.atomic
@@ -35,14 +40,33 @@ def create_user(username: str, password: str | None, *, actor: Any = None, full_
     return user, True
 
 
+def _when(value: datetime | None) -> str | None:
+    """A moment as the audit log writes it: ISO 8601 in UTC, or None."""
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def _refuse_self(actor: Any, user: User) -> None:
+    if access.GRANTS.is_self(actor, user):
+        raise PermissionDenied("không ai tự cấp hay đổi quyền của chính mình / "
+                               "nobody grants or changes roles of their own")
+
+
 @transaction.atomic
-def grant_role(user: User, role: Role | str, org_unit: Any, *, actor: Any = None) -> Grant:
-    """Give ``user`` ``role`` on ``org_unit``'s subtree (idempotent)."""
+def grant_role(user: User, role: Role | str, org_unit: Any, *, actor: Any = None,
+               expires_at: datetime | None = None) -> Grant:
+    """Give ``user`` ``role`` on ``org_unit``'s subtree (idempotent), until ``expires_at`` if
+    given. Nobody grants roles to themselves (PermissionDenied); who may grant what to whom
+    is access.GRANTS, which the admin asks. ``actor=None`` is the operator's bootstrap
+    (`nrs createuser`, `nrs grant`, the demo loader)."""
     role = Role(role)
+    _refuse_self(actor, user)
     grant = Grant.objects.active().filter(user=user, role=role, org_unit=org_unit).first()
     if grant is not None:
         return grant
-    grant = Grant.objects.create(user=user, role=role, org_unit=org_unit,
+    # An expired grant still holds the one-live-grant slot until it is closed (at its expiry).
+    Grant.objects.filter(user=user, role=role, org_unit=org_unit, revoked_at__isnull=True,
+                         expires_at__lte=timezone.now()).update(revoked_at=F("expires_at"))
+    grant = Grant.objects.create(user=user, role=role, org_unit=org_unit, expires_at=expires_at,
                                  granted_by=actor if getattr(actor, "pk", None) else None)
     # Staff flag only opens the admin's door; access.can_use_admin decides inside.
     wants_staff = role in (Role.COORDINATOR, Role.AUDITOR)
@@ -50,20 +74,74 @@ def grant_role(user: User, role: Role | str, org_unit: Any, *, actor: Any = None
         user.is_staff = True
         user.save(update_fields=["is_staff"])  # admin login needs the flag
     record(EventType.GRANT_ADDED, actor=actor, org_unit=org_unit, obj=grant,
-           summary=f"{user.username}: {role.value}", data={"role": role.value})
+           summary=f"{user.username}: {role.value}",
+           data={"role": role.value, **({"expires_at": _when(expires_at)} if expires_at else {})})
     access.forget(user)
     return grant
 
 
 @transaction.atomic
-def revoke_grant(grant: Grant, *, actor: Any = None) -> None:
+def revoke_grant(grant: Grant, *, actor: Any = None) -> bool:
+    """End ``grant`` now (a grant is ended, never deleted). Returns False if it already was."""
+    grant = Grant.objects.select_for_update().select_related("user", "org_unit").get(pk=grant.pk)
     if grant.revoked_at is not None:
-        return
+        return False
     grant.revoked_at = timezone.now()
-    grant.save(update_fields=["revoked_at"])  # a grant is ended, never deleted
+    grant.save(update_fields=["revoked_at"])
     record(EventType.GRANT_REVOKED, actor=actor, org_unit=grant.org_unit, obj=grant,
-           summary=f"{grant.user.username}: {grant.role}")
+           summary=f"{grant.user.username}: {grant.role}",
+           data={"role": grant.role, "user": grant.user.username,
+                 "revoked_at": {"old": None, "new": _when(grant.revoked_at)}})
     access.forget(grant.user)
+    return True
+
+
+@transaction.atomic
+def set_grant_expiry(grant: Grant, expires_at: datetime | None, *, actor: Any = None) -> bool:
+    """Set, move or clear when ``grant`` expires (GRANT_CHANGED with old and new values).
+    Nobody changes their own grants. Returns False when nothing changed."""
+    grant = Grant.objects.select_for_update().select_related("user", "org_unit").get(pk=grant.pk)
+    _refuse_self(actor, grant.user)
+    if grant.revoked_at is not None:
+        raise InputError("expires_at", "quyền đã bị thu hồi", "the grant has been revoked")
+    if expires_at is not None and timezone.is_naive(expires_at):
+        raise InputError("expires_at", "thời điểm hết hạn cần múi giờ", "the expiry needs a time zone")
+    old = grant.expires_at
+    if old == expires_at:
+        return False
+    grant.expires_at = expires_at
+    grant.save(update_fields=["expires_at"])
+    record(EventType.GRANT_CHANGED, actor=actor, org_unit=grant.org_unit, obj=grant,
+           summary=f"{grant.user.username}: {grant.role}",
+           data={"expires_at": {"old": _when(old), "new": _when(expires_at)}})
+    access.forget(grant.user)
+    return True
+
+
+# The account fields the admin (or a script) may change through change_user.
+USER_FIELDS = ("username", "first_name", "last_name", "email", "full_name", "is_active", "is_demo",
+               "is_staff", "is_superuser")
+
+
+@transaction.atomic
+def change_user(user: User, changes: Mapping[str, Any], *, actor: Any = None) -> dict[str, dict[str, Any]]:
+    """Change ``user``'s account fields (USER_FIELDS) and record one USER_CHANGED event with
+    {field: {old, new}}; nothing is written when nothing changes. Returns the changes."""
+    unknown = set(changes) - set(USER_FIELDS)
+    if unknown:
+        raise ValueError(f"change_user: not an account field: {sorted(unknown)}")
+    current = User.objects.select_for_update().get(pk=user.pk)
+    diff = {name: {"old": getattr(current, name), "new": value}
+            for name, value in changes.items() if getattr(current, name) != value}
+    if not diff:
+        return {}
+    for name, values in diff.items():
+        setattr(current, name, values["new"])
+        setattr(user, name, values["new"])
+    current.save(update_fields=sorted(diff))
+    record(EventType.USER_CHANGED, actor=actor, obj=current, summary=current.username, data=diff)
+    access.forget(user)
+    return diff
 
 
 @transaction.atomic

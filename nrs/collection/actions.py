@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from nrs.accounts import access
@@ -32,7 +32,7 @@ from nrs.collection.models import (
     Transition,
 )
 from nrs.collection.validation import Issue, Row
-from nrs.collection.workflow import STEPS, WorkflowError
+from nrs.collection.workflow import STEPS, WorkflowError, check_duties
 from nrs.lib import periods
 from nrs.registry.models import OrgUnit, Regime
 
@@ -50,8 +50,22 @@ class SaveResult:
         return not validation.errors(self.issues)
 
 
+# The namespace of the per-report advisory locks ("NRSS"); the second key is a hash of the report.
+_REPORT_LOCK = 0x4E525353
+
+
 def _locked_submission(regime: Regime, unit: OrgUnit, period: periods.Period) -> Submission | None:
-    return (Submission.objects.select_for_update()
+    """The report for regime × unit × period, locked until the transaction ends, or
+    None when there is none yet. Insert-or-get: on PostgreSQL a lock on the report's
+    key (held to the end of the transaction) comes first, so of two first writes at
+    once the second waits here and then finds the report the first one opened,
+    instead of inserting a duplicate (IntegrityError submission_uniq). SQLite
+    serialises write transactions already (BEGIN IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                           [_REPORT_LOCK, f"{regime.pk}/{unit.pk}/{period.sdmx}"])
+    return (Submission.objects.select_for_update(of=("self",))
             .filter(regime=regime, org_unit=unit, period=period.sdmx).first())
 
 
@@ -180,7 +194,9 @@ def _transition(submission: Submission, action: str, *, actor: Any, token: Any =
     step = STEPS[action]
     access.require(actor, step.perm, submission.org_unit, token=token)
     with transaction.atomic():
-        locked = Submission.objects.select_for_update().select_related("regime", "org_unit").get(
+        # Only the report's row: locking its unit and regime too would make the aggregate
+        # worker's commit (its cells' foreign keys) wait for this transaction.
+        locked = Submission.objects.select_for_update(of=("self",)).select_related("regime", "org_unit").get(
             pk=submission.pk)
         if locked.state not in step.sources:
             raise WorkflowError(
@@ -188,6 +204,7 @@ def _transition(submission: Submission, action: str, *, actor: Any, token: Any =
                 f"cannot {action} a report that is {locked.state}")
         if step.needs_comment and not comment.strip():
             raise WorkflowError("cần ghi rõ lý do", "a reason is required")
+        check_duties(locked, action, actor=actor, token=token)
         if action == "submit":
             _check_complete(locked, today or timezone.localdate())
         _apply(locked, action, step.target, actor=actor, comment=comment, at=at, released_at=released_at)

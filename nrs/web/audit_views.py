@@ -1,7 +1,7 @@
 """The auditor's viewer at /audit/: the audit log within the auditor's scope, filtered,
 paginated newest first, one event in detail, a CSV export and the chain status.
 
-Scope comes from ``access.audit_scope_q`` only: events of units under the auditor's
+Scope comes from ``access.AUDIT`` (the audit log's permission policy) only: events of units under the auditor's
 VIEW_AUDIT grants, and events tied to no unit only for a grant on the root."""
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from nrs.accounts import access
-from nrs.accounts.access import Perm
 from nrs.audit import chain
 from nrs.audit.events import EventType
 from nrs.audit.models import Event
@@ -76,8 +75,8 @@ def _day_start(day: Any) -> datetime:
 
 
 def _visible(request: HttpRequest) -> QuerySet[Event]:
-    access.require(request.user, Perm.VIEW_AUDIT)
-    return Event.objects.filter(access.audit_scope_q(request.user))
+    access.AUDIT.check(request.user, "view")
+    return access.AUDIT.instances_user_has_permission_for(request.user, "view")
 
 
 def _filtered(request: HttpRequest) -> tuple[Filters, QuerySet[Event]]:
@@ -117,7 +116,7 @@ def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
 def verify_range(request: HttpRequest) -> HttpResponse:
     """htmx: recompute the chain over the seq range of the page shown. The result says only
     whether the range is intact and where it breaks; records nothing (see audit/actions.py)."""
-    access.require(request.user, Perm.VIEW_AUDIT)
+    access.AUDIT.check(request.user, "view")
     try:
         first, last = int(request.POST["first"]), int(request.POST["last"])
     except (KeyError, ValueError):

@@ -41,7 +41,8 @@ MANAGE = Perm.MANAGE_CATALOGUE
 
 
 def may_manage(user: Any, unit: Any = None) -> bool:
-    return access.has_perm(user, MANAGE, unit)
+    """Thin wrapper of access.EXCHANGE ("manage", within the unit's subtree)."""
+    return access.EXCHANGE.user_has_permission_for_unit(user, "manage", unit)
 
 
 def check_run_as(connector: Connector) -> None:

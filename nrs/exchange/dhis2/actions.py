@@ -23,7 +23,8 @@ def mapping_scope() -> OrgUnit | None:
 
 
 def may_manage(actor: Any) -> bool:
-    return access.has_perm(actor, Perm.MANAGE_CATALOGUE, mapping_scope())
+    """Thin wrapper of access.EXCHANGE (mappings are managed nationally, on the root)."""
+    return access.EXCHANGE.user_has_permission_for_unit(actor, "manage_mappings", mapping_scope())
 
 
 @transaction.atomic
