@@ -25,12 +25,14 @@ from nrs.registry.models import (
 
 class MetadataAdmin(GuardedAdmin):
     """The catalogue is national: writing it needs the permission on the root
-    (or, for an org unit, on that unit)."""
+    (or, for an org unit, on that unit). The object, its m2m fields and its inline rows
+    are saved in save_related through actions.save_metadata (one event with old and new
+    values for the object, one per inline row added, changed or deleted)."""
 
     def _scope(self, obj: Any) -> OrgUnit | None:
         if isinstance(obj, OrgUnit) and obj.pk:
             return obj
-        return OrgUnit.objects.filter(parent__isnull=True).first()
+        return actions.national_root()
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return access.has_perm(request.user, self.manage_perm, self._scope(None))
@@ -39,7 +41,44 @@ class MetadataAdmin(GuardedAdmin):
         return access.has_perm(request.user, self.manage_perm, self._scope(obj))
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        actions.save_metadata(obj, actor=request.user, changed=list(form.changed_data))
+        """Saved with its related rows in save_related, through the action."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        def related() -> None:
+            super(MetadataAdmin, self).save_related(request, form, formsets, change)
+
+        actions.save_metadata(form.instance, actor=request.user, changed=list(form.changed_data),
+                              related=related)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        rows = formset.save(commit=False)
+        for gone in formset.deleted_objects:
+            actions.delete_metadata(gone, actor=request.user)
+        for row in rows:
+            actions.save_metadata(row, actor=request.user)
+        formset.save_m2m()
+
+
+class MetadataInline(admin.TabularInline):  # type: ignore[type-arg]
+    """An inline of catalogue rows: the catalogue permission on the root, as its parent
+    screen; saved (and deleted) through the actions by MetadataAdmin.save_formset."""
+
+    extra = 0
+
+    def _may(self, request: HttpRequest) -> bool:
+        return access.has_perm(request.user, access.Perm.MANAGE_CATALOGUE, actions.national_root())
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return access.can_use_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
 
 
 @admin.register(OrgUnit)
@@ -50,6 +89,13 @@ class OrgUnitAdmin(MetadataAdmin):
     raw_id_fields = ["parent"]
     readonly_fields = ["path", "level"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        """A unit's code and parent are changed only nationally (the action refuses too)."""
+        found = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not actions.is_national_steward(request.user):
+            return found + actions.NATIONAL_FIELDS
+        return found
+
 
 @admin.register(Lineage)
 class LineageAdmin(MetadataAdmin):
@@ -59,9 +105,8 @@ class LineageAdmin(MetadataAdmin):
     search_fields = ["predecessor__name_vi", "successor__name_vi", "predecessor__code"]
 
 
-class ResponsibilityInline(admin.TabularInline):
+class ResponsibilityInline(MetadataInline):
     model = Responsibility
-    extra = 0
     raw_id_fields = ["agency"]
 
 
@@ -75,9 +120,8 @@ class IndicatorAdmin(MetadataAdmin):
     inlines = [ResponsibilityInline]
 
 
-class CodeInline(admin.TabularInline):
+class CodeInline(MetadataInline):
     model = Code
-    extra = 0
 
 
 @admin.register(Codelist)
@@ -94,8 +138,9 @@ class MeasureUnitAdmin(MetadataAdmin):
 @admin.register(Regime)
 class RegimeAdmin(MetadataAdmin):
     manage_perm = access.Perm.MANAGE_REGIMES
-    list_display = ["code", "name_vi", "regime_type", "frequency", "reporter_scope"]
-    list_filter = ["regime_type", "frequency", "reporter_scope"]
+    list_display = ["code", "name_vi", "regime_type", "frequency", "reporter_scope",
+                    "separate_duties"]
+    list_filter = ["regime_type", "frequency", "reporter_scope", "separate_duties"]
     search_fields = ["code", "name_vi", "name_en"]
     raw_id_fields = ["recipient", "reporters"]
     filter_horizontal = ["indicators"]

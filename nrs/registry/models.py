@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
@@ -115,7 +116,9 @@ class OrgUnit(BilingualName):
     (37, from 2025-07-01) is not the old Ninh Bình (37, until 2025-06-30).
     """
 
-    code = models.CharField(_("code"), max_length=20)
+    # Codes name units in URLs, SDMX keys and files: letters, digits, '.', '_' and '-' only.
+    code = models.CharField(_("code"), max_length=20, validators=[RegexValidator(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]*$", _("Letters, digits, '.', '_' and '-' only."))])
     kind = models.CharField(_("kind"), max_length=24, choices=OrgUnitKind.choices)
     level = models.CharField(_("level"), max_length=12, choices=Level.choices)
     parent = models.ForeignKey("self", verbose_name=_("parent"), null=True, blank=True,

@@ -45,7 +45,8 @@ class NodeAdmin(MetadataAdmin):
         obj.save()
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
+        # The node's own audited path (MetadataAdmin's goes through the registry's actions).
+        admin.ModelAdmin.save_related(self, request, form, formsets, change)
         actions.record_change(form.instance, actor=request.user, changed=list(form.changed_data),
                               created=not change)
 

@@ -3,6 +3,7 @@
 
 from typing import Any
 
+import django.core.validators
 from django.db import migrations, models
 
 
@@ -37,6 +38,11 @@ class Migration(migrations.Migration):
             model_name='regime',
             name='separate_duties',
             field=models.BooleanField(default=True, verbose_name='Approver must differ from who entered or submitted'),
+        ),
+        migrations.AlterField(
+            model_name='orgunit',
+            name='code',
+            field=models.CharField(max_length=20, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._-]*$', "Letters, digits, '.', '_' and '-' only.")], verbose_name='code'),
         ),
         migrations.RunPython(fill_empty_paths, migrations.RunPython.noop),
         migrations.AddConstraint(
