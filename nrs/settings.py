@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NRS_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -233,7 +233,11 @@ NRS_TRUST_ROOTS = Path(os.environ.get("NRS_TRUST_ROOTS", PKI_DIR / "trust-roots.
 
 # Audit chain anchors ("seq hash time" per line; `nrs audit anchor`, daily): keep this file
 # outside the database, ideally on write-once or separately administered storage.
+# The default (beside the database) suits the demo only: `check --deploy` warns (nrs.W001/W002,
+# nrs/web/checks.py) until production sets it outside NRS_VAR_DIR, since an anchor kept with the
+# data can be rewritten with it.
 NRS_AUDIT_ANCHOR_FILE = Path(os.environ.get("NRS_AUDIT_ANCHOR_FILE", VAR_DIR / "audit-anchors.log"))
+NRS_AUDIT_ANCHOR_FILE_SET = bool(os.environ.get("NRS_AUDIT_ANCHOR_FILE"))
 
 # Federation (docs/exchange.md): this node's Ed25519 key (`nrs federation keygen`), how many
 # approved submissions go in one signed batch, and how often the worker pushes them upstream.
@@ -354,6 +358,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploaded documents are the nrs user's alone (Django's default would be 0644, whatever the umask).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Security headers and HTTPS (issue 7, part H3; docs/security.md). NRS_HTTPS=1 in production
 # behind TLS: redirect to HTTPS, HSTS, secure cookies. deploy/production.env.example lists it all.

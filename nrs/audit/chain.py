@@ -138,6 +138,14 @@ def lock_chain() -> None:
     never waits for the chain lock. An action that must write shared rows (cells)
     *before* its audit event should call ``lock_chain()`` first, at the start
     of its transaction, to keep this order.
+
+    Holding the chain lock is holding up every sign-in, so a holder must not
+    wait for anything slow. The aggregate store's lock is the one slow lock
+    (the queue worker holds it for a chunk of 2,000 unit-periods, seconds):
+    past ``record()``, the receivers only *try* it (``pending.try_lock``) and,
+    when the worker has it, defer their refresh to right after the commit
+    (``pending.defer``; issue 18, finding 13). A transaction that must wait
+    for the store takes the store lock before the chain lock, never after.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -193,9 +201,12 @@ def write_anchor(seq: int, chain_hash: str, path: Path | None = None) -> Anchor:
     import os
 
     path = path or anchor_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     anchor = Anchor(seq, chain_hash, timestamp(datetime.now(UTC)))
-    with path.open("a", encoding="utf-8") as handle:
+    # A new file is the nrs user's alone (0600); an existing one keeps what its operator set
+    # (append-only or separately administered storage).
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
         handle.write(f"{anchor.seq} {anchor.hash} {anchor.at}\n")
         handle.flush()
         os.fsync(handle.fileno())

@@ -7,6 +7,9 @@ class WebConfig(AppConfig):
     label = "web"
     default = True
 
+    def ready(self) -> None:
+        from nrs.web import checks  # noqa: F401  (registers the deploy checks)
+
 
 class NRSAdminConfig(admin_apps.AdminConfig):
     default = False
