@@ -1,4 +1,5 @@
-"""Session guards: the idle timeout, and the second factor for privileged roles.
+"""Session guards: the idle timeout, machine accounts' sessions, and the second factor for
+privileged roles.
 
 Both run after django-otp's OTPMiddleware (settings.MIDDLEWARE), for browser sessions only:
 API clients with a token have no session user, so nothing here touches them.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,8 +17,9 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
-from nrs.accounts import access
+from nrs.accounts import access, machines, refusal
 from nrs.accounts.oidc import EXTERNAL_MFA_KEY
+from nrs.accounts.refusal import SignInRefused
 
 IDLE_KEY = "nrs_last_seen"
 # The last-seen time is saved at most this often (seconds), not on every request.
@@ -29,7 +32,8 @@ _OPEN_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/s
 
 
 class IdleTimeoutMiddleware:
-    """Signs a session out after NRS_SESSION_IDLE_MINUTES without a request."""
+    """Signs a session out after NRS_SESSION_IDLE_MINUTES without a request, and at once if it
+    belongs to a machine account (machines.token_only: such accounts use API tokens only)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -37,6 +41,8 @@ class IdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
+            if machines.token_only(user):
+                return _end_machine_session(request, user)
             now = int(time.time())
             last = request.session.get(IDLE_KEY)
             limit = settings.NRS_SESSION_IDLE_MINUTES * 60
@@ -74,6 +80,16 @@ class TwoFactorMiddleware:
         if user.is_verified() or request.session.get(EXTERNAL_MFA_KEY):
             return False
         return access.needs_second_factor(user)
+
+
+def _end_machine_session(request: HttpRequest, user: Any) -> HttpResponse:
+    """A machine account's browser session (however it was made) is ended before any view runs:
+    it cannot read a page or submit a form. Audited as a refused sign-in."""
+    refusal.audit(request, SignInRefused(refusal.TOKEN_ONLY, user.username, user), via="session")
+    logout(request)
+    return _refuse(request, reverse(settings.LOGIN_URL), status=401,
+                   vi="Tài khoản máy chỉ dùng token API, không đăng nhập trang web",
+                   en="A machine account uses API tokens only, not the web sign-in")
 
 
 def _refuse(request: HttpRequest, url: str, *, status: int, vi: str, en: str) -> HttpResponse:

@@ -2,7 +2,8 @@
 
 Counters live in settings.RATELIMIT_USE_CACHE, shared by all server processes. A client
 that goes over its limit is recorded in the audit log once per limit window, not once per
-refused request.
+refused request. Beside them: the client's address (client_ip, the socket's peer only) and
+the per-account sign-in limit across addresses (account_failures).
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django_ratelimit.core import get_usage
 
 from nrs.audit.events import EventType
@@ -76,7 +80,51 @@ def page_response(request: HttpRequest, retry_after: int) -> HttpResponse:
 
 
 def client_ip(request: HttpRequest) -> str:
+    """The client's address: the socket's peer, never a request header. Behind a reverse proxy
+    listed in NRS_TRUSTED_PROXIES, `nrs serve` (uvicorn) has already put the proxy's
+    X-Forwarded-For here; from anyone else the header is ignored. django-axes uses this too
+    (AXES_CLIENT_IP_CALLABLE)."""
     return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+# -- per account, from any address (issue 18, finding 7) ----------------------------------------
+
+def account_failures(username: str) -> int:
+    """Wrong passwords for ``username`` (any letter case) from every address within the last
+    AXES_COOLOFF_TIME. The count is django-axes' own: its attempt rows (one per username,
+    address and user agent, each with its failures) that are still within the cool-off, so
+    `nrs axes_reset` lifts this lock as it lifts axes'."""
+    name = username.strip()
+    if not name:
+        return 0
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    total = (AccessAttempt.objects.filter(username__iexact=name, attempt_time__gte=since)
+             .aggregate(total=Sum("failures_since_start"))["total"])
+    return int(total or 0)
+
+
+def account_locked(username: str) -> bool:
+    """Has ``username`` had NRS_ACCOUNT_FAILURE_LIMIT wrong passwords within the cool-off?"""
+    return account_failures(username) >= settings.NRS_ACCOUNT_FAILURE_LIMIT
+
+
+def audit_account_lock(request: HttpRequest, username: str, before: int, after: int) -> None:
+    """Record LOCKED_OUT once, when this request's failure crossed the account limit."""
+    limit = settings.NRS_ACCOUNT_FAILURE_LIMIT
+    if before < limit <= after:
+        name = username.strip()[:150]
+        with transaction.atomic():
+            record(EventType.LOCKED_OUT, summary=name,
+                   data={"scope": "account", "username": name, "failures": after, **client_meta(request)})
+
+
+def account_locked_response(request: HttpRequest) -> HttpResponse:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    response = render(request, "accounts/account_locked.html",
+                      {"failure_limit": settings.NRS_ACCOUNT_FAILURE_LIMIT, "cooloff_minutes": minutes},
+                      status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
 
 
 USER_AGENT_MAX = 300

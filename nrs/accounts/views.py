@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
@@ -20,24 +21,46 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from nrs.accounts import actions, oidc, ratelimit, twofactor
+from nrs.accounts import actions, machines, oidc, ratelimit, refusal, twofactor
 from nrs.accounts.models import User
+from nrs.accounts.refusal import SignInRefused
 
 BACKUP_SESSION_KEY = "nrs_backup_codes"
 
 
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form; a machine account's right password is refused (token only)."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if machines.token_only(user):
+            raise SignInRefused(refusal.TOKEN_ONLY, user.username, user)
+
+
 class LoginView(auth_views.LoginView):
-    """Django's login, with a per-address rate limit on POST (NRS_LOGIN_RATE) on top of
-    django-axes' per-username-and-address lockout."""
+    """Django's login, with a per-address rate limit on POST (NRS_LOGIN_RATE), django-axes'
+    per-username-and-address lockout, and a per-account limit across addresses
+    (NRS_ACCOUNT_FAILURE_LIMIT, ratelimit.account_failures). Machine accounts are refused."""
 
     template_name = "web/login.html"
+    authentication_form = LoginForm
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         ip = ratelimit.client_ip(request)
         wait = ratelimit.hit(request, group="login", key=ip, rate=settings.NRS_LOGIN_RATE)
         if wait is not None:
             return ratelimit.page_response(request, wait)
-        return super().post(request, *args, **kwargs)
+        username = str(request.POST.get("username", ""))
+        before = ratelimit.account_failures(username)
+        if before >= settings.NRS_ACCOUNT_FAILURE_LIMIT:
+            return ratelimit.account_locked_response(request)
+        try:
+            response: HttpResponse = super().post(request, *args, **kwargs)
+        except SignInRefused as refused:
+            return refusal.response(request, refused, via="password")
+        if not request.user.is_authenticated:
+            ratelimit.audit_account_lock(request, username, before, ratelimit.account_failures(username))
+        return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

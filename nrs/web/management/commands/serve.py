@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import uvicorn
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -81,8 +82,15 @@ class Command(BaseCommand):
 
 
 def uvicorn_options() -> dict[str, Any]:
-    # Live dashboards hold event streams open: do not wait on them to stop.
-    return {"log_level": "info", "lifespan": "off", "timeout_graceful_shutdown": 3}
+    """uvicorn's settings for every way of serving. Live dashboards hold event streams open: do
+    not wait on them to stop. X-Forwarded-For (and -Proto) are believed only from the proxies in
+    settings.NRS_TRUSTED_PROXIES: uvicorn on its own believes them from 127.0.0.1 (or from
+    $FORWARDED_ALLOW_IPS), so anyone on the host, or any client of a loopback tunnel, could
+    name the address the lockout counts (issue 18, finding 7). With no proxy configured the
+    headers are ignored and the client address is the socket's peer."""
+    proxies = [str(proxy) for proxy in settings.NRS_TRUSTED_PROXIES if str(proxy).strip()]
+    return {"log_level": "info", "lifespan": "off", "timeout_graceful_shutdown": 3,
+            "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
 
 
 def tcp_socket(host: str) -> socket.socket:
