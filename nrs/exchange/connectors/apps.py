@@ -8,4 +8,4 @@ class ConnectorsConfig(AppConfig):
     verbose_name = _("Connectors and webhooks")
 
     def ready(self) -> None:
-        from nrs.exchange.connectors import receivers  # noqa: F401  (webhooks on approve/revise)
+        from nrs.exchange.connectors import checks, receivers  # noqa: F401  (deploy checks; webhooks on approve/revise)

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from nrs.exchange.connectors import actions, kinds, writer
-from nrs.exchange.connectors.http import FetchError
+from nrs.exchange.connectors import actions, kinds, refusals, writer
+from nrs.exchange.connectors.http import DestinationRefused, FetchError
 from nrs.exchange.connectors.models import Connector, ConnectorRun, RunStatus
 from nrs.lib.errors import InputError
 
@@ -60,6 +60,10 @@ def run_connector(connector: Connector, *, trigger: str = "schedule", now: datet
         body = kind.fetch(connector)
     except FetchError as exc:
         return _failed(connector, run, exc, now, retry=True)
+    except DestinationRefused as exc:  # the policy said no (checked again at every fetch: DNS changes)
+        refusals.record_refused(exc, obj=connector, what="connector", actor=connector.run_as,
+                                org_unit=connector.org_unit)
+        return _failed(connector, run, exc, now, retry=False)
     except InputError as exc:  # unknown kind, unreadable credentials, a URL that is not http(s)
         return _failed(connector, run, exc, now, retry=False)
     run.content_sha256 = hashlib.sha256(body).hexdigest()

@@ -30,7 +30,7 @@ from django.utils import timezone
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.collection.models import Submission
-from nrs.exchange.connectors import actions, http, secretbox
+from nrs.exchange.connectors import actions, http, refusals, secretbox
 from nrs.exchange.connectors.models import Delivery, DeliveryStatus, Subscription, WebhookEvent
 from nrs.lib.errors import InputError
 
@@ -114,6 +114,9 @@ def attempt(delivery: Delivery, *, now: datetime | None = None) -> bool:
                                   "X-NRS-Delivery": str(delivery.delivery_id), "X-NRS-Timestamp": timestamp,
                                   "X-NRS-Signature": signature(secret, timestamp, body)})
         status = answer.status
+    except http.DestinationRefused as exc:
+        refusals.record_refused(exc, obj=subscription, what="webhook", org_unit=subscription.org_unit)
+        error = exc.en
     except InputError as exc:
         error = exc.en[:300]
     ok = status is not None and 200 <= status < 300

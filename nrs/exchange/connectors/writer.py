@@ -4,7 +4,12 @@ nrs.collection.actions.check_and_save_values, once per period, all in one transa
 The run is idempotent: an Idempotency-Key per connector and fetched content (with the
 connector's configuration) makes a re-run of unchanged upstream content store nothing,
 exactly as a retried API request with the same key (nrs.collection.idempotency).
-Any error rolls the whole run back: nothing partial is stored."""
+Any error rolls the whole run back: nothing partial is stored.
+
+A refusal names the place (line, item, field) and what is wrong, never the fetched content
+itself: the run log must not become a way to read an internal service's answer (issue 18).
+Messages of the shared validation that quote the value are replaced here by position-only
+ones (``position_only``); messages written by the regime's rules are kept."""
 
 from __future__ import annotations
 
@@ -25,6 +30,29 @@ from nrs.registry.models import OrgUnit
 if TYPE_CHECKING:  # pragma: no cover
     from nrs.exchange.connectors.kinds import Record
     from nrs.exchange.connectors.models import Connector
+
+
+# Validation codes whose message comes from the configuration, not from the fetched content.
+_KEEP = frozenset({"required_missing", "period_kind", "period_not_open", "idempotency", "forbidden"})
+_WHAT = {  # code: (vi, en), position-only
+    "value_invalid": ("giá trị không phải là số hợp lệ", "the value is not a valid number"),
+    "indicator_not_in_regime": ("chỉ tiêu không thuộc chế độ báo cáo", "the indicator is not in the regime"),
+    "indicator_derived": ("chỉ tiêu được tính, không nhập", "the indicator is derived, not entered"),
+    "unit_unknown": ("đơn vị không tồn tại", "unknown org unit"),
+    "unit_not_valid": ("đơn vị không còn hiệu lực", "the org unit is not valid for the period"),
+    "unit_ended": ("đơn vị không còn hiệu lực", "the org unit is not valid for the period"),
+    "breakdown_invalid": ("phân tổ không hợp lệ", "invalid breakdown"),
+    "flag_unknown": ("cờ không hợp lệ", "unknown flag"),
+    "duplicate_row": ("giá trị bị trùng", "the value appears twice"),
+    "unmapped": ("mã không có trong bảng ánh xạ", "the code is not in the mapping table"),
+}
+
+
+def position_only(code: str, vi: str, en: str) -> tuple[str, str]:
+    """The message of a refused record without anything quoted from the record."""
+    if code.startswith("rule:") or code in _KEEP:
+        return vi, en
+    return _WHAT.get(code, ("giá trị không được chấp nhận", "the value is not accepted"))
 
 
 @dataclass
@@ -71,7 +99,7 @@ def _by_period(records: list[Record]) -> dict[periods.Period, list[Row]]:
         try:
             period = periods.parse(record.period)
         except periods.PeriodError as exc:
-            raise InputError(record.row.where("period"), f"kỳ không hợp lệ: {exc}", f"invalid period: {exc}") from None
+            raise InputError(record.row.where("period"), "kỳ không hợp lệ", "invalid period") from None
         groups[period].append(record.row)
     return groups
 
@@ -94,7 +122,8 @@ def write(connector: Connector, records: list[Record], key: str) -> Outcome:
             problems = errors(result.issues)
             if problems:
                 first = problems[0]
-                raise _Refused(Outcome.refused(first.ref, first.vi, first.en, read=len(records)))
+                vi, en = position_only(first.code, first.vi, first.en)
+                raise _Refused(Outcome.refused(first.ref, vi, en, read=len(records)))
             stored += result.saved
         return 200, {"stored": stored, "read": len(records)}
 

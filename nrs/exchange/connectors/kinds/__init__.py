@@ -164,10 +164,12 @@ def _field(item: Mapping[str, Any], source: str, ref: str, required: bool) -> An
 
 
 def _translate(table: Mapping[str, str], value: Any, ref: str, name: str) -> str:
+    """The NRS code for the source's; an unknown code is named by its place only (the run
+    log never quotes fetched content)."""
     text = str(value)
     if text not in table:
-        raise InputError(ref, f"mã '{text}' của trường {name} không có trong bảng ánh xạ",
-                         f"code '{text}' of {name} is not in the mapping table")
+        raise InputError(ref, f"mã của trường {name} không có trong bảng ánh xạ",
+                         f"the code of {name} is not in the mapping table")
     return table[text]
 
 

@@ -48,7 +48,7 @@ class Dhis2(Kind):
         raise InputError("kind", "DHIS2 được nhập bằng bộ nhập DHIS2", "DHIS2 payloads go through the DHIS2 importer")
 
     def store(self, connector: Connector, body: bytes, key: str) -> Outcome:
-        from nrs.exchange.connectors.writer import Outcome
+        from nrs.exchange.connectors.writer import Outcome, position_only
 
         try:
             importer = _importer()
@@ -63,8 +63,9 @@ class Dhis2(Kind):
         read = stored + summary.ignored
         if not summary.ok:
             first = (summary.conflicts or [{}])[0]
-            return Outcome.refused(str(first.get("object", "body")), str(first.get("message_vi", "bị từ chối")),
-                                   str(first.get("message_en", "refused")), read=read)
+            vi, en = position_only(str(first.get("code", "")), str(first.get("message_vi", "bị từ chối")),
+                                   str(first.get("message_en", "refused")))
+            return Outcome.refused(str(first.get("object", "body")), vi, en, read=read)
         return Outcome(ok=True, read=read, stored=0 if summary.replayed else stored, replayed=summary.replayed)
 
 

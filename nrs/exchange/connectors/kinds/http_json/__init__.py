@@ -42,8 +42,13 @@ class HttpJson(Kind):
     def parse(self, body: bytes, mapping: Mapping[str, Any]) -> list[Record]:
         try:
             document = safejson.loads(body.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
+        except UnicodeDecodeError:
+            raise InputError("body", "JSON phải mã hóa UTF-8", "JSON must be UTF-8") from None
+        except json.JSONDecodeError as exc:  # the place only: the message never quotes the content
+            raise InputError(f"body: line {exc.lineno}, column {exc.colno}", "JSON không hợp lệ",
+                             "malformed JSON") from None
+        except ValueError:  # safejson's limits (depth, size of numbers)
+            raise InputError("body", "JSON không hợp lệ", "malformed JSON") from None
         pointer = str(mapping.get("records", ""))
         items = resolve(document, pointer)
         if not isinstance(items, list):

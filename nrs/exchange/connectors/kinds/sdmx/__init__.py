@@ -94,10 +94,10 @@ class Sdmx(Kind):
         try:
             message = sdmx.read_sdmx(io.BytesIO(body), format="XML" if is_xml else "csv", structure=dsd)
             items = list(_observations(message))
-        except Exception as exc:  # sdmx1 raises many types for bad content; each is the input's fault
-            kind = "SDMX-ML" if is_xml else "SDMX-CSV"
-            raise InputError("body", f"không đọc được dữ liệu {kind}: {exc}",
-                             f"cannot read the {kind} data: {exc}") from None
+        except Exception:  # sdmx1 raises many types for bad content; each is the input's fault
+            kind = "SDMX-ML" if is_xml else "SDMX-CSV"  # (its messages quote the content: not shown)
+            raise InputError("body", f"không đọc được dữ liệu {kind}",
+                             f"cannot read the {kind} data") from None
         value = mapping["fields"]["value"]
         for item in items:  # the measure's value is the observation's, whatever its column is called
             item[value] = item.pop("__value__")
