@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
+BODY = '{"regime": "PROV_KTXH_M", "orgUnit": "01", "period": "2026-09", "dataValues": []}'
 
 
 def _patterns(resolver: URLResolver, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -68,11 +69,36 @@ def test_every_post_without_a_csrf_token_is_refused(coordinator) -> None:  # typ
 def test_api_writes_with_a_session_need_the_csrf_token(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
     client = Client(enforce_csrf_checks=True)
     client.force_login(hanoi_reporter)
-    body = '{"regime": "PROV_KTXH_M", "orgUnit": "01", "period": "2026-09", "dataValues": []}'
-    refused = client.post("/api/dataValueSets", body, content_type="application/json")
+    refused = client.post("/api/dataValueSets?dryRun=true", BODY, content_type="application/json")
     assert refused.status_code == 403 and b"CSRF" in refused.content
     client.get("/accounts/login/")  # sets the CSRF cookie, as a page the person opened would
     token = client.cookies["csrftoken"].value
-    allowed = client.post("/api/dataValueSets?dryRun=true", body, content_type="application/json",
+    allowed = client.post("/api/dataValueSets?dryRun=true", BODY, content_type="application/json",
                           headers={"X-CSRFToken": token})
-    assert allowed.status_code != 403, allowed.content
+    assert allowed.status_code == 200, allowed.content  # exactly: a 500 (or any refusal) fails
+    answer = allowed.json()
+    assert answer["dryRun"] is True and answer["status"] == "ok" and answer["saved"] == 0, answer
+
+
+def test_a_session_form_post_without_the_token_gets_the_csrf_page(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    """The report form, posted with the session cookie but no token: 403 and Django's CSRF page
+    (not a 500, not a redirect); with the token the same post is not refused."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(hanoi_reporter)
+    url = "/report/PROV_KTXH_M/01/2026-10/"
+    refused = client.post(url, {"action": "save"})
+    assert refused.status_code == 403
+    assert refused["Content-Type"].startswith("text/html") and b"CSRF" in refused.content
+    token = client.get(url).cookies.get("csrftoken") or client.cookies["csrftoken"]
+    allowed = client.post(url, {"action": "save", "csrfmiddlewaretoken": token.value})
+    assert allowed.status_code in (200, 302), allowed.status_code  # the form's own answer
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer nrs_not-a-real-token", "Bearer "])
+def test_an_api_post_without_a_valid_bearer_token_is_401(authorization: str | None) -> None:
+    """No session and no valid token: 401 (not authenticated), never 403 "CSRF check Failed"
+    (there is no cookie a forged request could ride on) and never a 500."""
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    answer = Client(enforce_csrf_checks=True).post("/api/dataValueSets?dryRun=true", BODY,
+                                                   content_type="application/json", headers=headers)
+    assert answer.status_code == 401, (answer.status_code, answer.content[:300])
