@@ -444,3 +444,46 @@ def test_check_deploy_command_output_names_the_setting(settings) -> None:  # typ
     except Exception:  # noqa: BLE001  (other deploy checks may fail in a test configuration)
         pass
     assert "NRS_CREDENTIALS_KEY" in out.getvalue() + err.getvalue()
+
+
+# -- federation: the push to the upstream node goes through the same policy ---------------------------------
+
+def test_a_federation_push_to_loopback_is_refused_and_audited(listen, settings) -> None:  # type: ignore[no-untyped-def]
+    from nrs.exchange.federation import sync
+
+    internal = listen("127.0.0.1")
+    config = sync.configure(internal.url(""), "HN", "nrs_node_token", ["01"])
+
+    with pytest.raises(sync.SyncError) as caught:
+        sync.post(config, b"{}", "sig", timeout=2)
+
+    assert internal.seen == [] and caught.value.en == "destination not allowed"
+    assert refusals() == [{"source": "federation", "host": "127.0.0.1", "reason": "address"}]
+
+
+def test_a_federation_push_to_an_allowed_node_carries_its_token(listen, settings) -> None:  # type: ignore[no-untyped-def]
+    from nrs.exchange.federation import sync
+
+    settings.NRS_FETCH_ALLOW = ["127.0.0.1"]
+    upstream = listen("127.0.0.1")
+    upstream.routes["/api/federation/batches"] = (200, {"Content-Type": "application/json"},
+                                                   b'{"batch": "b1", "imported": 2, "skipped": 0}')
+    config = sync.configure(upstream.url(""), "HN", "nrs_node_token", ["01"])
+
+    assert sync.post(config, b"{}", "sig", timeout=5) == {"batch": "b1", "imported": 2, "skipped": 0}
+    [(path, headers)] = upstream.seen
+    assert path == "/api/federation/batches" and headers["Authorization"] == "Bearer nrs_node_token"
+    assert headers["X-NRS-Signature"] == "sig"
+
+
+def test_a_federation_refusal_does_not_echo_a_non_nrs_answer(listen, settings) -> None:  # type: ignore[no-untyped-def]
+    from nrs.exchange.federation import sync
+
+    settings.NRS_FETCH_ALLOW = ["127.0.0.1"]
+    upstream = listen("127.0.0.1")
+    upstream.routes["/api/federation/batches"] = (500, {}, SECRET_FILE)
+    config = sync.configure(upstream.url(""), "HN", "nrs_node_token", ["01"])
+
+    with pytest.raises(sync.SyncError) as caught:
+        sync.post(config, b"{}", "sig", timeout=5)
+    assert "HTTP 500" in caught.value.en and "root" not in caught.value.en + caught.value.vi

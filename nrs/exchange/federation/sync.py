@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,10 +27,14 @@ from nrs.audit.events import EventType
 from nrs.audit.log import record
 from nrs.collection.context import newest_rows
 from nrs.collection.models import DataValue, Document, State, SubmissionVersion, Transition
+from nrs.exchange.connectors import http, refusals
 from nrs.exchange.connectors.secretbox import seal, unseal
 from nrs.exchange.federation import batches, signing
 from nrs.exchange.federation.models import Upstream
+from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
+
+ANSWER_MAX_BYTES = 1024 * 1024  # the upstream's answer to a batch is a small JSON object
 
 
 class SyncError(Exception):
@@ -143,19 +145,27 @@ def build(config: Upstream, approvals: list[Transition]) -> bytes:
 
 
 def post(config: Upstream, body: bytes, signature: str, timeout: float = 120) -> dict[str, Any]:
-    """POST one batch; the upstream's answer on 200, SyncError otherwise."""
-    request = urllib.request.Request(
-        config.url.rstrip("/") + "/api/federation/batches", data=body, method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {unseal(config.token)}",
-                 "X-NRS-Signature": signature})
+    """POST one batch; the upstream's answer on 200, SyncError otherwise. The request goes
+    through the connectors' outbound HTTP: the destination policy (NRS_FETCH_ALLOW), the
+    address checked is the address connected to, no redirect is followed."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return dict(json.loads(response.read()))
-    except urllib.error.HTTPError as exc:
-        raise _refused(exc.code, exc.read()) from None
-    except (OSError, ValueError) as exc:
-        raise SyncError(f"không kết nối được nút cấp trên: {exc}",
-                        f"cannot reach the upstream node: {exc}") from None
+        answer = http.request(
+            config.url.rstrip("/") + "/api/federation/batches", method="POST", body=body, timeout=timeout,
+            max_bytes=ANSWER_MAX_BYTES,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {unseal(config.token)}",
+                     "X-NRS-Signature": signature})
+    except http.DestinationRefused as exc:
+        refusals.record_refused(exc, obj=config, what="federation")
+        raise SyncError(exc.vi, exc.en) from None
+    except InputError as exc:  # connection failed, timed out, too big: generic on purpose
+        raise SyncError(f"không kết nối được nút cấp trên: {exc.vi}",
+                        f"cannot reach the upstream node: {exc.en}") from None
+    if answer.status != 200:
+        raise _refused(answer.status, answer.body)
+    try:
+        return dict(json.loads(answer.body))
+    except (ValueError, TypeError):
+        raise SyncError("nút cấp trên trả lời không phải JSON", "the upstream's answer is not JSON") from None
 
 
 def _refused(status: int, body: bytes) -> SyncError:
