@@ -111,7 +111,7 @@ def test_scopes_and_permissions_never_share_a_body(service, make_user, leader) -
     assert signed_in(hanoi).get("/dashboard/", {"unit": "CP"}).status_code == 403
 
 
-def test_a_new_approval_shows_at_once(service, leader) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_approval_shows_at_once(service, leader, make_user) -> None:  # type: ignore[no-untyped-def]
     hanoi = current("01")
     load(service, hanoi, "2026-01", "12345")
     client = signed_in(leader)
@@ -121,7 +121,8 @@ def test_a_new_approval_shows_at_once(service, leader) -> None:  # type: ignore[
     submitted = page(client, unit="01")
     assert refresh_id(submitted) > refresh_id(before)  # the preview's refresh is a new row
     assert "54321,0" not in submitted and "54321,0" in page(client, unit="01", basis="preview")
-    actions.approve_submission(Submission.objects.get(org_unit=hanoi, period="2026-02"), actor=service)
+    approver = make_user("cp.approver", "approver", "CP")  # not the one who submitted (separation of duties)
+    actions.approve_submission(Submission.objects.get(org_unit=hanoi, period="2026-02"), actor=approver)
     approved = page(client, unit="01")
     assert "54321,0" in approved and refresh_id(approved) > refresh_id(submitted)
 

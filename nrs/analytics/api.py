@@ -19,7 +19,7 @@ from ninja import Router, Status
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
-from nrs.analytics import coverage, pending, queries
+from nrs.analytics import coverage, disclosure, pending, queries
 from nrs.analytics.models import Basis
 from nrs.lib import csvsafe, moments, periods
 from nrs.lib.errors import InputError
@@ -99,11 +99,14 @@ def answer(question: Question, user: Any, token: Any = None) -> dict[str, Any]:
                     {u.pk for u in units} | {u.parent_id for u in units if u.parent_id}, since)
     rows = []
     censuses: dict[int, coverage.Census] = {}
+    shown = disclosure.Disclosure(user, perm, token=token)  # decision 38: no share of an unreadable whole
     for indicator in question.indicators:
         kind = question.kind or indicator.frequency
         for unit in units:
             points = queries.series(indicator, unit, kind, reader, start=question.start, end=question.end,
                                     compare_with=question.compare)
+            for point in points:
+                shown.redact_share(unit, point.extra)
             covered = _coverage(censuses, reader, indicator, unit, points)
             rows += [_row(point, covered.get(point.period.sdmx)) for point in points]
             if len(rows) > MAX_ROWS:

@@ -5,6 +5,7 @@ for the unit; every figure comes from the aggregate store (queries.Reader)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import re
@@ -32,10 +33,11 @@ from openpyxl import Workbook
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
-from nrs.analytics import api, charts, coverage, live, queries, refresh
+from nrs.analytics import api, charts, coverage, disclosure, live, queries, refresh, rollup
 from nrs.analytics.models import Basis, Cell, Refresh
 from nrs.collection import queries as collection_queries
 from nrs.lib import csvsafe
+from nrs.lib.errors import InputError
 from nrs.lib.periods import Kind, Period
 from nrs.registry.models import REORGANISATION_2025, Area, Indicator, Level, OrgUnit
 
@@ -47,10 +49,43 @@ HISTORY_YEARS = 6
 
 # -- shared -------------------------------------------------------------------------
 
+def _day(request: HttpRequest, name: str) -> date | None:
+    """A date parameter (YYYY-MM-DD), strictly: anything else is a bilingual 400."""
+    text = request.GET.get(name, "")
+    if not text:
+        return None
+    try:
+        found = parse_date(text) if _DAY.fullmatch(text) else None
+    except ValueError:
+        found = None
+    if found is None:
+        raise InputError(name, f"{name}: ngày không hợp lệ (YYYY-MM-DD)", f"{name}: invalid date (YYYY-MM-DD)")
+    return found
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def _bad_input(exc: InputError) -> JsonResponse:
+    return JsonResponse(exc.as_dict(), status=400, json_dumps_params={"ensure_ascii": False})
+
+
+def _strict(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A bad query parameter (InputError) answers a bilingual 400, never a 500."""
+    @functools.wraps(view)
+    def run(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except InputError as exc:
+            return _bad_input(exc)
+    return run
+
+
 def _unit(request: HttpRequest, code: str | None = None) -> OrgUnit:
     """The unit asked for (default: the widest the user may see), checked."""
     code = code or request.GET.get("unit", "")
-    on = parse_date(request.GET.get("on", "") or "")
+    on = _day(request, "on")
     if code:
         units = OrgUnit.objects.valid_on(on) if on else OrgUnit.objects.current()
         unit = units.filter(code=code).first()
@@ -89,7 +124,7 @@ def _widest(scope: Q) -> OrgUnit | None:
 def _reader(request: HttpRequest, unit: OrgUnit) -> queries.Reader:
     """Approved figures; the preview (with submitted reports) for those who may see
     them; or, with ``?known=2026-03-31``, the figures as known at the end of that day."""
-    known = parse_date(request.GET.get("known", "") or "")
+    known = _day(request, "known")
     if known is not None:
         return queries.Reader(Basis.APPROVED, timezone.make_aware(datetime.combine(known, time.max)))
     preview = request.GET.get("basis") == "preview" and access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit)
@@ -195,7 +230,7 @@ CARDS_TTL = 600  # seconds; any refresh of the store changes the key first
 def _version(latest: Refresh | None) -> str:
     """The store's version: the newest refresh's id and time. The time guards against an
     id used again (a database restored or rebuilt under a shared cache)."""
-    return f"{latest.pk}@{latest.at.timestamp()}" if latest else "0"
+    return f"{latest.pk}@{latest.at.timestamp()}{'' if latest.reason else ':quiet'}" if latest else "0"
 
 
 def _cards_key(unit: OrgUnit, reader: queries.Reader, latest: Refresh | None) -> str | None:
@@ -245,10 +280,11 @@ def _body_context(request: HttpRequest, unit: OrgUnit, reader: queries.Reader,
 
 
 @login_required
+@_strict
 def overview(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     reader = _reader(request, unit)
-    body = _overview_body(request, unit, reader, refresh.latest())
+    body = _overview_body(request, unit, reader, _visible(request))
     return render(request, "analytics/overview.html", {"unit": unit, "body": body})
 
 
@@ -287,6 +323,7 @@ def _period(request: HttpRequest, points: list[queries.Point], indicator: Indica
 
 
 @login_required
+@_strict
 def indicator(request: HttpRequest, code: str) -> HttpResponse:
     found = get_object_or_404(Indicator.objects.select_related("unit", "weight"), code=code)
     unit = _unit(request)
@@ -304,7 +341,7 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
             point.extra["sharePct"] = None
     ranked = sorted((p for p in ranking if p.value is not None), key=lambda p: p.value or 0, reverse=True)
     context = {
-        **_common(request, unit, reader, refresh.latest()), "indicator": found, "kind": kind.value,
+        **_common(request, unit, reader, _visible(request)), "indicator": found, "kind": kind.value,
         "views": _views(found), "points": points, "period": period, "ranking": ranked, "level": level,
         "coverage": covered, "source": _named_source(found, period, covered) if period else None,
         "history": _history(request, found, unit, period, reader.known_on) if period else [],
@@ -319,6 +356,7 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@_strict
 def download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """The indicator page's figures: the unit's series and its units' ranking, CSV or XLSX."""
     found = get_object_or_404(Indicator, code=code)
@@ -385,6 +423,7 @@ def _peers(unit: OrgUnit, provinces: list[OrgUnit], count: int = 4) -> list[OrgU
 
 
 @login_required
+@_strict
 def province(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
     if unit.level != Level.PROVINCE:
@@ -393,46 +432,77 @@ def province(request: HttpRequest, code: str) -> HttpResponse:
     nation = OrgUnit.objects.current().get(parent__isnull=True)
     provinces = queries.units_at(nation, Level.PROVINCE)
     peers = _peers(unit, provinces)
+    # Decision 38: the national figure, the share of it and the peers' median only to those
+    # who may read every unit they are computed from.
+    shown = disclosure.Disclosure(request.user, Perm.VIEW_UNAPPROVED if reader.basis == Basis.PREVIEW
+                                  else Perm.VIEW_DATA)
+    national = shown.reads(nation)
+    compared = shown.reads_all(peers)
     indicators = list(Indicator.objects.filter(pk__in=Cell.objects.filter(org_unit=unit).values("indicator"))
                       .select_related("unit").order_by("area", "code"))
-    reader.prefetch([i.code for i in indicators], [unit.pk, nation.pk, *(p.pk for p in peers)], _since(1))
+    others = ([nation.pk] if national else []) + ([p.pk for p in peers] if compared else [])
+    reader.prefetch([i.code for i in indicators], [unit.pk, *others], _since(1))
     rows = []
-    census, national_census = coverage.Census(reader, unit), coverage.Census(reader, nation)
+    census = coverage.Census(reader, unit)
+    national_census = coverage.Census(reader, nation) if national else None
     for ind in indicators:
         period, _own = _latest(ind, unit, reader, census)
         if period is None:
             continue
         cell = reader.get(ind.code, unit.pk, period.sdmx)
-        peer_values = [c.value for p in peers if (c := reader.get(ind.code, p.pk, period.sdmx)) is not None]
-        national = reader.get(ind.code, nation.pk, period.sdmx)
-        whole = national_census.of(ind, [period])[period.sdmx]
-        extra = queries.compare(ind, unit, period, cell, reader, ["yoy", "share"])
+        rows.append({"indicator": ind, "period": period, "cell": cell,
+                     **_profile_extra(ind, unit, period, cell, reader, national_census, nation,
+                                      peers if compared else [])})
+    return render(request, "analytics/province.html",
+                  {**_common(request, unit, reader, _visible(request)), "rows": rows, "peers": peers,
+                   "nation": nation, "shows_nation": national, "shows_peers": compared})
+
+
+def _profile_extra(ind: Indicator, unit: OrgUnit, period: Period, cell: rollup.Cell | None,
+                   reader: queries.Reader, national: coverage.Census | None, nation: OrgUnit,
+                   peers: list[OrgUnit]) -> dict[str, Any]:
+    """A profile row's comparisons: last year always; the nation (its figure, coverage and
+    the province's share of it) given its census, else none; the peers' median given peers."""
+    extra: dict[str, Any] = {"nation": None, "nation_coverage": None, "sharePct": None, "peers": None}
+    extra.update(queries.compare(ind, unit, period, cell, reader,
+                                 ["yoy", "share"] if national is not None else ["yoy"]))
+    if national is not None:
+        whole = national.of(ind, [period])[period.sdmx]
+        figure = reader.get(ind.code, nation.pk, period.sdmx)
+        extra.update({"nation": figure.value if figure else None, "nation_coverage": whole})
         if not whole.complete:
             extra["sharePct"] = None  # not a share of a partial national total
-        rows.append({"indicator": ind, "period": period, "cell": cell, **extra,
-                     "nation": national.value if national else None, "nation_coverage": whole,
-                     "peers": median(peer_values) if peer_values else None})
-    return render(request, "analytics/province.html",
-                  {**_common(request, unit, reader, refresh.latest()), "rows": rows, "peers": peers,
-                   "nation": nation})
+    values = [c.value for p in peers if (c := reader.get(ind.code, p.pk, period.sdmx)) is not None]
+    extra["peers"] = median(values) if values else None
+    return extra
 
 
 # -- big screen --------------------------------------------------------------------------------
 
 @login_required
+@_strict
 def screen(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     reader = _reader(request, unit)
-    latest = refresh.latest()
+    latest = _visible(request)
     cards = [c for c in _headline(unit, reader, latest) if c["period"]]
     return render(request, "analytics/screen.html", {**_common(request, unit, reader, latest), "cards": cards})
 
 
 # -- live updates ---------------------------------------------------------------------------------
 
-def _newest_refresh() -> dict[str, Any]:
-    found = queries.freshness()
-    return {"id": found["refreshId"], "at": found["refreshedAt"], "reason": found["reason"]}
+def _newest_refresh(user: Any) -> dict[str, Any]:
+    """The newest refresh this user may hear of: every one for a reader of the whole
+    country, else the newest that wrote a figure the user may read (decision 38)."""
+    latest = refresh.latest()
+    found = latest if user is None else disclosure.visible_refresh(user, latest)
+    return {"id": found.pk if found else 0, "at": found.at.isoformat() if found else None,
+            "reason": found.reason if found else ""}
+
+
+def _visible(request: HttpRequest) -> Refresh | None:
+    """The refresh a page shows ("figures as of", the live block's id): this user's."""
+    return disclosure.visible_refresh(request.user, refresh.latest())
 
 
 def _released(read: Callable[..., T]) -> Callable[..., T]:
@@ -451,10 +521,11 @@ def _released(read: Callable[..., T]) -> Callable[..., T]:
 
 @login_required
 def freshness(request: HttpRequest) -> JsonResponse:
-    """The polling fallback: the newest refresh of the aggregate store."""
+    """The polling fallback: the newest refresh of the aggregate store that this user may
+    hear of (nrs.analytics.disclosure)."""
     if not access.has_perm(request.user, Perm.VIEW_DATA):
         raise PermissionDenied(Perm.VIEW_DATA.value)
-    return JsonResponse(_newest_refresh())
+    return JsonResponse(_newest_refresh(request.user))
 
 
 POLL_SECONDS = 0.25  # without Redis: how often the stream reads the newest refresh
@@ -472,18 +543,23 @@ async def events(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     allowed = await sync_to_async(_released(access.has_perm))(user, Perm.VIEW_DATA)
     if not allowed:
         return HttpResponse(status=403)
-    since = int(request.GET.get("since", "0") or 0)
+    text = request.GET.get("since", "") or "0"
+    if not _ID.fullmatch(text):
+        return _bad_input(InputError("since", "since: phải là số thứ tự của lần cập nhật (số nguyên không âm)",
+                                     "since: must be a refresh id (a non-negative integer)"))
     once = request.GET.get("once") == "1"
-    response = StreamingHttpResponse(_stream(since, once), content_type="text/event-stream")
+    response = StreamingHttpResponse(_stream(int(text), once, user), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-async def _stream(since: int, once: bool) -> AsyncIterator[str]:
-    """With Redis (nrs.analytics.live), wake on each announced refresh and read the database
-    at least every NRS_LIVE_FALLBACK_SECONDS; without it, read it every POLL_SECONDS. The
-    newest `Refresh` in the database is what is sent, never the message itself."""
+async def _stream(since: int, once: bool, user: Any = None) -> AsyncIterator[str]:
+    """The refreshes ``user`` may hear of (decision 38; None: every one, for a caller with
+    no user to speak for). With Redis (nrs.analytics.live), wake on each announced refresh
+    and read the database at least every NRS_LIVE_FALLBACK_SECONDS; without it, read it
+    every POLL_SECONDS. The newest `Refresh` in the database (that the user may hear of) is
+    what is sent, never the message itself."""
     yield "retry: 2000\n\n"
     loop = asyncio.get_running_loop()
     every = settings.NRS_LIVE_FALLBACK_SECONDS if live.enabled() else POLL_SECONDS
@@ -492,7 +568,7 @@ async def _stream(since: int, once: bool) -> AsyncIterator[str]:
         last, due = since, started
         while (now := loop.time()) - started < STREAM_SECONDS:
             if now >= due:
-                newest = await sync_to_async(_released(_newest_refresh))()
+                newest = await sync_to_async(_released(_newest_refresh))(user)
                 due = loop.time() + every
                 if newest["id"] != last:
                     last = newest["id"]

@@ -25,7 +25,7 @@ from nrs.collection.validation import Row
 from nrs.collection.workflow import WorkflowError
 from nrs.lib import moments, periods
 from nrs.lib.errors import InputError
-from nrs.registry.api import Text
+from nrs.registry.api import ApiError, Detail, IssueOut, Strict, Text
 from nrs.registry.models import OrgUnit, Regime
 
 router = Router(tags=["data"])
@@ -56,6 +56,105 @@ BODY_DOC = {"requestBody": {"required": True, "content": {
                             "regime, orgUnit and period as query parameters"}},
     XLSX: {"schema": {"type": "string", "format": "binary",
                       "description": "a filled-in NRS Excel template"}}}}}
+
+
+class SubmissionOut(Strict):
+    id: int
+    regime: str
+    orgUnit: str
+    period: str
+    state: str
+    version: int
+
+
+class ValueSetOut(Strict):
+    status: str  # ok | error (422: nothing stored)
+    dryRun: bool
+    saved: int
+    unchanged: int
+    issues: list[IssueOut]
+    submission: SubmissionOut | None
+    replayed: bool | None = None
+
+
+class BulkOut(Strict):
+    status: str
+    reports: int
+    values: int
+    skipped: int
+    aggregates: str  # queued | unchanged
+    replayed: bool | None = None
+
+
+class BulkRefused(Strict):
+    status: str
+    issues: list[IssueOut]
+    replayed: bool | None = None
+
+
+class DataValueOut(Strict):
+    indicator: str
+    orgUnit: str
+    period: str
+    breakdown: str
+    value: str | None  # a decimal written out in full ("90.5"), or null
+    flag: str
+    comment: str
+    version: int
+    approvedAt: str | None
+    writtenAt: str
+    # history=true only
+    releasedAt: str | None = None
+    reason: str | None = None
+    openedBy: str | None = None
+    approvedBy: str | None = None
+
+
+class DataValuesOut(Strict):
+    dataValues: list[DataValueOut]
+
+
+class SubmissionsOut(Strict):
+    submissions: list[SubmissionOut]
+
+
+class DocumentOut(Strict):
+    status: str
+    document: int
+    kind: str
+    sha256: str
+    size: int
+    signature: str
+    signer: str
+    meta: dict[str, Any]
+
+
+class CoverageOut(Strict):
+    received: int
+    total: int
+
+
+class ComplianceUnitOut(Strict):
+    orgUnit: str
+    name: str
+    status: str
+    state: str
+    approved: bool
+    deadline: str
+    submittedAt: str | None
+    document: str | None
+
+
+class ComplianceOut(Strict):
+    regime: str
+    period: str
+    summary: dict[str, int]
+    coverage: CoverageOut
+    units: list[ComplianceUnitOut]
+
+
+# What a write answers: its own body, a bilingual refusal, or Ninja's 422 for a parameter.
+REFUSED = ApiError | Detail
 
 
 def _issue(ref: str, vi: str, en: str) -> Answer:
@@ -149,8 +248,9 @@ def _save(request: HttpRequest, header: Header, dry_run: bool) -> Answer:
     return (200 if result.ok else 422), body
 
 
-@router.post("/dataValueSets", response={200: dict, 400: dict, 403: dict, 422: dict},
-             openapi_extra=BODY_DOC)
+@router.post("/dataValueSets", response={200: ValueSetOut, 400: ApiError, 403: ApiError,
+                                          422: ValueSetOut | REFUSED},
+             openapi_extra=BODY_DOC, exclude_unset=True)
 def post_data_value_set(request: HttpRequest, dryRun: bool = False, regime: Text = "",
                         orgUnit: Text = "", period: Text = "") -> Status[dict[str, Any]]:
     """Store a set of values for one regime × unit × period, atomically: all or
@@ -179,8 +279,9 @@ BULK_DOC = {"requestBody": {"required": True, "content": {"application/x-ndjson"
     "with \"status\": \"submitted\" (default) or \"approved\" (needs approval rights)"}}}}}
 
 
-@router.post("/dataValueSets/bulk", response={200: dict, 400: dict, 403: dict, 422: dict},
-             openapi_extra=BULK_DOC)
+@router.post("/dataValueSets/bulk", response={200: BulkOut, 400: ApiError, 403: ApiError,
+                                               422: BulkRefused | REFUSED},
+             openapi_extra=BULK_DOC, exclude_unset=True)
 def post_bulk(request: HttpRequest) -> Status[dict[str, Any]]:
     """Many whole reports in one request (history, a system's backlog): every
     value is validated as on /dataValueSets, and the request is stored all or
@@ -245,7 +346,7 @@ def _bulk_reports(sets: list[payloads.BulkSet]) -> list[bulk.Report] | Answer:
     return reports
 
 
-@router.get("/dataValues", response={200: dict, 400: dict})
+@router.get("/dataValues", response={200: DataValuesOut, 400: ApiError}, exclude_unset=True)
 def get_data_values(request: HttpRequest, indicator: Text = "", orgUnit: Text = "",
                     period: Text = "", approved: bool = True, knownOn: Text = "",
                     history: bool = False) -> Status[dict[str, Any]]:
@@ -283,7 +384,8 @@ def _submission(submission: Submission) -> dict[str, Any]:
 
 
 @router.post("/submissions/{submission_id}/{action}",
-             response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict})
+             response={200: SubmissionOut, 403: ApiError, 404: ApiError, 409: ApiError, 422: REFUSED},
+             exclude_unset=True)
 def post_transition(request: HttpRequest, action: Text, payload: TransitionIn,
                     submission_id: int = Path(..., ge=1, le=2**31 - 1)) -> Status[dict[str, Any]]:
     """Workflow: action is submit, approve, return or revise (return and revise
@@ -325,7 +427,7 @@ def _transition(request: HttpRequest, submission_id: int, action: str, comment: 
     return 200, _submission(done)
 
 
-@router.get("/submissions", response={200: dict})
+@router.get("/submissions", response={200: SubmissionsOut}, exclude_unset=True)
 def list_submissions(request: HttpRequest, regime: Text = "", period: Text = "",
                      orgUnit: Text = "") -> Status[dict[str, Any]]:
     scope = access.scope_q(request.user, Perm.VIEW_UNAPPROVED, token=request_token(request))
@@ -339,7 +441,8 @@ def list_submissions(request: HttpRequest, regime: Text = "", period: Text = "",
     return Status(200, {"submissions": [_submission(s) for s in found.order_by("id")[:10_000]]})
 
 
-@router.post("/documents", response={200: dict, 400: dict, 403: dict, 409: dict, 422: dict})
+@router.post("/documents", response={200: DocumentOut, 400: ApiError, 403: ApiError, 409: ApiError,
+                                     422: REFUSED}, exclude_unset=True)
 def post_document(request: HttpRequest, regime: Text, orgUnit: Text, period: Text,
                   file: File[UploadedFile]) -> Status[dict[str, Any]]:
     """Attach the text report (signed PDF or DOCX) to regime × unit × period."""
@@ -364,7 +467,8 @@ def post_document(request: HttpRequest, regime: Text, orgUnit: Text, period: Tex
                         "signer": document.signer, "meta": document.meta})
 
 
-@router.get("/compliance", response={200: dict, 400: dict, 403: dict, 404: dict})
+@router.get("/compliance", response={200: ComplianceOut, 400: ApiError, 403: ApiError, 404: ApiError},
+            exclude_unset=True)
 def get_compliance(request: HttpRequest, regime: Text, period: Text) -> Status[dict[str, Any]]:
     """Expected reporters of a regime for a period, each on time, late, returned,
     missing or not yet due, within the caller's scope; plus indicator coverage."""
@@ -382,7 +486,7 @@ def get_compliance(request: HttpRequest, regime: Text, period: Text) -> Status[d
                             "message_en": f"invalid period: {exc}"})
     scope = access.scope_q(request.user, Perm.VIEW_COMPLIANCE, field="", token=token)
     rows = compliance.matrix(found, parsed, scope=scope)
-    received, total = compliance.coverage(parsed.sdmx)
+    received, total = compliance.coverage(parsed.sdmx, scope=scope)
     return Status(200, {
         "regime": found.code, "period": parsed.sdmx, "summary": compliance.summary(rows),
         "coverage": {"received": received, "total": total},

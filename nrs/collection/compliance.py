@@ -132,11 +132,15 @@ def summary(rows: list[Status]) -> dict[str, int]:
     return counts
 
 
-def coverage(period_id: str, *, approved_only: bool = True) -> tuple[int, int]:
+def coverage(period_id: str, *, approved_only: bool = True, scope: Q | None = None) -> tuple[int, int]:
     """(indicators with at least one non-null value for the period, indicators in the catalogue):
     "N of the 206 indicators received for period P". ``approved_only`` counts only values of
-    approved versions."""
+    approved versions. ``scope`` (a Q on OrgUnit, as for ``matrix``) counts only values of the
+    units in it: a province's coordinator learns nothing of the nation's (decision 38); None
+    counts every unit's (national briefings, whose callers hold a national grant)."""
     values = DataValue.objects.filter(period=periods.parse(period_id).sdmx, value__isnull=False)
+    if scope is not None:
+        values = values.filter(org_unit__in=OrgUnit.objects.filter(scope).values("pk"))
     if approved_only:
         values = values.filter(version__approved_at__isnull=False)
     received = values.values("indicator_id").distinct().count()

@@ -234,7 +234,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     shown = [r for r in rows if not wanted or r.status == wanted]
     if request.GET.get("format") == "csv":
         return _compliance_csv(shown, regime, period)
-    received, total = compliance.coverage(period.sdmx) if period else (0, 0)
+    received, total = compliance.coverage(period.sdmx, scope=scope) if period else (0, 0)
     return render(request, "collection/compliance.html", {
         "regimes": regimes, "regime": regime, "period": period, "rows": shown,
         "summary": compliance.summary(rows), "labels": STATUS_LABELS, "status": wanted,
