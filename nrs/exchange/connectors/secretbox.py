@@ -5,7 +5,8 @@ with HKDF-SHA256 from ``settings.NRS_CREDENTIALS_KEY``: a comma-separated list w
 entry seals and every entry opens (MultiFernet), so a key can be rotated. Empty, the key is
 derived from SECRET_KEY: one secret less to manage, but whoever holds SECRET_KEY and a copy
 of the database can open the credentials, and changing SECRET_KEY makes them unreadable
-(docs/exchange.md).
+(docs/exchange.md). The fallback is kept for the demo and the tests; `nrs check --deploy`
+warns about it (connectors.W001, nrs/exchange/connectors/checks.py).
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def _by_period(records: list[Record]) -> dict[periods.Period, list[Row]]:
     for record in records:
         try:
             period = periods.parse(record.period)
-        except periods.PeriodError as exc:
+        except periods.PeriodError:  # its message quotes the fetched text: the place only
             raise InputError(record.row.where("period"), "kỳ không hợp lệ", "invalid period") from None
         groups[period].append(record.row)
     return groups
