@@ -132,7 +132,7 @@ def test_admin_change_is_audited(coordinator) -> None:  # type: ignore[no-untype
         data.update({"responsibilities-TOTAL_FORMS": str(i + 1),
                      "responsibilities-INITIAL_FORMS": str(i + 1),
                      f"responsibilities-{i}-id": r.pk, f"responsibilities-{i}-indicator": gdp.pk,
-                     f"responsibilities-{i}-agency": r.agency_id,
+                     f"responsibilities-{i}-agency": r.agency_id, f"responsibilities-{i}-role": r.role,
                      f"responsibilities-{i}-valid_from": r.valid_from.isoformat(),
                      f"responsibilities-{i}-valid_to": r.valid_to.isoformat() if r.valid_to else ""})
     response = client.post(f"/admin/registry/indicator/{gdp.pk}/change/", data)

@@ -12,6 +12,7 @@ ORGUNIT_MOVED with the old and new parent, path and code.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -64,13 +65,27 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+# Fields whose value never goes into the log (a TOTP key, a static token, a password hash):
+# the event shows a short digest, enough to see that it changed.
+_SECRET_PARTS = ("key", "token", "password", "secret")
+
+
+def _masked(value: Any) -> Any:
+    if value in (None, ""):
+        return value
+    return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()[:12]
+
+
 def snapshot(obj: models.Model) -> dict[str, Any]:
-    """Every field of a saved row, JSON-safe (foreign keys and m2m as codes)."""
+    """Every field of a saved row, JSON-safe (foreign keys and m2m as codes; secrets as a
+    digest)."""
     values: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
         if field.primary_key:
             continue
-        if field.is_relation:
+        if any(part in field.name for part in _SECRET_PARTS) and not field.is_relation:
+            values[field.name] = _masked(field.value_from_object(obj))
+        elif field.is_relation:
             related = getattr(obj, field.name)
             values[field.name] = None if related is None else _label(related)
         else:
@@ -159,6 +174,33 @@ def delete_metadata(obj: models.Model, *, actor: Any) -> Event:
     return record(_EVENT_OF.get(type(stored), EventType.METADATA_CHANGED), actor=actor, obj=stored,
                   summary=f"deleted {label}",
                   data={"deleted": True, "model": stored._meta.label_lower,
+                        "changes": diff(before, {})})
+
+
+@transaction.atomic
+def save_recorded(obj: models.Model, *, actor: Any, save: Callable[[], Any],
+                  event_type: EventType = EventType.METADATA_CHANGED) -> Event:
+    """Save a row of a screen NRS does not own (a third-party admin: groups, 2FA devices,
+    sign-in records) through its own ``save``, with a chained event of old and new values.
+    Who may is the screen's own question (Django's model permissions: superusers)."""
+    stored = _stored(obj)
+    before = snapshot(stored) if stored is not None else {}
+    save()
+    return record(event_type, actor=actor, obj=obj,
+                  summary=f"{'created' if stored is None else 'changed'} {obj}"[:300],
+                  data={"created": stored is None, "model": obj._meta.label_lower,
+                        "changes": diff(before, snapshot(obj))})
+
+
+@transaction.atomic
+def delete_recorded(obj: models.Model, *, actor: Any,
+                    event_type: EventType = EventType.METADATA_CHANGED) -> Event:
+    """Delete a row of a screen NRS does not own, recording its old values."""
+    before, label, pk = snapshot(obj), str(obj), obj.pk
+    obj.delete()
+    obj.pk = pk
+    return record(event_type, actor=actor, obj=obj, summary=f"deleted {label}"[:300],
+                  data={"deleted": True, "model": obj._meta.label_lower,
                         "changes": diff(before, {})})
 
 
