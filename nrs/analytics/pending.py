@@ -6,7 +6,10 @@ audit event in one transaction and, in that same transaction, one
 recomputing the aggregates; the worker (`nrs run_huey`, started by `nrs serve`)
 applies the queue oldest first, whole provinces of about CHUNK_UNITS unit-periods
 per transaction, so an approval waits at most for the chunk in progress (a few
-seconds) and smaller chunks would cost more (each reads the figures around it). A crash leaves the row open and the
+seconds) and smaller chunks would cost more (each reads the figures around it).
+A workflow step that finds the store busy defers its refresh here too
+(``defer``), and the worker applies such small jobs between the chunks of a big
+one, so the step neither waits nor falls behind the whole queue. A crash leaves the row open and the
 next run (enqueued on commit, and swept every minute) recomputes it from the
 start: a refresh recomputes from the stored values, so applying twice is the
 same as applying once.
@@ -44,6 +47,35 @@ def lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
+def try_lock() -> bool:
+    """Take the store's lock if it is free, without waiting; True when this
+    transaction now holds it (always on SQLite).
+
+    A transaction that holds the audit chain lock (it has called
+    ``audit.record()``) must never wait for the store lock: the worker holds it
+    for a whole chunk, and every sign-in and approval would queue behind the
+    chain lock meanwhile. Such a transaction tries, and when the store is busy
+    defers its refresh (``defer()``)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def defer(touched: Touched, submitted: list[int], *, reason: str) -> PendingRefresh:
+    """The refresh a workflow step owes when the store is busy: a job recorded in
+    the step's own transaction (a crash cannot lose it) and handed to the worker
+    when the step commits. The step returns at once; the worker applies a job
+    this small between the chunks of the one in progress (``apply``), so the
+    figures follow within one chunk."""
+    job = PendingRefresh.objects.create(
+        reason=reason[:200], values=0, submitted=list(submitted),
+        touched={period: [sorted(codes), sorted(units)] for period, (codes, units) in touched.items()})
+    transaction.on_commit(_enqueue, robust=True)  # the step has committed: log, never raise
+    return job
 
 
 def queue(touched: Touched, submitted: list[int], *, values: int, reason: str) -> PendingRefresh:
@@ -98,10 +130,10 @@ def _worker() -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [_WORKER_KEY])
 
 
-def _apply_one(job: PendingRefresh) -> bool:
+def _apply_one(job: PendingRefresh, *, interleave: bool = True) -> bool:
     PendingRefresh.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
     try:
-        apply(job)
+        apply(job, interleave=interleave)
     except Exception as exc:  # the job stays open; the next sweep tries again
         log.exception("queued aggregate refresh %s failed", job.pk)
         PendingRefresh.objects.filter(pk=job.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
@@ -109,10 +141,25 @@ def _apply_one(job: PendingRefresh) -> bool:
     return True
 
 
-def apply(job: PendingRefresh) -> None:
+def size(job: PendingRefresh) -> int:
+    """The unit-periods ``job`` recomputes."""
+    return sum(len(units) for _codes, units in job.touched.values())
+
+
+def _small_ones(after: PendingRefresh) -> None:
+    """Between two chunks of a big job: apply the newer jobs smaller than a chunk (an
+    approval deferred while the store was busy), each tried once here; a failed one
+    is left to the sweep."""
+    for job in PendingRefresh.objects.filter(done_at__isnull=True, attempts=0, id__gt=after.pk).order_by("id"):
+        if size(job) <= CHUNK_UNITS:
+            _apply_one(job, interleave=False)
+
+
+def apply(job: PendingRefresh, *, interleave: bool = True) -> None:
     """Recompute what ``job`` touched, a chunk of whole provinces per transaction (each
     over what the previous ones wrote, as consecutive approvals), then the previews of
-    its submitted reports and the job's ``done_at`` in the last one."""
+    its submitted reports and the job's ``done_at`` in the last one. With
+    ``interleave``, smaller jobs queued meanwhile are applied between the chunks."""
     touched = {period: (set(codes), set(units)) for period, (codes, units) in job.touched.items()}
     every: set[int] = set().union(*(units for _c, units in touched.values()))
     # Every period of the job for a few provinces at a time: the engine computes a year's
@@ -124,6 +171,8 @@ def apply(job: PendingRefresh) -> None:
         with transaction.atomic():
             lock()
             refresh.refresh_touched(part, Basis.APPROVED, reason=job.reason)
+        if interleave:
+            _small_ones(job)
     with transaction.atomic():
         lock()
         refresh_previews(job.submitted)

@@ -1,7 +1,13 @@
 """Keeps the aggregate store current on every write of reported data, inside
 the transaction of the write itself; a bulk import through the API may queue
 its refresh instead (nrs.analytics.pending). Every write to the store takes
-the store's lock first."""
+the store's lock first.
+
+Lock order: these receivers run after the write's audit event, so their
+transaction holds the audit chain lock. They only *try* the store lock; when
+the worker holds it they defer the refresh to right after the commit
+(``pending.defer``), so no sign-in or approval ever queues behind a worker chunk
+(issue 18, finding 13)."""
 
 from __future__ import annotations
 
@@ -18,9 +24,16 @@ from nrs.collection.signals import reports_imported, submission_changed
 
 @receiver(submission_changed)
 def on_workflow_step(sender: Any, submission: Submission, action: str, **kwargs: Any) -> None:
+    """Runs after the step's audit event, so its transaction holds the audit chain
+    lock: it never waits for the store lock. When the store is free (nearly
+    always) the figures are refreshed here and visible at the commit; when the
+    worker holds it, the refresh is deferred to right after the commit."""
     if action not in ("submit", "approve", "return"):
         return
-    pending.lock()
+    if not pending.try_lock():
+        touched = refresh.touched_by(submission) if action == "approve" else {}
+        pending.defer(touched, [submission.pk], reason=f"{action} {submission}")
+        return
     if action == "approve":
         refresh.refresh_submission(submission, Basis.APPROVED, reason=f"approve {submission}")
     refresh.refresh_submission(submission, Basis.PREVIEW, reason=f"{action} {submission} (preview)")
@@ -36,7 +49,10 @@ def on_import(sender: Any, indicators: set[str], reports: int, touched: Any = No
     if defer and touched is not None:
         pending.queue(touched, list(submitted or []), values=values, reason=reason)
         return
-    pending.lock()
+    if touched is not None and not pending.try_lock():  # the import has recorded its events: never wait
+        pending.defer(touched, list(submitted or []), reason=reason)
+        return
+    pending.lock()  # a rebuild from scratch (the demo, the CLI) waits for the store
     if touched is None:
         refresh.rebuild(indicators, reason=reason)
         return

@@ -46,13 +46,20 @@ def _changed(own: dict[Key, Cell], units_by_key: dict[tuple[str, str], set[int]]
     return dict(changed)
 
 
-def refresh_submission(submission: Submission, basis: str = Basis.APPROVED, *, reason: str = "") -> int:
-    """Recompute the cells that ``submission``'s values touch, on ``basis``."""
+def touched_by(submission: Submission) -> dict[str, tuple[set[str], set[int]]]:
+    """The period, indicators and units ``submission``'s values touch ({} when it has none)."""
     keys = set(DataValue.objects.filter(version__submission=submission)
                .values_list("indicator__code", "org_unit_id", "period"))
     if not keys:
+        return {}
+    return {submission.period: ({code for code, _u, _p in keys}, {unit for _c, unit, _p in keys})}
+
+
+def refresh_submission(submission: Submission, basis: str = Basis.APPROVED, *, reason: str = "") -> int:
+    """Recompute the cells that ``submission``'s values touch, on ``basis``."""
+    touched = touched_by(submission)
+    if not touched:
         return 0
-    touched = {submission.period: ({code for code, _u, _p in keys}, {unit for _c, unit, _p in keys})}
     return refresh_touched(touched, basis, reason=reason or f"{submission}")
 
 
