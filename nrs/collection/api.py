@@ -86,7 +86,9 @@ class BulkOut(Strict):
     replayed: bool | None = None
 
 
-class BulkRefused(Strict):
+class IssuesOut(Strict):
+    """Refused with the issues found (a bulk import; a regime, unit or period that is not there)."""
+
     status: str
     issues: list[IssueOut]
     replayed: bool | None = None
@@ -248,8 +250,8 @@ def _save(request: HttpRequest, header: Header, dry_run: bool) -> Answer:
     return (200 if result.ok else 422), body
 
 
-@router.post("/dataValueSets", response={200: ValueSetOut, 400: ApiError, 403: ApiError,
-                                          422: ValueSetOut | REFUSED},
+@router.post("/dataValueSets", response={200: ValueSetOut, 400: REFUSED, 403: REFUSED,
+                                          422: ValueSetOut | IssuesOut | REFUSED},
              openapi_extra=BODY_DOC, exclude_unset=True)
 def post_data_value_set(request: HttpRequest, dryRun: bool = False, regime: Text = "",
                         orgUnit: Text = "", period: Text = "") -> Status[dict[str, Any]]:
@@ -279,8 +281,8 @@ BULK_DOC = {"requestBody": {"required": True, "content": {"application/x-ndjson"
     "with \"status\": \"submitted\" (default) or \"approved\" (needs approval rights)"}}}}}
 
 
-@router.post("/dataValueSets/bulk", response={200: BulkOut, 400: ApiError, 403: ApiError,
-                                               422: BulkRefused | REFUSED},
+@router.post("/dataValueSets/bulk", response={200: BulkOut, 400: REFUSED, 403: REFUSED,
+                                               422: IssuesOut | REFUSED},
              openapi_extra=BULK_DOC, exclude_unset=True)
 def post_bulk(request: HttpRequest) -> Status[dict[str, Any]]:
     """Many whole reports in one request (history, a system's backlog): every
@@ -346,7 +348,7 @@ def _bulk_reports(sets: list[payloads.BulkSet]) -> list[bulk.Report] | Answer:
     return reports
 
 
-@router.get("/dataValues", response={200: DataValuesOut, 400: ApiError}, exclude_unset=True)
+@router.get("/dataValues", response={200: DataValuesOut, 400: REFUSED}, exclude_unset=True)
 def get_data_values(request: HttpRequest, indicator: Text = "", orgUnit: Text = "",
                     period: Text = "", approved: bool = True, knownOn: Text = "",
                     history: bool = False) -> Status[dict[str, Any]]:
@@ -384,7 +386,7 @@ def _submission(submission: Submission) -> dict[str, Any]:
 
 
 @router.post("/submissions/{submission_id}/{action}",
-             response={200: SubmissionOut, 403: ApiError, 404: ApiError, 409: ApiError, 422: REFUSED},
+             response={200: SubmissionOut, 403: REFUSED, 404: REFUSED, 409: REFUSED, 422: REFUSED},
              exclude_unset=True)
 def post_transition(request: HttpRequest, action: Text, payload: TransitionIn,
                     submission_id: int = Path(..., ge=1, le=2**31 - 1)) -> Status[dict[str, Any]]:
@@ -441,8 +443,8 @@ def list_submissions(request: HttpRequest, regime: Text = "", period: Text = "",
     return Status(200, {"submissions": [_submission(s) for s in found.order_by("id")[:10_000]]})
 
 
-@router.post("/documents", response={200: DocumentOut, 400: ApiError, 403: ApiError, 409: ApiError,
-                                     422: REFUSED}, exclude_unset=True)
+@router.post("/documents", response={200: DocumentOut, 400: REFUSED, 403: REFUSED, 409: REFUSED,
+                                     422: IssuesOut | REFUSED}, exclude_unset=True)
 def post_document(request: HttpRequest, regime: Text, orgUnit: Text, period: Text,
                   file: File[UploadedFile]) -> Status[dict[str, Any]]:
     """Attach the text report (signed PDF or DOCX) to regime × unit × period."""
@@ -467,7 +469,7 @@ def post_document(request: HttpRequest, regime: Text, orgUnit: Text, period: Tex
                         "signer": document.signer, "meta": document.meta})
 
 
-@router.get("/compliance", response={200: ComplianceOut, 400: ApiError, 403: ApiError, 404: ApiError},
+@router.get("/compliance", response={200: ComplianceOut, 400: REFUSED, 403: REFUSED, 404: REFUSED},
             exclude_unset=True)
 def get_compliance(request: HttpRequest, regime: Text, period: Text) -> Status[dict[str, Any]]:
     """Expected reporters of a regime for a period, each on time, late, returned,

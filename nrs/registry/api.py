@@ -2,7 +2,7 @@
 
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -11,12 +11,49 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ConfigDict
 
 from nrs.accounts import access
 from nrs.lib import periods
 from nrs.registry.models import Indicator, OrgUnit, Regime
 
 router = Router(tags=["registry"])
+
+
+class Strict(Schema):
+    """A response body with every field declared: an undeclared key is a server error (and
+    the OpenAPI says ``additionalProperties: false``), never silently dropped. Operations
+    answering with one use ``exclude_unset=True``, so optional fields appear only when set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class IssueOut(Strict):
+    """One validation finding (nrs.collection.validation.Issue)."""
+
+    ref: str
+    field: str
+    code: str
+    severity: str
+    message_vi: str
+    message_en: str
+
+
+class ApiError(Strict):
+    """A refusal in Vietnamese and English; ``ref``: the parameter, field or line at fault."""
+
+    status: str
+    message_vi: str
+    message_en: str
+    ref: str | None = None
+    issues: list[IssueOut] | list[dict[str, Any]] | None = None
+    replayed: bool | None = None  # an Idempotency-Key's stored answer, sent again
+
+
+class Detail(Strict):
+    """Django Ninja's own answer to a parameter or body that does not parse (422)."""
+
+    detail: Any
 
 
 class Error(Schema):

@@ -15,11 +15,53 @@ from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
 from nrs.exchange.dhis2 import importer, parsers
-from nrs.registry.api import Text
+from nrs.registry.api import ApiError, Detail, Strict, Text
 
 router = Router(tags=["dhis2"])
 
-ANSWERS = {200: dict, 400: dict, 403: dict, 413: dict, 415: dict, 422: dict}
+
+
+class ImportCountOut(Strict):
+    imported: int
+    updated: int
+    ignored: int
+    deleted: int
+
+
+class ConflictOut(Strict):
+    object: str
+    value: str
+    code: str
+    severity: str
+    message_vi: str
+    message_en: str
+
+
+class ImportedOut(Strict):
+    id: int | None
+    regime: str
+    orgUnit: str
+    period: str
+    state: str
+
+
+class ImportSummaryOut(Strict):
+    """DHIS2's import summary, with NRS's bilingual message."""
+
+    responseType: str
+    status: str  # SUCCESS | WARNING | ERROR
+    dryRun: bool
+    importCount: ImportCountOut
+    conflicts: list[ConflictOut]
+    submissions: list[ImportedOut]
+    message_vi: str
+    message_en: str
+    replayed: bool | None = None
+
+
+REFUSED = ApiError | Detail
+ANSWERS = {200: ImportSummaryOut, 400: ImportSummaryOut | REFUSED, 403: REFUSED,
+           413: ImportSummaryOut | REFUSED, 415: ImportSummaryOut | REFUSED, 422: ImportSummaryOut | REFUSED}
 FORBIDDEN = {"status": "error", "message_vi": "Không có quyền nhập số liệu",
              "message_en": "you may not enter data"}
 SUMMARY = {"type": "object", "description": "DHIS2-style import summary: status, importCount, "
@@ -68,7 +110,7 @@ def _answer(request: HttpRequest, media_type: str, dry_run: bool, system: str,
     return Status(summary.status_code, summary.as_dict())
 
 
-@router.post("/dataValueSets", response=ANSWERS, openapi_extra=DVS_BODY)
+@router.post("/dataValueSets", response=ANSWERS, openapi_extra=DVS_BODY, exclude_unset=True)
 def post_data_value_sets(request: HttpRequest, dryRun: bool = False, system: Text = "",
                          dataSet: Text = "") -> Status[dict[str, Any]]:
     """Import a DHIS2 data value set, JSON or CSV (by Content-Type), through the mapping
@@ -79,7 +121,7 @@ def post_data_value_sets(request: HttpRequest, dryRun: bool = False, system: Tex
     return _answer(request, media_type, dryRun, system, dataSet)
 
 
-@router.post("/adx", response=ANSWERS, openapi_extra=ADX_BODY)
+@router.post("/adx", response=ANSWERS, openapi_extra=ADX_BODY, exclude_unset=True)
 def post_adx(request: HttpRequest, dryRun: bool = False, system: Text = "") -> Status[dict[str, Any]]:
     """Import an ADX message (application/adx+xml), as /api/dhis2/dataValueSets does.
     The XML is read with DTDs and entities forbidden."""

@@ -7,6 +7,7 @@ from ninja import Router, Status
 
 from nrs.accounts.api_auth import request_token
 from nrs.exchange.federation import batches, receive
+from nrs.registry.api import ApiError, Detail, Strict
 
 router = Router(tags=["federation"])
 
@@ -27,8 +28,22 @@ BATCH_DOC = {
 }
 
 
-@router.post("/batches", response={200: dict, 400: dict, 403: dict, 422: dict},
-             openapi_extra=BATCH_DOC)
+class BatchOut(Strict):
+    status: str
+    batch: str
+    sequence: int
+    id: int
+    submissions: int
+    imported: int
+    skipped: int
+    duplicate: bool
+
+
+REFUSED = ApiError | Detail
+
+
+@router.post("/batches", response={200: BatchOut, 400: REFUSED, 403: REFUSED, 422: REFUSED},
+             openapi_extra=BATCH_DOC, exclude_unset=True)
 def post_batch(request: HttpRequest) -> Status[dict[str, Any]]:
     """Receive one signed batch of approved submissions from a registered node (the caller's
     account is the node's). The signature is verified over the exact body bytes; every unit
