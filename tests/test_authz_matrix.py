@@ -267,7 +267,8 @@ pytestmark = pytest.mark.ci_sqlite_only
 MATRIX_SETTINGS = {"NRS_REQUIRE_2FA": False, "SESSION_ENGINE": "django.contrib.sessions.backends.cache",
                    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
                    "NRS_API_RATE": "100000/m", "NRS_API_WRITE_RATE": "100000/m",
-                   "NRS_LOGIN_RATE": "100000/m", "RATELIMIT_ENABLE": False}
+                   "NRS_LOGIN_RATE": "100000/m", "RATELIMIT_ENABLE": False,
+                   "NRS_FETCH_ALLOW": ["127.0.0.1"]}  # the cast's connector and webhook point at loopback
 
 
 @pytest.fixture(scope="module")
