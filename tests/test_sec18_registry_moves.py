@@ -245,3 +245,21 @@ def test_code_inline_changes_are_recorded(coordinator) -> None:  # type: ignore[
     assert [e.data["changes"] for e in events] == [{"name_en": {"old": old, "new": "Renamed code"}}]
     assert Event.objects.filter(seq__gt=seq, object_type="registry.codelist").count() == 1
     assert chain_verifies()
+
+
+def test_a_lineage_change_in_the_admin_takes_effect_at_once(coordinator, make_user,  # type: ignore[no-untyped-def]
+                                                             django_capture_on_commit_callbacks) -> None:
+    from nrs.accounts import access
+    from nrs.accounts.models import User
+    from nrs.registry.models import Lineage
+
+    link = Lineage.objects.filter(share=1, successor=current("37")).exclude(
+        predecessor__code="37").order_by("pk").first()
+    assert link is not None
+    viewer = make_user("nb.viewer", "viewer", "37")
+    assert access.has_perm(viewer, access.Perm.VIEW_DATA, link.predecessor)  # the cache is warm
+    link.share = "0.5"
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.save_metadata(link, actor=coordinator)
+    fresh = User.objects.get(pk=viewer.pk)
+    assert not access.has_perm(fresh, access.Perm.VIEW_DATA, link.predecessor)

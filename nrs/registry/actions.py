@@ -25,7 +25,15 @@ from nrs.accounts import access
 from nrs.audit.events import EventType
 from nrs.audit.log import record
 from nrs.audit.models import Event
-from nrs.registry.models import Indicator, OrgUnit, OrgUnitKind, Regime, Target
+from nrs.registry.models import (
+    Indicator,
+    Lineage,
+    OrgUnit,
+    OrgUnitKind,
+    Regime,
+    Target,
+    forget_predecessor_paths,
+)
 
 _EVENT_OF: dict[type[models.Model], EventType] = {
     OrgUnit: EventType.ORGUNIT_CHANGED,
@@ -143,6 +151,10 @@ def save_metadata(obj: models.Model, *, actor: Any, changed: list[str] | None = 
     obj.save()
     if related is not None:
         related()
+    if isinstance(obj, Lineage):  # who covers whose history (access.py) may have changed
+        forget_predecessor_paths([obj.predecessor_id, obj.successor_id,
+                                  *([stored.predecessor_id, stored.successor_id]
+                                    if isinstance(stored, Lineage) else [])])
     after = snapshot(obj)
     changes = diff(before, after)
     unit = obj if isinstance(obj, OrgUnit) else None

@@ -215,14 +215,24 @@ def repath_subtree(old: str, new: str) -> int:
     caller's transaction); forget the cached predecessor paths that named them. Levels
     follow the kind and do not change. Returns how many descendants moved."""
     moved = OrgUnit.objects.filter(path__startswith=old).exclude(path=old)
-    successors = list(Lineage.objects.filter(predecessor__path__startswith=old)
-                      .values_list("successor_id", flat=True).distinct())
+    under = list(OrgUnit.objects.filter(path__startswith=old).values_list("pk", flat=True))
     count = moved.update(path=Concat(Value(new), Substr("path", len(old) + 1),
                                      output_field=models.CharField()))
-    # The unit itself and any successor of a moved unit: its cached grants' paths are stale.
-    keys = [PREDECESSOR_PATHS_KEY.format(pk) for pk in successors]
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    forget_predecessor_paths(under)
     return count
+
+
+def forget_predecessor_paths(units: list[int]) -> None:
+    """After ``units`` moved or their lineage changed: drop (on commit) access.py's cached
+    predecessor paths of every unit that succeeded them, directly or through others."""
+    seen: set[int] = set()
+    frontier = set(units)
+    while frontier:
+        frontier = set(Lineage.objects.filter(predecessor_id__in=frontier)
+                       .values_list("successor_id", flat=True)) - seen
+        seen |= frontier
+    keys = [PREDECESSOR_PATHS_KEY.format(pk) for pk in sorted(seen | set(units))]
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 class LineageKind(models.TextChoices):
