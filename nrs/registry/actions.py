@@ -128,7 +128,8 @@ def _require(actor: Any, obj: models.Model, stored: models.Model | None) -> None
                                       for name in NATIONAL_FIELDS)
         if moved and not is_national_steward(actor):
             raise PermissionDenied("a unit's code and parent are changed only nationally")
-        access.require(actor, access.Perm.MANAGE_CATALOGUE, stored or national_root())
+        unit = stored if isinstance(stored, OrgUnit) else national_root()
+        access.require(actor, access.Perm.MANAGE_CATALOGUE, unit)
         return
     perm = access.Perm.MANAGE_REGIMES if isinstance(obj, Regime) else access.Perm.MANAGE_CATALOGUE
     access.require(actor, perm, national_root())
