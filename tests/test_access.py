@@ -92,3 +92,53 @@ def test_grant_is_idempotent(hanoi_reporter) -> None:  # type: ignore[no-untyped
 
 def test_passwords_are_stored_with_argon2(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
     assert hanoi_reporter.password.startswith("argon2$")
+
+
+# -- permission policies (issue 18): one per resource, asked the same way -----------
+
+def test_user_policy_keeps_national_accounts_from_provincial_coordinators(make_user, leader) -> None:  # type: ignore[no-untyped-def]
+    provincial = make_user("hn.coord", "coordinator", "01")
+    local = make_user("hn.viewer", "viewer", "01")
+    assert access.USERS.user_has_permission_for_instance(provincial, "change", local)
+    assert not access.USERS.user_has_permission_for_instance(provincial, "change", leader)
+    changeable = set(access.USERS.instances_user_has_permission_for(provincial, "change")
+                     .values_list("username", flat=True))
+    assert "hn.viewer" in changeable and "leader" not in changeable
+
+
+def test_grant_policy_refuses_self_and_auditor_grants(coordinator, make_user) -> None:  # type: ignore[no-untyped-def]
+    other = make_user("someone")
+    assert not access.GRANTS.may_grant(coordinator, coordinator, "approver", current("01"))
+    assert access.GRANTS.may_grant(coordinator, other, "approver", current("01"))
+    assert not access.GRANTS.may_grant(coordinator, other, "auditor", current("01"))
+    assert access.GRANTS.may_grant(None, other, "auditor", current("CP"))  # the operator's bootstrap
+
+
+def test_audit_policy_reads_unit_less_events_only_nationally(make_user, auditor) -> None:  # type: ignore[no-untyped-def]
+    provincial = make_user("hn.auditor", "auditor", "01")
+    assert access.AUDIT.user_has_permission(provincial, "view")
+    from nrs.audit.models import Event
+
+    assert not access.AUDIT.instances_user_has_permission_for(provincial, "view").filter(
+        org_unit__isnull=True).exists()
+    assert access.AUDIT.instances_user_has_permission_for(auditor, "view").filter(
+        org_unit__isnull=True).count() == Event.objects.filter(org_unit__isnull=True).count()
+
+
+def test_users_with_permission_for_an_instance(hanoi_reporter, mof_approver) -> None:  # type: ignore[no-untyped-def]
+    unit = a_commune_of("01")
+    names = set(access.ORG_UNITS.users_with_permission_for_instance("view", unit)
+                .values_list("username", flat=True))
+    assert "hanoi.reporter" in names and "mof.approver" not in names
+
+
+def test_org_unit_moves_are_national_only(make_user, coordinator) -> None:  # type: ignore[no-untyped-def]
+    provincial = make_user("hn.coord", "coordinator", "01")
+    assert access.ORG_UNITS.user_has_permission_for_instance(provincial, "change", current("01"))
+    assert not access.ORG_UNITS.user_has_permission_for_instance(provincial, "move", current("01"))
+    assert access.ORG_UNITS.user_has_permission_for_instance(coordinator, "move", current("01"))
+
+
+def test_unknown_actions_are_a_programming_error(coordinator) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError):
+        access.GRANTS.user_has_permission(coordinator, "delete")

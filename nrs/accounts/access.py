@@ -58,6 +58,19 @@ class Unit(Protocol):
     def path(self) -> str: ...
 
 
+class Report(Protocol):
+    """A report as access sees it (collection.Submission; collection is a layer above)."""
+
+    pk: Any
+    version: int
+
+    @property
+    def org_unit(self) -> Unit: ...
+
+    @property
+    def regime(self) -> object: ...
+
+
 class Perm(StrEnum):
     VIEW_DATA = "view_data"                # approved values and dashboards
     VIEW_UNAPPROVED = "view_unapproved"    # drafts/submitted values (preview)
@@ -491,24 +504,24 @@ class SubmissionPolicy(UnitScopedPolicy[models.Model]):
              "approve": Perm.APPROVE, "return": Perm.APPROVE, "revise": Perm.ENTER_DATA}
 
     @staticmethod
-    def separates_duties(submission: Any) -> bool:
+    def separates_duties(submission: Report) -> bool:
         return bool(getattr(submission.regime, "separate_duties", True))
 
     @staticmethod
-    def participants(submission: Any) -> set[int]:
+    def participants(submission: Report) -> set[int]:
         """Who entered values or documents in, or submitted, the current version."""
-        version = {"submission": submission, "number": submission.version}
+        version = {"submission_id": submission.pk, "number": submission.version}
         values = apps.get_model("collection", "DataValue").objects.filter(
             **{f"version__{k}": v for k, v in version.items()}).values_list("created_by_id", flat=True)
         documents = apps.get_model("collection", "Document").objects.filter(
             **{f"version__{k}": v for k, v in version.items()}).values_list("uploaded_by_id", flat=True)
         submits = apps.get_model("collection", "Transition").objects.filter(
-            submission=submission, version=submission.version, to_state="submitted",
+            submission_id=submission.pk, version=submission.version, to_state="submitted",
         ).values_list("actor_id", flat=True)
         return {pk for query in (values.distinct(), documents.distinct(), submits.distinct())
                 for pk in query if pk is not None}
 
-    def duty_conflict(self, user: Actor, action: str, submission: Any, *,
+    def duty_conflict(self, user: Actor, action: str, submission: Report, *,
                       token: ApiToken | None = None) -> bool:
         """Does separation of duties forbid ``user`` doing ``action`` on ``submission``?"""
         self._known(action)
@@ -520,7 +533,7 @@ class SubmissionPolicy(UnitScopedPolicy[models.Model]):
 
     def user_has_permission_for_instance(self, user: Actor, action: str, instance: models.Model) -> bool:
         return (super().user_has_permission_for_instance(user, action, instance)
-                and not self.duty_conflict(user, action, instance))
+                and not self.duty_conflict(user, action, instance))  # type: ignore[arg-type]
 
 
 def has_perm_role(user: Actor, role: str, unit: Unit) -> bool:
