@@ -132,8 +132,8 @@ def _reader(request: HttpRequest, unit: OrgUnit) -> queries.Reader:
 
 
 def _common(request: HttpRequest, unit: OrgUnit, reader: queries.Reader, latest: Refresh | None) -> dict[str, Any]:
-    """What every dashboard shows; ``latest`` is the store's newest refresh, read once
-    per request by the view (refresh.latest())."""
+    """What every dashboard shows; ``latest`` is the newest refresh the viewer may hear
+    of, read once per request by the view (``_visible``: decision 38)."""
     return {"unit": unit, "preview": reader.basis == Basis.PREVIEW, "known_on": reader.known_on,
             "can_preview": access.has_perm(request.user, Perm.VIEW_UNAPPROVED, unit),
             "refresh": latest, "refresh_id": latest.pk if latest else 0, "now": timezone.now(),
