@@ -490,3 +490,30 @@ def test_a_federation_refusal_does_not_echo_a_non_nrs_answer(listen, settings) -
     with pytest.raises(sync.SyncError) as caught:
         sync.post(config, b"{}", "sig", timeout=5)
     assert "HTTP 500" in caught.value.en and "root" not in caught.value.en + caught.value.vi
+
+
+def test_the_checked_address_is_the_one_connected_to(make_connector, listen, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """DNS rebinding: a name that answers an allowed address (127.0.0.2) to the first lookup
+    and loopback (127.0.0.1, where nothing listens on that port) to any later one. The fetch
+    resolves once and connects to what it checked, so it succeeds; a client that looked the
+    name up again would be sent to 127.0.0.1. The Host header still names the host."""
+    settings.NRS_FETCH_ALLOW = ["127.0.0.2"]
+    good = listen("127.0.0.2")
+    good.routes["/d.csv"] = (200, {"Content-Type": "text/csv"}, b"code,month,amount\nRETAIL_SALES,2026-10,7\n")
+    url = f"http://rebind.example:{good.port}/d.csv"
+    connector = make_connector(url)  # the save-time lookup fails (no such name): accepted, checked at fetch
+    real, lookups = socket.getaddrinfo, []
+
+    def rebinding(host: str, port: Any, *args: Any, **kw: Any) -> Any:
+        if host != "rebind.example":
+            return real(host, port, *args, **kw)
+        lookups.append(host)
+        address = "127.0.0.2" if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    run = runner.run_connector(connector, now=T0)
+
+    assert run.status == RunStatus.STORED, (run.ref, run.message_en)
+    assert lookups == ["rebind.example"]
+    assert [(p, h["Host"]) for p, h in good.seen] == [("/d.csv", f"rebind.example:{good.port}")]

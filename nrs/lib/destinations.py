@@ -162,12 +162,13 @@ def check_literal(url: str, allow: Allow) -> Target:
     return found
 
 
-def resolve(url: str, allow: Allow, getaddrinfo: Resolver = socket.getaddrinfo) -> Destination:
+def resolve(url: str, allow: Allow, getaddrinfo: Resolver | None = None) -> Destination:
     """Resolve the URL's host once and check every address; Refused if any is not allowed
     (or the name does not resolve)."""
     found = check_literal(url, allow)
     try:
-        infos = getaddrinfo(found.host, found.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        lookup = getaddrinfo or socket.getaddrinfo
+        infos = lookup(found.host, found.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         raise Refused(UNRESOLVED, found.host) from None
     addresses: list[tuple[int, tuple[object, ...]]] = []
