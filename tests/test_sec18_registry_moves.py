@@ -55,7 +55,8 @@ def test_provincial_coordinator_sees_code_and_parent_read_only(hanoi_coordinator
     page = client_for(hanoi_coordinator).get(change_url(current("01")))
     assert page.status_code == 200
     fields = page.context["adminform"].form.fields
-    assert "code" not in fields and "parent" not in fields and "name_vi" in fields
+    assert "code" not in fields and "parent" not in fields and "kind" not in fields
+    assert "name_vi" in fields
 
 
 def test_provincial_coordinator_crafted_post_changes_no_code_or_parent(hanoi_coordinator) -> None:  # type: ignore[no-untyped-def]
@@ -83,6 +84,10 @@ def test_the_action_refuses_a_provincial_move_or_recode(hanoi_coordinator) -> No
         actions.save_metadata(commune, actor=hanoi_coordinator)
     hanoi = current("01")
     hanoi.code = "01X"
+    with pytest.raises(PermissionDenied):
+        actions.save_metadata(hanoi, actor=hanoi_coordinator)
+    hanoi = current("01")
+    hanoi.kind = "commune"
     with pytest.raises(PermissionDenied):
         actions.save_metadata(hanoi, actor=hanoi_coordinator)
     assert current("01").path == f"{current('CP').path}{current('01').pk}/"

@@ -5,7 +5,7 @@ Bulk loading from the data files goes through nrs.registry.loader instead.
 Every save records a chained event whose data names each changed field with its old and
 new value (``{"changes": {field: {"old": ..., "new": ...}}}``), JSON-safe: dates as ISO
 strings, decimals as strings, a foreign key as the related row's code (or id), a
-many-to-many field as the sorted list of codes. An org unit's code and parent change only
+many-to-many field as the sorted list of codes. An org unit's code, parent and kind change only
 with the catalogue permission on the national root, and such a change is also recorded as
 ORGUNIT_MOVED with the old and new parent, path and code.
 """
@@ -40,8 +40,9 @@ _EVENT_OF: dict[type[models.Model], EventType] = {
     Indicator: EventType.INDICATOR_CHANGED,
     Regime: EventType.REGIME_CHANGED,
 }
-# An org unit's fields that only a national steward changes (issue 18, finding 6).
-NATIONAL_FIELDS = ("code", "parent")
+# An org unit's fields that only a national steward changes (issue 18, finding 6): its code
+# and parent, and its kind, which decides its level (rollups, "all provinces" regimes).
+NATIONAL_FIELDS = ("code", "parent", "kind")
 
 
 def national_root() -> OrgUnit | None:
@@ -127,7 +128,7 @@ def _require(actor: Any, obj: models.Model, stored: models.Model | None) -> None
                                       != getattr(stored, f"{name}_id" if name == "parent" else name)
                                       for name in NATIONAL_FIELDS)
         if moved and not is_national_steward(actor):
-            raise PermissionDenied("a unit's code and parent are changed only nationally")
+            raise PermissionDenied("a unit's code, parent and kind are changed only nationally")
         unit = stored if isinstance(stored, OrgUnit) else national_root()
         access.require(actor, access.Perm.MANAGE_CATALOGUE, unit)
         return

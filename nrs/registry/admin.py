@@ -90,7 +90,7 @@ class OrgUnitAdmin(MetadataAdmin):
     readonly_fields = ["path", "level"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        """A unit's code and parent are changed only nationally (the action refuses too)."""
+        """A unit's code, parent and kind are changed only nationally (the action refuses too)."""
         found = tuple(super().get_readonly_fields(request, obj))
         if obj is not None and not actions.is_national_steward(request.user):
             return found + actions.NATIONAL_FIELDS
