@@ -329,7 +329,7 @@ def attach_document(regime: Regime, unit: OrgUnit, period: periods.Period, data:
         unpacked = documents.unpack(data)
         data, filename, meta = unpacked.data, unpacked.filename, unpacked.meta
     kind = documents.sniff(data, filename)
-    signature = documents.check_signature(data, kind)
+    signature = documents.check_signature(data, kind, unit)
     with transaction.atomic():
         submission = _locked_submission(regime, unit, period) or _open_submission(
             regime, unit, period, actor=actor, backfill=False)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -35,16 +36,29 @@ class DocumentError(Exception):
 
 
 def sniff(data: bytes, filename: str) -> str:
-    """'pdf' or 'docx', judged by content; raises DocumentError otherwise."""
+    """'pdf' or 'docx', judged by content; raises DocumentError otherwise. A PDF must
+    parse and have at least one page: a ``%PDF`` header alone is not a report."""
     if len(data) > MAX_BYTES:
         raise DocumentError(f"tệp quá lớn (tối đa {MAX_BYTES // 1024 // 1024} MB)",
                             f"the file is too large (at most {MAX_BYTES // 1024 // 1024} MB)")
     if data.startswith(b"%PDF-"):
+        _check_pdf(data, filename)
         return "pdf"
     if data.startswith(b"PK\x03\x04") and _is_docx(data):
         return "docx"
     raise DocumentError(f"'{filename}' không phải tệp PDF hoặc DOCX",
                         f"'{filename}' is not a PDF or DOCX file")
+
+
+def _check_pdf(data: bytes, filename: str) -> None:
+    try:
+        pages = signatures.page_count(data)
+    except signatures.SignatureError:
+        raise DocumentError(f"file: '{filename}' không phải là tệp PDF đọc được (tệp hỏng hoặc không đúng cấu trúc)",
+                            f"file: '{filename}' is not a readable PDF (damaged or malformed)") from None
+    if pages < 1:
+        raise DocumentError(f"file: '{filename}' là tệp PDF không có trang nào",
+                            f"file: '{filename}' is a PDF without a single page")
 
 
 def _is_docx(data: bytes) -> bool:
@@ -72,14 +86,38 @@ def trust_roots() -> list[bytes]:
 
 @dataclass(frozen=True)
 class Signature:
-    status: str  # valid | invalid | unsigned | unverified (collection.models.SignatureStatus)
+    status: str  # valid | foreign | invalid | unsigned | unverified (collection.models.SignatureStatus)
     signer: str = ""
     signed_at: datetime | None = None
     problem: str = ""
 
 
-def check_signature(data: bytes, kind: str) -> Signature:
-    """The document's digital signature, judged by the newest signature in a PDF."""
+class ReportingUnit(Protocol):
+    code: str
+    name_vi: str
+    name_en: str
+    short_name: str
+
+
+def _normal(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def signs_for(info: signatures.SignatureInfo, unit: ReportingUnit) -> bool:
+    """Whether the signing certificate names ``unit``: one of its subject's
+    organisation (O) or organisational unit (OU) values equals the unit's code
+    (as NRS issues it), Vietnamese or English name or short name, compared without regard to case,
+    Unicode form or repeated spaces. A ministry's own department signs as
+    ``O=Bộ Tài chính, OU=…``; a certificate of another body never matches."""
+    wanted = {_normal(value) for value in (unit.code, unit.name_vi, unit.name_en, unit.short_name) if value.strip()}
+    return any(_normal(value) in wanted for value in info.units)
+
+
+def check_signature(data: bytes, kind: str, unit: ReportingUnit | None = None) -> Signature:
+    """The document's digital signature, judged by the newest signature in a PDF.
+    A valid signature counts as the unit's ("valid") only when its certificate
+    names ``unit`` (``signs_for``); a valid one by another organisation is
+    "foreign", never shown as signed for the unit."""
     if kind != "pdf":
         return Signature("unverified")
     try:
@@ -89,8 +127,12 @@ def check_signature(data: bytes, kind: str) -> Signature:
     if not found:
         return Signature("unsigned")
     last = found[-1]
-    return Signature("valid" if last.valid else "invalid", f"{last.signer}, {last.organisation}".strip(", ")[:300],
-                     last.signed_at, last.problem[:300])
+    signer = f"{last.signer}, {last.organisation}".strip(", ")[:300]
+    if last.valid and unit is not None and not signs_for(last, unit):
+        return Signature("foreign", signer, last.signed_at,
+                         f"the certificate names {', '.join(last.units) or 'no organisation'}, "
+                         f"not {unit.code} {unit.name_vi}"[:300])
+    return Signature("valid" if last.valid else "invalid", signer, last.signed_at, last.problem[:300])
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,7 @@ class IdempotencyRecord(models.Model):
 
 class SignatureStatus(models.TextChoices):
     VALID = "valid", _("Valid digital signature")
+    FOREIGN = "foreign", _("Valid signature by another organisation")
     INVALID = "invalid", _("Invalid digital signature")
     UNSIGNED = "unsigned", _("Not signed")
     UNVERIFIED = "unverified", _("Signature not verifiable (DOCX)")

@@ -78,6 +78,7 @@ class SignatureInfo:
     whole_document: bool
     valid: bool
     problem: str
+    units: tuple[str, ...] = ()  # the subject's organisation (O) and organisational units (OU)
 
 
 # --- certificates -------------------------------------------------------------------------------
@@ -105,8 +106,10 @@ def issue_signer(
     organisation: str,
     email: str | None = None,
     days: int = 730,
+    unit: str | None = None,
 ) -> Identity:
-    """A signing certificate (EC P-256) for ``name`` at ``organisation``, issued by that CA."""
+    """A signing certificate (EC P-256) for ``name`` at ``organisation``, issued by that CA;
+    ``unit``, an NRS org unit code, goes in the subject as an organisational unit (OU)."""
     if not name.strip() or days < 1:
         raise SignatureError("signer", "Thiếu tên người ký hoặc thời hạn không hợp lệ.",
                              "A signer needs a name and a validity of at least one day.")
@@ -115,7 +118,7 @@ def issue_signer(
     now = datetime.now(UTC)
     not_after = min(now + timedelta(days=days), ca_cert.not_valid_after_utc)
     builder = (
-        _builder(_name(name, organisation), ca_cert.subject, key.public_key(), now - _CLOCK_SKEW, not_after)
+        _builder(_name(name, organisation, unit), ca_cert.subject, key.public_key(), now - _CLOCK_SKEW, not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(cert_sign=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION, DOCUMENT_SIGNING]), critical=False)
@@ -127,11 +130,12 @@ def issue_signer(
     return Identity(_key_pem(key), cert.public_bytes(serialization.Encoding.PEM), (ca_cert_pem,))
 
 
-def _name(common_name: str, organisation: str) -> x509.Name:
-    # cryptography encodes both as UTF8String, so Vietnamese names survive intact.
+def _name(common_name: str, organisation: str, unit: str | None = None) -> x509.Name:
+    # cryptography encodes these as UTF8String, so Vietnamese names survive intact.
     return x509.Name([
         x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+        *([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit)] if unit else []),
     ])
 
 
@@ -293,7 +297,7 @@ def _check(reader: PdfFileReader, name: str, field: generic.DictionaryObject,
 
 
 def _info(name: str, status: PdfSignatureStatus) -> SignatureInfo:
-    signer, organisation = _subject(status.signing_cert.dump())
+    signer, organisation, units = _subject(status.signing_cert.dump())
     intact = bool(status.intact and status.valid)
     trusted = status.validation_path is not None and status.trust_problem_indic is None
     coverage = status.coverage
@@ -301,7 +305,7 @@ def _info(name: str, status: PdfSignatureStatus) -> SignatureInfo:
         coverage == SignatureCoverageLevel.ENTIRE_REVISION and status.docmdp_ok is True)
     valid = bool(status.bottom_line) and intact and trusted and whole
     return SignatureInfo(name, signer, organisation, _aware(status.signer_reported_dt), intact, trusted, whole,
-                         valid, "" if valid else _problem(status, intact, trusted, whole))
+                         valid, "" if valid else _problem(status, intact, trusted, whole), units)
 
 
 def _problem(status: PdfSignatureStatus, intact: bool, trusted: bool, whole: bool) -> str:
@@ -316,14 +320,54 @@ def _problem(status: PdfSignatureStatus, intact: bool, trusted: bool, whole: boo
     return f"rejected by the validator: {status.summary()}"
 
 
-def _subject(cert_der: bytes) -> tuple[str, str]:
+def _subject(cert_der: bytes) -> tuple[str, str, tuple[str, ...]]:
+    """(CN, first O, every O and OU) of a certificate's subject."""
     subject = x509.load_der_x509_certificate(cert_der).subject
 
-    def first(oid: x509.ObjectIdentifier) -> str:
-        values = subject.get_attributes_for_oid(oid)
-        return str(values[0].value) if values else ""
+    def every(oid: x509.ObjectIdentifier) -> list[str]:
+        return [str(attribute.value) for attribute in subject.get_attributes_for_oid(oid)]
 
-    return first(NameOID.COMMON_NAME), first(NameOID.ORGANIZATION_NAME)
+    names, organisations = every(NameOID.COMMON_NAME), every(NameOID.ORGANIZATION_NAME)
+    units = (*organisations, *every(NameOID.ORGANIZATIONAL_UNIT_NAME))
+    return (names[0] if names else ""), (organisations[0] if organisations else ""), units
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+_MAX_PAGE_NODES = 100_000
+
+
+def page_count(pdf: bytes) -> int:
+    """The pages of ``pdf``, counted by walking its page tree; raises :class:`SignatureError`
+    when the bytes are not a PDF that can be read (a header alone is not enough)."""
+    return _outside_event_loop(_page_count, pdf)
+
+
+def _page_count(pdf: bytes) -> int:
+    _check_size(pdf)
+    try:
+        reader = PdfFileReader(BytesIO(pdf), strict=False)
+        return _count_pages(reader.root["/Pages"].get_object())
+    except Exception as exc:  # a hostile file can fail the parser in many ways
+        raise SignatureError("pdf", "Tệp không phải là PDF đọc được.", f"Not a readable PDF: {exc}") from exc
+
+
+def _count_pages(root: generic.PdfObject) -> int:
+    """Leaves of the page tree, one node at a time, with a bound on the nodes visited (a
+    cyclic or exploding tree is not a readable PDF)."""
+    pages, todo, seen = 0, [root], 0
+    while todo:
+        node = todo.pop()
+        seen += 1
+        if seen > _MAX_PAGE_NODES:
+            raise ValueError("the page tree is too large or cyclic")
+        if not isinstance(node, generic.DictionaryObject):
+            raise ValueError("a page tree node is not a dictionary")
+        if node.get("/Type") == "/Page":
+            pages += 1
+            continue
+        todo.extend(kid.get_object() for kid in node["/Kids"])
+    return pages
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -351,4 +395,4 @@ def _check_size(pdf: bytes) -> None:
 
 
 __all__ = ["MAX_PDF_BYTES", "Identity", "SignatureError", "SignatureInfo", "create_test_ca", "issue_signer",
-           "sign_pdf", "verify_pdf"]
+           "page_count", "sign_pdf", "verify_pdf"]
