@@ -57,8 +57,11 @@ APPROVED, DRAFT = periods.Period.month(2026, 9), periods.Period.month(2026, 10)
 PROVINCIAL = [r.value for r in Role]
 NATIONAL = [Role.LEADER.value, Role.COORDINATOR.value, Role.AUDITOR.value, Role.VIEWER.value]
 ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "authz-matrix.txt"
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>"
-       b"endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+# A real one-page PDF: attach_document parses it (issue 18, finding 11).
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>"
+       b"endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\nxref\n0 4\n"
+       b"0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \n"
+       b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n164\n%%EOF\n")
 
 
 # -- what exists: the URL conf and the OpenAPI ----------------------------------------------
