@@ -89,6 +89,8 @@ def test_a_grant_on_an_admin_created_unit_reads_nothing_else(zz99_viewer) -> Non
     assert client.get("/dashboard/province/31/").status_code == 403  # Hải Phòng
     assert client.get("/dashboard/province/01/").status_code == 403  # Hà Nội
     assert client.get("/dashboard/?unit=ZZ99").status_code == 200
+    assert client.get("/api/analytics?orgUnit=CP&indicator=RETAIL_SALES").status_code == 403
+    assert client.get("/api/analytics?orgUnit=31&indicator=RETAIL_SALES").status_code == 403
 
 
 def test_a_token_on_an_admin_created_unit_writes_nowhere_else(coordinator, make_user) -> None:  # type: ignore[no-untyped-def]
