@@ -165,3 +165,18 @@ def test_calling_from_inside_an_event_loop_works(signed: bytes, ca: tuple[bytes,
     with ThreadPoolExecutor(max_workers=1) as pool:
         [info] = pool.submit(asyncio.run, inside()).result()
     assert info.valid
+
+
+def test_page_count_walks_the_page_tree(report: bytes) -> None:
+    from nrs.lib.signatures import page_count
+
+    assert page_count(report) == 1
+    for broken in (b"%PDF-1.7\n", b"%PDF-1.7 not a report" + bytes(range(256))):
+        with pytest.raises(SignatureError):
+            page_count(broken)
+
+
+def test_the_subjects_organisation_and_unit_code_are_read(report: bytes, ca: tuple[bytes, bytes]) -> None:
+    identity = issue_signer(*ca, name=SIGNER, organisation="Bộ Tài chính", unit="BTC")
+    (info,) = verify_pdf(sign_pdf(report, identity, reason="Báo cáo ngành"), [ca[1]])
+    assert info.valid and (info.organisation, info.units) == ("Bộ Tài chính", ("Bộ Tài chính", "BTC"))
