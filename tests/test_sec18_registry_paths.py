@@ -105,3 +105,13 @@ def test_a_token_on_an_admin_created_unit_writes_nowhere_else(coordinator, make_
                 "dataValues": [{"indicator": "EXPORT_TOTAL", "value": "1"}]}
         response = client.post("/api/dataValueSets?dryRun=true", body, content_type="application/json")
         assert response.status_code == 403, (target, response.status_code, response.content[:300])
+
+
+def test_the_loaded_registry_has_every_path_from_its_parents() -> None:
+    """The loader's bulk inserts leave no pending path: each is its parent's plus its own id."""
+    parents = dict(OrgUnit.objects.values_list("pk", "parent_id"))
+    paths = dict(OrgUnit.objects.values_list("pk", "path"))
+    assert len(paths) > 3000
+    wrong = [pk for pk, parent in parents.items()
+             if paths[pk] != (paths[parent] if parent else "/") + f"{pk}/"]
+    assert wrong == []
