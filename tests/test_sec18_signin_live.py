@@ -12,6 +12,8 @@ import urllib.request
 
 import pytest
 
+from tests.live import PASSWORD  # the live node's users' password
+
 pytestmark = [pytest.mark.django_db, pytest.mark.ci_pg_only]
 
 ATTEMPTS = 12
@@ -45,8 +47,6 @@ def _attempts(base: str, username: str) -> list[int]:
 
 
 def test_a_new_forwarded_for_per_request_does_not_dodge_the_lockout(live_node):
-    from tests.conftest import PASSWORD
-
     live_node.user("xff.target", "viewer", "01")
     plain_http = {"NRS_SECURE_COOKIES": "false", "NRS_REQUIRE_2FA": "false"}  # sign-in over plain HTTP
     base = live_node.start(workers=2, env=plain_http)  # no NRS_TRUSTED_PROXIES: the default
@@ -64,8 +64,6 @@ def test_a_new_forwarded_for_per_request_does_not_dodge_the_lockout(live_node):
 def test_the_forwarded_for_of_a_configured_proxy_is_believed(live_node):
     """The other side: with loopback configured as the proxy (what uvicorn did unasked before
     the fix), each forged address counts on its own and the lockout never comes."""
-    from tests.conftest import PASSWORD
-
     live_node.user("xff.proxied", "viewer", "01")
     env = {"NRS_SECURE_COOKIES": "false", "NRS_REQUIRE_2FA": "false", "NRS_TRUSTED_PROXIES": "127.0.0.1"}
     base = live_node.start(env=env)
