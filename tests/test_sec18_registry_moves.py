@@ -268,3 +268,20 @@ def test_a_lineage_change_in_the_admin_takes_effect_at_once(coordinator, make_us
         actions.save_metadata(link, actor=coordinator)
     fresh = User.objects.get(pk=viewer.pk)
     assert not access.has_perm(fresh, access.Perm.VIEW_DATA, link.predecessor)
+
+
+def test_regime_separate_duties_is_shown_and_its_change_recorded(coordinator) -> None:  # type: ignore[no-untyped-def]
+    from nrs.registry.models import Regime
+
+    regime = Regime.objects.get(code="PROV_KTXH_M")
+    assert regime.separate_duties is True  # on by default
+    client = client_for(coordinator)
+    page = client.get(change_url(regime))
+    assert "separate_duties" in page.context["adminform"].form.fields
+    data = form_data(page)
+    data.pop("separate_duties")  # the box unticked
+    seq = head()
+    assert client.post(change_url(regime), data).status_code == 302
+    [event] = [e for e in events_since(seq) if e.event_type == EventType.REGIME_CHANGED]
+    assert event.data["changes"] == {"separate_duties": {"old": True, "new": False}}
+    assert Regime.objects.get(pk=regime.pk).separate_duties is False
