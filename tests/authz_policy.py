@@ -91,6 +91,12 @@ class Principal:
     scope: str = ""  # "", "read" or "write" (API tokens)
 
     @property
+    def machine_session(self) -> bool:
+        """A machine account (system) in a browser: machine accounts use API tokens only, never
+        the web sign-in (issue 18, finding 8), so its session opens nothing but public pages."""
+        return self.role == "system" and not self.scope
+
+    @property
     def label(self) -> str:
         if self.role is None:
             return "anonymous"
@@ -116,6 +122,8 @@ class Rule:
     admin: bool = False  # behind the admin site's door
 
     def allows(self, who: Principal, side: str) -> bool:
+        if who.machine_session:
+            return self.kind == "public" and not self.admin
         if self.admin and not (who.holds(Perm.MANAGE_CATALOGUE, "anywhere", side)
                                or who.holds(Perm.VIEW_AUDIT, "anywhere", side)):
             return False
@@ -184,6 +192,9 @@ class Probe:
     # a workflow step from the wrong state) still counts as allowed.
     passed: frozenset[int] = frozenset()
     redirect_allows: bool = False  # any redirect is the answer itself (sign-in, sign-out)
+    # A complete, valid admin form: re-displayed with an error note, it was refused (the policy
+    # said no in the form's clean), not merely invalid.
+    form_errors_deny: bool = False
 
 
 @dataclass(frozen=True)
@@ -311,6 +322,7 @@ class AdminModel:
     change: Rule
     add_data: dict[str, str] | None = None
     password: bool = False  # the user admin's password page
+    form_errors_deny: bool = False  # the add and change POSTs carry complete, valid forms
     listing: Rule | None = None  # the changelist, when it differs from an object's page
 
     def entries(self, key: str) -> dict[str, Entry]:
@@ -319,10 +331,12 @@ class AdminModel:
         obj = {"object_id": f"{{{self.obj}}}"}
         found = {
             f"{name}_changelist": page(self.listing or self.view),
-            f"{name}_add": Entry({}, (get(_unsided(self.add)), post(self.add, data=self.add_data or {}))),
+            f"{name}_add": Entry({}, (get(_unsided(self.add)), post(self.add, data=self.add_data or {},
+                                                                     form_errors_deny=self.form_errors_deny))),
             f"{name}_history": page(self.view, obj),
             f"{name}_delete": Entry(obj, (get(admin(NOBODY)), post(admin(NOBODY), data={"post": "yes"}))),
-            f"{name}_change": Entry(obj, (get(self.view), post(self.change, data={}))),
+            f"{name}_change": Entry(obj, (get(self.view), post(self.change, data={},
+                                                                 form_errors_deny=self.form_errors_deny))),
             # The bare object URL only redirects to the change page, behind the admin's door.
             f"admin/{app}/{model}/<path:object_id>/": page(ADMIN, obj),
         }
@@ -342,8 +356,11 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     # Users and grants: a coordinator manages the users and grants within their units.
     "accounts.user": AdminModel("user", ADMIN, admin(perm(Perm.MANAGE_USERS)),
                                 admin(perm(Perm.MANAGE_USERS, "object")), password=True),
-    "accounts.grant": AdminModel("grant", ADMIN, admin(perm(Perm.MANAGE_USERS, "object")), NOBODY,
-                                 add_data={"user": "{me}", "role": "coordinator", "org_unit": "{unit_pk}"}),
+    # Grants (issue 18): a coordinator grants a role to someone else within its units, and
+    # changes (the expiry of) grants there; nobody grants to themselves (the "self" probe below).
+    "accounts.grant": AdminModel("grant", ADMIN, admin(perm(Perm.MANAGE_USERS, "object")),
+                                 admin(perm(Perm.MANAGE_USERS, "object")), form_errors_deny=True,
+                                 add_data={"user": "{user}", "role": "viewer", "org_unit": "{unit_pk}"}),
     # The catalogue is national; an org unit may be changed within one's units.
     "registry.orgunit": AdminModel("unit_pk", ADMIN, CATALOGUE, admin(perm(Perm.MANAGE_CATALOGUE, "object"))),
     "registry.lineage": AdminModel("lineage", ADMIN, CATALOGUE, CATALOGUE),
@@ -395,6 +412,10 @@ ADMIN_MODELS: dict[str, AdminModel] = {
 }
 for _model, _spec in ADMIN_MODELS.items():
     URLS.update(_spec.entries(_model))
+# Nobody grants roles to themselves, whatever their permissions (separation of duties).
+URLS["admin:accounts_grant_add"] = Entry({}, (*URLS["admin:accounts_grant_add"].probes, post(
+    admin(NOBODY), variant="self", data={"user": "{me}", "role": "viewer", "org_unit": "{unit_pk}"},
+    form_errors_deny=True)))
 # django-otp's own screens for a TOTP device: Django's model permissions.
 URLS["admin:otp_totp_totpdevice_config"] = page(NOBODY, {"pk": "{totp}"})
 URLS["admin:otp_totp_totpdevice_qrcode"] = page(NOBODY, {"pk": "{totp}"})

@@ -332,6 +332,8 @@ def judge(response: Any, probe: Probe, side: str) -> str:
     if 300 <= code < 400:
         refused = urlsplit(response.headers.get("Location", "")).path in REFUSED
         return "deny" if refused and not probe.redirect_allows else "allow"
+    if probe.form_errors_deny and code == 200 and b'class="errornote"' in response.content:
+        return "deny"  # a complete form refused in its clean: the policy said no
     if 200 <= code < 300 or code in probe.passed:
         if probe.rows is not None and code == 200 and not probe.rows(response, side):
             return "deny"  # an answer without the unit's data: scoped out

@@ -69,3 +69,16 @@ def test_a_policy_rule_follows_the_written_table() -> None:
     coordinator = policy.Principal("coordinator", policy.ROOT)
     assert policy.perm(policy.Perm.MANAGE_USERS, "object").allows(coordinator, policy.FOREIGN)
     assert not policy.perm(policy.Perm.APPROVE, "object").allows(coordinator, policy.OWN)
+
+
+def test_a_machine_account_opens_only_public_pages_in_a_browser() -> None:
+    """System accounts use API tokens only (finding 8): in a browser session the oracle
+    expects nothing but public pages; through a write token, the system role's permissions."""
+    browser = policy.Principal("system", policy.OWN)
+    assert policy.PUBLIC.allows(browser, policy.OWN)
+    assert not policy.SIGNED_IN.allows(browser, policy.OWN)
+    assert not policy.perm(policy.Perm.ENTER_DATA, "object").allows(browser, policy.OWN)
+    token = policy.Principal("system", policy.OWN, "write")
+    assert policy.perm(policy.Perm.ENTER_DATA, "object").allows(token, policy.OWN)
+    assert not policy.perm(policy.Perm.ENTER_DATA, "object").allows(policy.Principal("system", policy.OWN, "read"),
+                                                                    policy.OWN)
