@@ -121,7 +121,10 @@ class OIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
         if users:
             if ExternalIdentity.objects.filter(user=users[0], issuer=issuer).exists():
                 raise SignInRefused(refusal.ALREADY_LINKED, users[0].username, users[0])
-            return _link(users[0], issuer, subject)
+            try:
+                return _link(users[0], issuer, subject)
+            except IntegrityError:  # another person of this issuer was linked a moment ago
+                raise SignInRefused(refusal.ALREADY_LINKED, users[0].username, users[0]) from None
         if settings.NRS_OIDC_CREATE_USERS:
             return self._provision(issuer, subject, info)
         return None
@@ -139,7 +142,7 @@ class OIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]
             with transaction.atomic():
                 user, created = actions.create_user(
                     username, None, full_name=str(info.get("name") or "")[:200],
-                    email=str(info.get("email") or ""), check_password=False)
+                    email=str(info.get("email") or "") if _verified(info) else "", check_password=False)
                 if not created:  # taken between the check and the insert
                     raise SignInRefused(refusal.USERNAME_TAKEN, username)
                 return _link(user, issuer, subject)
