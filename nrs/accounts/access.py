@@ -496,8 +496,10 @@ class SubmissionPolicy(UnitScopedPolicy[models.Model]):
     """Reports (collection.Submission) and their workflow. Beside the unit's permission,
     approving needs someone who neither entered (saved values or attached a document in)
     nor submitted the report's current version, unless the regime's ``separate_duties`` is
-    off. A machine account (the SYSTEM role, through an API token: a federated node) relays
-    an approval given at its source and is not held to it."""
+    off. A machine account acting through an API token and holding the SYSTEM role on the
+    unit is not held to it: a federated node relays an approval given at its source, and a
+    statistics office's system publishes its own releases (system accounts sign in with
+    tokens only, never through the web pages)."""
 
     model_label = "collection.Submission"
     perms = {"view": Perm.VIEW_UNAPPROVED, "enter": Perm.ENTER_DATA, "submit": Perm.SUBMIT,
