@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 
-
 # What NRS writes (the SQLite database, var/secret_key, keys, anchors, backups, uploads) is
 # readable by the nrs user only: files 0600, folders 0700 (issue 18, finding 12).
 PRIVATE_UMASK = 0o077

@@ -6,6 +6,7 @@ the system in Vietnamese."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import re
@@ -84,10 +85,9 @@ def bad_input(request: HttpRequest) -> tuple[str, str, str] | None:
         return ("path", "Đường dẫn chứa ký tự điều khiển (NUL)", "the path holds a control character (NUL)")
     fields: list[tuple[str, list[str]]] = list(request.GET.lists())
     if request.method == "POST" and request.content_type in FORM_TYPES:
-        try:
+        # Too big, too many fields or malformed: left to the view's own answer (413/400).
+        with contextlib.suppress(SuspiciousOperation, MultiPartParserError):
             fields += list(request.POST.lists())
-        except (SuspiciousOperation, MultiPartParserError):  # the view's own answer (413/400)
-            pass
     return _bad_field(fields)
 
 
