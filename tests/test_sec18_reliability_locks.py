@@ -201,3 +201,25 @@ def test_a_sign_in_event_does_not_wait_while_the_worker_holds_the_store(worker_h
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
+
+
+def test_an_import_that_finds_the_store_busy_defers_its_refresh(make_user: Callable[..., Any],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bulk import has recorded its audit events before its refresh: with the
+    store busy it queues the refresh instead of waiting, and the worker's run
+    brings the figures."""
+    from nrs.accounts import actions as account_actions
+
+    system = make_user("svc", Role.SYSTEM, "CP")
+    account_actions.grant_role(system, Role.APPROVER, current("CP"))
+    rows = [Row(ref=code, indicator=code, org_unit=UNIT, value=value) for code, value in ENTERED.items()]
+    report = bulk.Report(regime=Regime.objects.get(code=REGIME), unit=current(UNIT),
+                         period=periods.parse_sdmx(PERIOD), rows=rows, submitted_at=AT, approved_at=AT)
+    monkeypatch.setattr(pending, "try_lock", lambda: False)
+    monkeypatch.setattr(pending, "_enqueue", lambda: None)
+    assert not bulk.import_reports([report], actor=system, today=date(2026, 3, 10)).issues
+    monkeypatch.undo()
+    assert pending.open_count() == 1 and _approved("RETAIL_SALES") is None
+    pending.apply_all()
+    assert pending.open_count() == 0
+    assert _approved("RETAIL_SALES") == _expected("RETAIL_SALES")
