@@ -224,7 +224,7 @@ def list_regimes(request: HttpRequest) -> list[Regime]:
 
 
 @router.get("/regimes/{code}/periods/{period_id}",
-            response={200: PeriodOut, 400: Error, 403: Error, 404: Error})
+            response={200: PeriodOut, 400: Error | ApiError, 403: Error, 404: Error})
 def regime_period(request: HttpRequest, code: Text, period_id: Text) -> dict[str, object]:
     """The cut-off window and deadline of one period (SDMX or DHIS2 id) under a regime."""
     _require_reader(request)

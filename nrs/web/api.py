@@ -54,6 +54,8 @@ def refuse_nul(value: Any, ref: str = "") -> None:
 ERROR_BODY = {"application/json": {"schema": {"type": "object"}}}
 # Answers any operation may give, whatever its own code does (documented once, here).
 COMMON_ANSWERS = {
+    "400": "a parameter holding a control character or over the length limit (nrs.web.middleware) / "
+           "tham số chứa ký tự điều khiển hoặc quá dài",
     "401": "no valid token or session / thiếu token hoặc phiên đăng nhập hợp lệ",
     "422": "a parameter that does not parse / tham số không hợp lệ",
     "429": "over the rate limit; see Retry-After / vượt giới hạn tần suất",

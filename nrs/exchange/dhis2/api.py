@@ -60,8 +60,8 @@ class ImportSummaryOut(Strict):
 
 
 REFUSED = ApiError | Detail
-ANSWERS = {200: ImportSummaryOut, 400: ImportSummaryOut | REFUSED, 403: REFUSED,
-           413: ImportSummaryOut | REFUSED, 415: ImportSummaryOut | REFUSED, 422: ImportSummaryOut | REFUSED}
+# Every refusal is an import summary (conflicts say why), or a bilingual error before the import.
+ANSWERS = {200: ImportSummaryOut, **{code: ImportSummaryOut | REFUSED for code in (400, 403, 413, 415, 422)}}
 FORBIDDEN = {"status": "error", "message_vi": "Không có quyền nhập số liệu",
              "message_en": "you may not enter data"}
 SUMMARY = {"type": "object", "description": "DHIS2-style import summary: status, importCount, "
