@@ -52,6 +52,16 @@ def _refuse_self(actor: Any, user: User) -> None:
 
 
 @transaction.atomic
+def save_new_user(user: User, *, actor: Any = None) -> User:
+    """Store a user the admin's add form has prepared (password already set and checked)
+    and record USER_CREATED, in one transaction."""
+    user.save()
+    record(EventType.USER_CREATED, actor=actor, obj=user, summary=user.username,
+           data={"superuser": user.is_superuser, "demo": user.is_demo, "admin": True})
+    return user
+
+
+@transaction.atomic
 def grant_role(user: User, role: Role | str, org_unit: Any, *, actor: Any = None,
                expires_at: datetime | None = None) -> Grant:
     """Give ``user`` ``role`` on ``org_unit``'s subtree (idempotent), until ``expires_at`` if

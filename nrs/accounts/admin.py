@@ -17,8 +17,6 @@ from django.utils.translation import gettext_lazy
 
 from nrs.accounts import access, actions
 from nrs.accounts.models import Grant, User
-from nrs.audit.events import EventType
-from nrs.audit.log import record
 
 
 class GuardedAdmin(admin.ModelAdmin):
@@ -93,9 +91,7 @@ class UserAdmin(GuardedAdmin, BaseUserAdmin):
         """A change goes through actions.change_user (USER_CHANGED with old and new values);
         a new account is recorded as USER_CREATED."""
         if not change:
-            super().save_model(request, obj, form, change)
-            record(EventType.USER_CREATED, actor=request.user, obj=obj, summary=obj.username,
-                   data={"superuser": obj.is_superuser, "demo": obj.is_demo, "admin": True})
+            actions.save_new_user(obj, actor=request.user)
             return
         fields = [name for name in form.changed_data if name in actions.USER_FIELDS]
         actions.change_user(obj, {name: getattr(obj, name) for name in fields}, actor=request.user)
