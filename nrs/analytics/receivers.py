@@ -5,9 +5,9 @@ the store's lock first.
 
 Lock order: these receivers run after the write's audit event, so their
 transaction holds the audit chain lock. They only *try* the store lock; when
-the worker holds it they defer the refresh to right after the commit
-(``pending.defer``), so no sign-in or approval ever queues behind a worker chunk
-(issue 18, finding 13)."""
+the worker holds it they queue the refresh in their own transaction and hand
+it to the worker at the commit (``pending.defer``), so no sign-in or approval
+ever queues behind a worker chunk (issue 18, finding 13)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def on_workflow_step(sender: Any, submission: Submission, action: str, **kwargs:
     """Runs after the step's audit event, so its transaction holds the audit chain
     lock: it never waits for the store lock. When the store is free (nearly
     always) the figures are refreshed here and visible at the commit; when the
-    worker holds it, the refresh is deferred to right after the commit."""
+    worker holds it, the refresh is queued for the worker (``pending.defer``)."""
     if action not in ("submit", "approve", "return"):
         return
     if not pending.try_lock():

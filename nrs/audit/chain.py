@@ -143,8 +143,9 @@ def lock_chain() -> None:
     wait for anything slow. The aggregate store's lock is the one slow lock
     (the queue worker holds it for a chunk of 2,000 unit-periods, seconds):
     past ``record()``, the receivers only *try* it (``pending.try_lock``) and,
-    when the worker has it, defer their refresh to right after the commit
-    (``pending.defer``; issue 18, finding 13). A transaction that must wait
+    when the worker has it, queue their refresh in their own transaction for the
+    worker, which applies it after the chunk in progress (``pending.defer``;
+    issue 18, finding 13). A transaction that must wait
     for the store takes the store lock before the chain lock, never after.
     """
     if connection.vendor == "postgresql":
