@@ -284,7 +284,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends 30 minute
 AXES_LOCKOUT_CALLABLE = "nrs.accounts.views.locked_out"  # bilingual page, HTTP 429
 # The address axes counts is the socket's peer (REMOTE_ADDR), never a header: `nrs serve` puts a
 # configured proxy's X-Forwarded-For there (NRS_TRUSTED_PROXIES), and nothing else may.
-AXES_CLIENT_IP_CALLABLE = "nrs.accounts.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "nrs.accounts.ratelimit.axes_client_ip"
 # Rate limits (django-ratelimit): sign-in POSTs per client address, API calls per token.
 # Counters live in the "ratelimit" cache, shared by every server process (Redis, or the database).
 RATELIMIT_USE_CACHE = "ratelimit"

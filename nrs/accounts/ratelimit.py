@@ -83,8 +83,16 @@ def client_ip(request: HttpRequest) -> str:
     """The client's address: the socket's peer, never a request header. Behind a reverse proxy
     listed in NRS_TRUSTED_PROXIES, `nrs serve` (uvicorn) has already put the proxy's
     X-Forwarded-For here; from anyone else the header is ignored. django-axes uses this too
-    (AXES_CLIENT_IP_CALLABLE)."""
+    (AXES_CLIENT_IP_CALLABLE, through axes_client_ip)."""
     return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """client_ip for django-axes, whose attempt rows keep it in an IP address column: no
+    address (a request built in-process, as Django's test client's login() does) is None,
+    never the "unknown" placeholder, which PostgreSQL's inet type refuses."""
+    address = request.META.get("REMOTE_ADDR")
+    return str(address) if address else None
 
 
 # -- per account, from any address (issue 18, finding 7) ----------------------------------------
