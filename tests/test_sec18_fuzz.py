@@ -225,10 +225,7 @@ def _report_count(request) -> Iterator[None]:  # type: ignore[no-untyped-def]
 
 # 500s found in views this fix does not own (listed for the lead, issue 18): strict, so the
 # fix turns them into failures to remove from here.
-XFAIL: dict[str, str] = {
-    "/accounts/2fa/backup-codes/": "?next=-1 (any relative value without / or .): redirect() takes it "
-                                   "for a view name, NoReverseMatch at nrs/accounts/views.py:156 (_next)",
-}
+XFAIL: dict[str, str] = {}
 
 
 def _marked(route: Route) -> Any:
