@@ -85,6 +85,10 @@ def bad_input(request: HttpRequest) -> tuple[str, str, str] | None:
         return ("path", "Đường dẫn chứa ký tự điều khiển (NUL)", "the path holds a control character (NUL)")
     fields: list[tuple[str, list[str]]] = list(request.GET.lists())
     if request.method == "POST" and request.content_type in FORM_TYPES:
+        # Keep the raw body while it fits in memory: an API view that reads request.body after
+        # this check (bulk, DHIS2, federation imports sent as a form) must still find it, not 500.
+        with contextlib.suppress(SuspiciousOperation):
+            _ = request.body
         # Too big, too many fields or malformed: left to the view's own answer (413/400).
         with contextlib.suppress(SuspiciousOperation, MultiPartParserError):
             fields += list(request.POST.lists())
