@@ -26,3 +26,15 @@ def test_a_form_sent_to_a_raw_body_import_is_refused_not_a_500(url: str, bearer:
     answer = Client(raise_request_exception=False).post(url, {"comment": "x"}, headers={"Authorization": bearer})
     assert 400 <= answer.status_code < 500, (answer.status_code, answer.content[:300])
     assert answer["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("url", ["/api/dataValueSets/bulk", "/api/dhis2/adx?dryRun=true",
+                                 "/api/federation/batches"])
+def test_a_form_over_the_memory_limit_sent_to_a_raw_body_import_is_a_413(url: str, bearer: str,
+                                                                          settings) -> None:  # type: ignore[no-untyped-def]
+    """Over DATA_UPLOAD_MAX_MEMORY_SIZE the body is not kept, so the bad-input check must not
+    parse the form either (the view then found the stream used up: a 500)."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    answer = Client(raise_request_exception=False).post(
+        url, {"comment": "x" * 4096}, headers={"Authorization": bearer})
+    assert answer.status_code == 413, (answer.status_code, answer.content[:300])

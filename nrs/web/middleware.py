@@ -87,9 +87,13 @@ def bad_input(request: HttpRequest) -> tuple[str, str, str] | None:
     if request.method == "POST" and request.content_type in FORM_TYPES:
         # Keep the raw body while it fits in memory: an API view that reads request.body after
         # this check (bulk, DHIS2, federation imports sent as a form) must still find it, not 500.
-        with contextlib.suppress(SuspiciousOperation):
+        try:
             _ = request.body
-        # Too big, too many fields or malformed: left to the view's own answer (413/400).
+        except SuspiciousOperation:
+            # Over DATA_UPLOAD_MAX_MEMORY_SIZE: not parsed here, so that the view still reads the
+            # stream itself (a form's upload) or answers 413 (a raw-body import), never a 500.
+            return _bad_field(fields)
+        # Too many fields or malformed: left to the view's own answer (400).
         with contextlib.suppress(SuspiciousOperation, MultiPartParserError):
             fields += list(request.POST.lists())
     return _bad_field(fields)
