@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -248,7 +248,12 @@ def _flush(batch: list[Report], checker: _Checker, actor: Any, result: BulkResul
         if errors:
             result.issues = errors
             return False
-        written = _write(checked, actor, result)
+        try:
+            with transaction.atomic():  # a savepoint: a lost race leaves the batch unwritten
+                written = _write(checked, actor, result)
+        except IntegrityError:
+            result.issues = _opened_meanwhile(fresh)
+            return False
         result.indicators |= {c.key[0] for _r, cleans, _i in checked for c in cleans}
         result.reports += len(fresh)
         result.values += written
@@ -282,6 +287,23 @@ def _existing(batch: list[Report]) -> dict[tuple[int, int, str], _Stored]:
                 "version__submission_id", "indicator__code", "org_unit__code", "breakdown", "value", "flag"):
             by_pk[sid].values[(code, unit, breakdown)] = (value, flag)
     return stored
+
+
+def _opened_meanwhile(fresh: list[Report]) -> list[validation.Issue]:
+    """The batch lost a first-write race: another import or the web form opened one of its
+    reports after this batch looked (issue 18, finding 13). Nothing of the batch is written;
+    a resend finds the report and skips it if identical, or names how it differs."""
+    taken = set(Submission.objects.filter(
+        regime_id__in={r.regime.pk for r in fresh}, org_unit_id__in={r.unit.pk for r in fresh},
+        period__in={r.period.sdmx for r in fresh}).values_list("regime_id", "org_unit_id", "period"))
+    report = next((r for r in fresh if (r.regime.pk, r.unit.pk, r.period.sdmx) in taken), fresh[0])
+    name = f"{report.regime.code} {report.unit.code} {report.period.sdmx}"
+    return [validation.Issue(
+        report.where(), "report", "concurrent_write", validation.ERROR,
+        f"báo cáo {name} vừa được tạo bởi một lần ghi khác trong lúc nhập; lô này chưa được ghi: "
+        "hãy gửi lại (báo cáo giống hệt sẽ được bỏ qua)",
+        f"the report {name} was opened by another write during this import; this batch was not "
+        "written: send it again (an identical report is then skipped)")]
 
 
 def _differs(report: Report, stored: _Stored, cleans: list[validation.Clean]) -> list[validation.Issue]:
