@@ -64,7 +64,9 @@ def insert_with_ids(model: type[models.Model], columns: Sequence[str], rows: Seq
 
 def _copy(cursor: Any, sql: str, rows: Iterable[Sequence[Any]]) -> int:
     count = 0
-    with cursor.cursor.copy(sql) as copy:
+    # psycopg's own cursor, so Django's wrapper is put back by hand: a unique violation is
+    # django.db.IntegrityError here as on every other write.
+    with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
             count += 1
