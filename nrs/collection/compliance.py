@@ -52,8 +52,8 @@ class Status:
     deadline: date
     approved: bool
     submission_id: int | None
-    # For regimes with a text report: the newest document's signature (valid, invalid,
-    # unsigned, unverified), or "none" when no document is attached; "" for data-only regimes.
+    # For regimes with a text report: the newest document's signature (valid, foreign,
+    # invalid, unsigned, unverified), or "none" when no document is attached; "" for data-only regimes.
     document: str = ""
 
 
