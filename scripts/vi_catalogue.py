@@ -645,7 +645,10 @@ VI.update({
 # -- issue 18: security and reliability, round two --
 VI.update({
     # derived
-    "Figures computed from units outside your scope (the national figure, the share of it, the similar provinces' median) are shown only to users who may read those units.": "Số liệu tính từ các đơn vị ngoài phạm vi của bạn (số liệu cả nước, tỷ trọng trong cả nước, trung vị các tỉnh tương đồng) chỉ hiển thị cho người dùng được xem các đơn vị đó.",
+    ("Figures computed from units outside your scope (the national figure, the share of it, the "
+     "similar provinces' median) are shown only to users who may read those units."):
+        ("Số liệu tính từ các đơn vị ngoài phạm vi của bạn (số liệu cả nước, tỷ trọng trong cả nước, trung "
+         "vị các tỉnh tương đồng) chỉ hiển thị cho người dùng được xem các đơn vị đó."),
     # duties
     "Empty: the grant does not expire.": "Để trống: quyền không hết hạn.",
     "You may not change this grant.": "Bạn không được thay đổi quyền này.",
@@ -653,22 +656,33 @@ VI.update({
     "You may not grant this role on this org unit.": "Bạn không được cấp vai trò này trên đơn vị này.",
     "Revoke selected grants": "Thu hồi các quyền đã chọn",
     "%(count)d grant(s) revoked.": "Đã thu hồi %(count)d quyền.",
-    "%(count)d grant(s) outside your units were left as they are.": "%(count)d quyền ngoài các đơn vị của bạn được giữ nguyên.",
+    ("%(count)d grant(s) outside your units were left as they are."):
+        ("%(count)d quyền ngoài các đơn vị của bạn được giữ nguyên."),
     # registry
-    "A unit cannot be placed under itself or one of its own subunits.": "Không thể đặt một đơn vị vào dưới chính nó hoặc một đơn vị trực thuộc của nó.",
+    ("A unit cannot be placed under itself or one of its own subunits."):
+        ("Không thể đặt một đơn vị vào dưới chính nó hoặc một đơn vị trực thuộc của nó."),
     "Letters, digits, '.', '_' and '-' only.": "Chỉ gồm chữ cái, chữ số, '.', '_' và '-'.",
     "Approver must differ from who entered or submitted": "Người phê duyệt phải khác người nhập hoặc gửi báo cáo",
     # reliability
     "Valid signature by another organisation": "Chữ ký hợp lệ của cơ quan khác",
     "signed by another organisation": "do cơ quan khác ký",
     # signin
-    "This is a machine account: it reaches NRS only with an API token and cannot sign in to the web pages.": "Đây là tài khoản máy: chỉ truy cập NRS bằng token API, không thể đăng nhập vào các trang web.",
-    "The username %(username)s is already taken, and an identity provider never signs in to an existing account by its name. Ask an administrator to link your account.": "Tên đăng nhập %(username)s đã có người dùng, và nhà cung cấp định danh không bao giờ được đăng nhập vào một tài khoản có sẵn chỉ theo tên. Hãy đề nghị quản trị viên liên kết tài khoản của bạn.",
-    "This account is already linked to another person at this identity provider.": "Tài khoản này đã được liên kết với một người khác tại nhà cung cấp định danh này.",
-    "The identity provider has not verified this e-mail address.": "Nhà cung cấp định danh chưa xác minh địa chỉ e-mail này.",
+    ("This is a machine account: it reaches NRS only with an API token and cannot sign in to the web "
+     "pages."):
+        ("Đây là tài khoản máy: chỉ truy cập NRS bằng token API, không thể đăng nhập vào các trang web."),
+    ("The username %(username)s is already taken, and an identity provider never signs in to an "
+     "existing account by its name. Ask an administrator to link your account."):
+        ("Tên đăng nhập %(username)s đã có người dùng, và nhà cung cấp định danh không bao giờ được đăng "
+         "nhập vào một tài khoản có sẵn chỉ theo tên. Hãy đề nghị quản trị viên liên kết tài khoản của "
+         "bạn."),
+    ("This account is already linked to another person at this identity provider."):
+        ("Tài khoản này đã được liên kết với một người khác tại nhà cung cấp định danh này."),
+    ("The identity provider has not verified this e-mail address."):
+        ("Nhà cung cấp định danh chưa xác minh địa chỉ e-mail này."),
     "This sign-in is refused.": "Lần đăng nhập này bị từ chối.",
     "Sign-in refused": "Đăng nhập bị từ chối",
-    "Too many wrong passwords (%(limit)s) for this account, from several addresses.": "Tài khoản này đã bị nhập sai mật khẩu quá nhiều lần (%(limit)s), từ nhiều địa chỉ.",
+    ("Too many wrong passwords (%(limit)s) for this account, from several addresses."):
+        ("Tài khoản này đã bị nhập sai mật khẩu quá nhiều lần (%(limit)s), từ nhiều địa chỉ."),
     "external identity": "định danh bên ngoài",
     "external identities": "định danh bên ngoài",
     "issuer": "bên cấp",

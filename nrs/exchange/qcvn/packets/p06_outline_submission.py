@@ -30,7 +30,8 @@ class QcvnDocumentOut(Schema):
     sha256: str
     uploadedAt: AwareDatetime
     uploadedBy: str | None = Field(description="user name")
-    signature: str = Field(description="valid, foreign (validly signed by another organisation than the reporting unit), invalid, unsigned or unverified (DOCX)")
+    signature: str = Field(description=("valid, foreign (validly signed by another organisation "
+                                         "than the reporting unit), invalid, unsigned or unverified (DOCX)"))
     signer: str
     signedAt: AwareDatetime | None
     signatureProblem: str
