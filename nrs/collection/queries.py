@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from nrs.accounts import access
+from nrs.accounts.access import Perm
 from nrs.collection.context import newest_rows
-from nrs.collection.models import DataValue, State, Transition
+from nrs.collection.models import DataValue, State, Submission, Transition
+from nrs.lib import periods
 from nrs.lib.numbers import plain
+from nrs.registry.models import OrgUnit, Regime
 
 
 def values(*, scope: Q, indicators: list[str] | None = None, units: list[str] | None = None,
@@ -92,3 +100,156 @@ def flags(keys: list[tuple[int, int, str]]) -> dict[tuple[int, int, str], str]:
                                           .order_by("id").values_list("indicator_id", "org_unit_id", "period", "flag")):
         found[(indicator, unit, period)] = flag  # the newest vintage wins
     return found
+
+
+# -- the daily work lists: a reporter's reports, an approver's inbox (issue 20) ---------------
+
+# A report that needs its reporter: not opened yet ("" state), in draft, or sent back.
+TO_DO = frozenset({"", State.DRAFT, State.RETURNED})
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    """One report on a reporter's list: a regime × unit × period, its state ("" when it
+    was never opened), its deadline, and the approver's reason when it was sent back."""
+
+    regime: Regime
+    unit: OrgUnit
+    period: periods.Period
+    deadline: date
+    state: str
+    reason: str = ""
+    overdue: bool = False
+
+    @property
+    def to_do(self) -> bool:
+        return self.state in TO_DO
+
+    @property
+    def state_label(self) -> str:
+        return str(State(self.state).label) if self.state else str(_("Not started"))
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One report waiting for approval: who sent it, when, and its deadline."""
+
+    submission: Submission
+    deadline: date
+    submitted_at: datetime | None
+    submitted_by: str
+
+
+def worklist(user: Any, today: date) -> list[WorkRow]:
+    """The reports ``user`` fills in: this period's report of each regime for each unit they
+    enter data for, last period's when it was never sent (overdue), and every report of
+    theirs still in draft or sent back. Reports to do first (returned, overdue, then by
+    deadline), then the ones sent. One query per regime, one for the reports, one for the
+    return reasons."""
+    if not access.has_perm(user, Perm.ENTER_DATA):
+        return []
+    units = OrgUnit.objects.current().filter(access.scope_q(user, Perm.ENTER_DATA, ""))
+    wanted: list[tuple[Regime, OrgUnit, periods.Schedule, bool]] = []
+    for regime in Regime.objects.exclude(frequency="").order_by("code"):
+        sched = regime.next_schedule(today)
+        if sched is None:
+            continue
+        previous = regime.schedule_for(sched.period.previous())
+        for unit in regime.reporting_units(today).filter(pk__in=units.values("pk"))[:50]:
+            wanted.append((regime, unit, sched, False))
+            wanted.append((regime, unit, previous, True))
+    keys = Q(state__in=[State.DRAFT, State.RETURNED])
+    for regime, unit, due, _last in wanted:
+        keys |= Q(regime=regime, org_unit=unit, period=due.period.sdmx)
+    found = {(s.regime_id, s.org_unit_id, s.period): s for s in Submission.objects.filter(
+        access.scope_q(user, Perm.ENTER_DATA)).filter(keys).select_related("regime", "org_unit")}
+    reasons = _return_reasons([s for s in found.values() if s.state == State.RETURNED])
+    rows: list[WorkRow] = []
+    seen: set[tuple[int, int, str]] = set()
+    for regime, unit, sched, last in wanted:
+        key = (regime.pk, unit.pk, sched.period.sdmx)
+        report = found.get(key)
+        state = report.state if report else ""
+        if last and state not in TO_DO:
+            continue  # last period's report was sent: nothing to do
+        seen.add(key)
+        rows.append(WorkRow(regime, unit, sched.period, sched.deadline, state,
+                            reasons.get(report.pk, "") if report else "",
+                            overdue=state in TO_DO and sched.deadline < today))
+    for key, report in found.items():
+        if key in seen or report.state not in TO_DO:
+            continue
+        period = periods.parse(report.period)
+        deadline = report.regime.schedule_for(period).deadline if report.regime.frequency else today
+        rows.append(WorkRow(report.regime, report.org_unit, period, deadline, report.state,
+                            reasons.get(report.pk, ""), overdue=deadline < today))
+    rows.sort(key=lambda r: (not r.to_do, r.state != State.RETURNED, not r.overdue, r.deadline,
+                             r.regime.code, r.unit.code))
+    return rows
+
+
+def _return_reasons(returned: list[Submission]) -> dict[int, str]:
+    """The approver's comment on the newest return of each report (one query)."""
+    found: dict[int, str] = {}
+    for submission, comment in (Transition.objects.filter(submission__in=returned, to_state=State.RETURNED)
+                                .order_by("id").values_list("submission_id", "comment")):
+        found[submission] = comment
+    return found
+
+
+def inbox(user: Any) -> list[InboxRow]:
+    """The reports sent for approval in the units ``user`` approves for, newest deadline
+    first (then the longest waiting first). Two queries."""
+    if not access.has_perm(user, Perm.APPROVE):
+        return []
+    waiting = list(Submission.objects.filter(access.scope_q(user, Perm.APPROVE), state=State.SUBMITTED)
+                   .select_related("regime", "org_unit"))
+    sent: dict[int, tuple[datetime | None, str]] = {}
+    for submission, at, username, full_name in (
+            Transition.objects.filter(submission__in=waiting, to_state=State.SUBMITTED).order_by("id")
+            .values_list("submission_id", "at", "actor__username", "actor__full_name")):
+        sent[submission] = (at, full_name or username or "")
+    rows = []
+    for report in waiting:
+        period = periods.parse(report.period)
+        deadline = (report.regime.schedule_for(period).deadline if report.regime.frequency
+                    else period.end)
+        when, by = sent.get(report.pk, (report.first_submitted_at, ""))
+        rows.append(InboxRow(report, deadline, when, by))
+    oldest = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+    rows.sort(key=lambda r: (r.submitted_at or oldest))
+    rows.sort(key=lambda r: r.deadline, reverse=True)
+    return rows
+
+
+def waiting_count(user: Any) -> int:
+    """How many reports wait for ``user``'s approval (one aggregate query; none without
+    the approve permission)."""
+    if not access.has_perm(user, Perm.APPROVE):
+        return 0
+    return Submission.objects.filter(access.scope_q(user, Perm.APPROVE), state=State.SUBMITTED).count()
+
+
+NAV_TTL = 300  # seconds; a new transition changes the key at once
+
+
+def nav_counts(user: Any, today: date) -> dict[str, int]:
+    """The menu's counts: reports waiting for ``user``'s approval, and reports of theirs to
+    fill in (due, overdue, in draft or sent back). No query for users who neither approve
+    nor enter data; otherwise one (the newest transition's id) when the counts are cached,
+    keyed by the user, their grants, the day and that id, so any submit, approval or return
+    anywhere shows at once."""
+    approves, enters = access.has_perm(user, Perm.APPROVE), access.has_perm(user, Perm.ENTER_DATA)
+    if not (approves or enters):
+        return {"waiting": 0, "mine": 0}
+    newest = Transition.objects.aggregate(newest=Max("id"))["newest"] or 0
+    grants = hashlib.sha256(repr(sorted(access.roles(user))).encode()
+                            + repr(access.scope_q(user, Perm.ENTER_DATA)).encode()
+                            + repr(access.scope_q(user, Perm.APPROVE)).encode()).hexdigest()[:16]
+    key = f"nrs:nav-counts:{user.pk}:{grants}:{today.isoformat()}:{newest}"
+    counts: dict[str, int] | None = cache.get(key)
+    if counts is None:
+        counts = {"waiting": waiting_count(user) if approves else 0,
+                  "mine": sum(1 for row in worklist(user, today) if row.to_do) if enters else 0}
+        cache.set(key, counts, NAV_TTL)
+    return counts

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
-from nrs.collection import actions, compliance, context, excel
+from nrs.collection import actions, compliance, context, excel, queries
 from nrs.collection.documents import DocumentError
 from nrs.collection.models import Document, Flag, State, Submission
 from nrs.collection.validation import Issue, Row
@@ -49,16 +49,18 @@ def _access_report(request: HttpRequest, regime_code: str, unit_code: str, perio
 
 @login_required
 def my_reports(request: HttpRequest) -> HttpResponse:
-    """The reports this user may fill in, with their next period."""
+    """A signed-in user's work: with ``?view=inbox``, the reports waiting for their
+    approval; otherwise the reports they fill in (due, overdue, in draft, sent back, sent),
+    each with its state, its deadline and, when sent back, the approver's reason."""
     today = timezone.localdate()
-    units = OrgUnit.objects.current().filter(access.scope_q(request.user, Perm.ENTER_DATA, ""))
-    rows = []
-    for regime in Regime.objects.exclude(frequency="").order_by("code"):
-        sched = regime.next_schedule(today)
-        reporters = regime.reporting_units(today).filter(pk__in=units.values("pk"))
-        for unit in reporters[:50]:
-            rows.append((regime, unit, sched))
-    return render(request, "collection/my_reports.html", {"rows": rows})
+    if request.GET.get("view") == "inbox":
+        return render(request, "collection/inbox.html", {
+            "rows": queries.inbox(request.user), "today": today,
+            "can_approve": access.has_perm(request.user, Perm.APPROVE)})
+    return render(request, "collection/my_reports.html", {
+        "rows": queries.worklist(request.user, today), "today": today, "states": State,
+        "can_enter": access.has_perm(request.user, Perm.ENTER_DATA),
+        "can_approve": access.has_perm(request.user, Perm.APPROVE)})
 
 
 @login_required
