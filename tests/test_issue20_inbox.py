@@ -214,3 +214,20 @@ def test_the_skip_link_comes_first(url: str, service, hanoi_reporter) -> None:  
         assert 'id="content" tabindex="-1"' in target
         if language == "en":
             assert label in html
+
+
+def test_a_report_one_sent_oneself_is_another_approvers_work(service, make_user) -> None:  # type: ignore[no-untyped-def]
+    """Separation of duties: whoever entered or sent a report may not approve it, so it is
+    marked in their inbox, left out of their count, and does not make the inbox their landing."""
+    both = make_user("hn.both", "reporter", "01")
+    account_actions.grant_role(both, Role.APPROVER, current("01"))
+    load(both, current("01"), "2026-09", "submitted")
+    client = signed_in(both)
+    page = client.get(INBOX).content.decode()
+    assert keys(page, "inbox") == [f"{REGIME}/01/2026-09"] and 'data-conflict="true"' in page
+    assert count(page, "waiting") == 0
+    assert landing(both) == "/report/"
+    load(service, current("01"), "2026-08", "submitted")  # sent by someone else: theirs to approve
+    page = client.get(INBOX).content.decode()
+    assert page.count('data-conflict="true"') == 1 and count(page, "waiting") == 1
+    assert landing(both) == INBOX

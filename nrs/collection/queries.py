@@ -8,14 +8,14 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.collection.context import newest_rows
-from nrs.collection.models import DataValue, State, Submission, Transition
+from nrs.collection.models import DataValue, Document, State, Submission, Transition
 from nrs.lib import periods
 from nrs.lib.numbers import plain
 from nrs.registry.models import OrgUnit, Regime
@@ -138,6 +138,8 @@ class InboxRow:
     deadline: date
     submitted_at: datetime | None
     submitted_by: str
+    # Separation of duties: the approver entered or sent this version, so another must approve it.
+    conflict: bool = False
 
 
 def worklist(user: Any, today: date) -> list[WorkRow]:
@@ -197,13 +199,29 @@ def _return_reasons(returned: list[Submission]) -> dict[int, str]:
     return found
 
 
+def _participated(user: Any) -> dict[str, Exists]:
+    """Did ``user`` enter values or a document in, or send, each report's current version
+    (access.SUBMISSIONS.participants, as subqueries of one query)?"""
+    version = {"version__submission": OuterRef("pk"), "version__number": OuterRef("version")}
+    return {
+        "sent_by_me": Exists(Transition.objects.filter(submission=OuterRef("pk"), version=OuterRef("version"),
+                                                       to_state=State.SUBMITTED, actor=user)),
+        "entered_by_me": Exists(DataValue.objects.filter(created_by=user, **version)),
+        "uploaded_by_me": Exists(Document.objects.filter(uploaded_by=user, **version)),
+    }
+
+
+def _waiting(user: Any) -> QuerySet[Submission]:
+    return Submission.objects.filter(access.scope_q(user, Perm.APPROVE), state=State.SUBMITTED)
+
+
 def inbox(user: Any) -> list[InboxRow]:
     """The reports sent for approval in the units ``user`` approves for, newest deadline
-    first (then the longest waiting first). Two queries."""
+    first (then the longest waiting first); those ``user`` entered or sent are marked, since
+    another approver must approve them. Two queries."""
     if not access.has_perm(user, Perm.APPROVE):
         return []
-    waiting = list(Submission.objects.filter(access.scope_q(user, Perm.APPROVE), state=State.SUBMITTED)
-                   .select_related("regime", "org_unit"))
+    waiting = list(_waiting(user).annotate(**_participated(user)).select_related("regime", "org_unit"))
     sent: dict[int, tuple[datetime | None, str]] = {}
     for submission, at, username, full_name in (
             Transition.objects.filter(submission__in=waiting, to_state=State.SUBMITTED).order_by("id")
@@ -215,7 +233,9 @@ def inbox(user: Any) -> list[InboxRow]:
         deadline = (report.regime.schedule_for(period).deadline if report.regime.frequency
                     else period.end)
         when, by = sent.get(report.pk, (report.first_submitted_at, ""))
-        rows.append(InboxRow(report, deadline, when, by))
+        conflict = report.regime.separate_duties and any(
+            getattr(report, name) for name in ("sent_by_me", "entered_by_me", "uploaded_by_me"))
+        rows.append(InboxRow(report, deadline, when, by, conflict))
     oldest = datetime.min.replace(tzinfo=timezone.get_current_timezone())
     rows.sort(key=lambda r: (r.submitted_at or oldest))
     rows.sort(key=lambda r: r.deadline, reverse=True)
@@ -223,11 +243,15 @@ def inbox(user: Any) -> list[InboxRow]:
 
 
 def waiting_count(user: Any) -> int:
-    """How many reports wait for ``user``'s approval (one aggregate query; none without
-    the approve permission)."""
+    """How many reports wait for ``user``'s approval, leaving out those they entered or sent
+    themselves (another approver's work): one aggregate query, none without the approve
+    permission."""
     if not access.has_perm(user, Perm.APPROVE):
         return 0
-    return Submission.objects.filter(access.scope_q(user, Perm.APPROVE), state=State.SUBMITTED).count()
+    mine = _participated(user)
+    return _waiting(user).exclude(
+        Q(regime__separate_duties=True) & (Q(mine["sent_by_me"]) | Q(mine["entered_by_me"]) | Q(mine["uploaded_by_me"]))
+    ).count()
 
 
 NAV_TTL = 300  # seconds; a new transition changes the key at once
