@@ -231,3 +231,15 @@ def test_a_report_one_sent_oneself_is_another_approvers_work(service, make_user)
     page = client.get(INBOX).content.decode()
     assert page.count('data-conflict="true"') == 1 and count(page, "waiting") == 1
     assert landing(both) == INBOX
+
+
+def test_a_national_reporters_list_stays_one_query_per_regime(service, make_user) -> None:  # type: ignore[no-untyped-def]
+    national = make_user("cp.reporter", "reporter", "CP")
+    load(service, current("79"), "2026-09", "draft")
+    regimes = Regime.objects.exclude(frequency="").count()
+    access.roles(national)
+    with CaptureQueriesContext(connection) as read:
+        rows = queries.worklist(national, timezone.localdate())
+    assert len(read.captured_queries) <= regimes + 3  # the regimes, their reporting units, the reports, the reasons
+    assert any(row.unit.code == "79" and row.period.sdmx == "2026-09" and row.state == "draft" for row in rows)
+    assert signed_in(national).get("/report/").status_code == 200

@@ -160,9 +160,12 @@ def worklist(user: Any, today: date) -> list[WorkRow]:
         for unit in regime.reporting_units(today).filter(pk__in=units.values("pk"))[:50]:
             wanted.append((regime, unit, sched, False))
             wanted.append((regime, unit, previous, True))
+    # A superset of the wanted keys (a flat OR of hundreds of keys would hit SQLite's
+    # expression depth limit for a national reporter); the dictionary below picks.
     keys = Q(state__in=[State.DRAFT, State.RETURNED])
-    for regime, unit, due, _last in wanted:
-        keys |= Q(regime=regime, org_unit=unit, period=due.period.sdmx)
+    if wanted:
+        keys |= Q(regime__in={r.pk for r, _u, _s, _l in wanted}, org_unit__in={u.pk for _r, u, _s, _l in wanted},
+                  period__in={s.period.sdmx for _r, _u, s, _l in wanted})
     found = {(s.regime_id, s.org_unit_id, s.period): s for s in Submission.objects.filter(
         access.scope_q(user, Perm.ENTER_DATA)).filter(keys).select_related("regime", "org_unit")}
     reasons = _return_reasons([s for s in found.values() if s.state == State.RETURNED])
