@@ -7,6 +7,7 @@ import hashlib
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -93,17 +94,27 @@ def _build(briefing: Briefing, today: date) -> tuple[bytes, bytes, str]:
     _progress(briefing, 40)
     pictures = {} if brief else {s.area: png for s in found.sections if (png := charts.change_chart(s))}
     _progress(briefing, 60)
-    head = render.heading(found, number=briefing.number, issued_on=briefing.issued_on, brief=brief)
+    identity = signing.identity() if briefing.sign else None
+    head = render.heading(found, number=briefing.number, issued_on=briefing.issued_on, brief=brief,
+                          signer_name=signer_name(briefing, identity), signed=identity is not None)
     docx = b"" if brief else render.to_docx(found, head, pictures)
     _progress(briefing, 75)
     pdf = render.to_pdf(found, head, pictures, brief=brief)
     _progress(briefing, 90)
     signer = ""
-    identity = signing.identity() if briefing.sign else None
     if identity is not None:
         pdf = signatures.sign_pdf(pdf, identity.identity, reason=head.subtitle, location="Hà Nội")
         signer = identity.name
     return pdf, docx, signer
+
+
+def signer_name(briefing: Briefing, identity: signing.Signer | None) -> str:
+    """The full name printed under the signature: the deployment's signing official
+    (NRS_BRIEFING_SIGNER_NAME), else the requesting user's full name, else the signing
+    certificate's name; "" leaves the line empty."""
+    configured = str(getattr(settings, "NRS_BRIEFING_SIGNER_NAME", "") or "")
+    user = briefing.requested_by
+    return configured or (user.full_name if user is not None else "") or (identity.name if identity else "")
 
 
 @transaction.atomic
