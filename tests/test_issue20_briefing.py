@@ -15,7 +15,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from nrs.accounts.models import User
-from tests.test_reports import _generate, figures  # noqa: F401  (the fixture)
+from tests.test_reports import SOFFICE, WRITER, _generate, figures  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 SIGNER = "Nguyễn Thị Hồng Nhung"
@@ -155,3 +155,23 @@ def test_a_configured_signer_stands_before_the_requesting_user(figures, settings
     lines = [p.text for p in right.paragraphs if p.text]
     assert lines[0] == "BỘ TRƯỞNG, CHỦ NHIỆM" and lines[-1] == "Trần Văn Sơn"
 
+
+
+@POPPLER
+@SERIF
+@pytest.mark.skipif(not WRITER and os.environ.get("CI") != "true",
+                    reason="LibreOffice Writer is not installed (make test installs it)")
+def test_libreoffice_sets_the_docx_in_a_times_metric_serif_numbered_from_page_2(briefing, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "bao-cao.docx"
+    source.write_bytes(briefing.docx.read())
+    subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, timeout=180, capture_output=True)
+    converted = str(tmp_path / "bao-cao.pdf")
+    names = [line.split()[0] for line in _run(["pdffonts", converted]).splitlines()[2:]]
+    assert any(TIMES_COMPATIBLE.search(n) for n in names) and not [n for n in names if "DejaVu" in n], names
+    first = _run(["pdftotext", "-layout", "-f", "1", "-l", "1", converted, "-"]).lstrip().splitlines()
+    second = _run(["pdftotext", "-layout", "-f", "2", "-l", "2", converted, "-"]).lstrip().splitlines()
+    assert first[0].split()[0] == "VĂN" and second[0].strip() == "2", (first[:2], second[:2])
+    text = _run(["pdftotext", "-layout", converted, "-"])
+    assert "Nơi nhận:" in text and SIGNER in text
