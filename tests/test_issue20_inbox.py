@@ -148,6 +148,8 @@ def test_the_reporters_list_has_states_deadlines_and_return_reasons(service, mak
                 for i in range(len(re.findall(r'<tr data-state="', page))))
     assert rows[f"{REGIME}/01/2026-08"] == "returned" and rows[f"{REGIME}/01/2026-07"] == "draft"
     assert not any("/79/" in key for key in rows)
+    # Hà Nội's own reports, not those of its communes (its grant covers them, but the communes report).
+    assert {key.split("/")[1] for key in rows} == {"01"}
     assert "Thiếu số liệu xuất khẩu tháng 8" in page and 'data-testid="return-reason"' in page
     assert keys(page, "my-reports")[0] == f"{REGIME}/01/2026-08"  # the returned report first
     # This period's report of each regime Hà Nội reports, with its deadline.

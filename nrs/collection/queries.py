@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
+from nrs.accounts.models import Grant
 from nrs.collection.context import newest_rows
 from nrs.collection.models import DataValue, Document, State, Submission, Transition
 from nrs.lib import periods
@@ -144,13 +145,17 @@ class InboxRow:
 
 def worklist(user: Any, today: date) -> list[WorkRow]:
     """The reports ``user`` fills in: this period's report of each regime for each unit they
-    enter data for, last period's when it was never sent (overdue), and every report of
+    hold a reporter's grant on, last period's when it was never sent (overdue), and every report of
     theirs still in draft or sent back. Reports to do first (returned, overdue, then by
     deadline), then the ones sent. One query per regime, one for the reports, one for the
     return reasons."""
     if not access.has_perm(user, Perm.ENTER_DATA):
         return []
-    units = OrgUnit.objects.current().filter(access.scope_q(user, Perm.ENTER_DATA, ""))
+    # The units the user reports for: those of their own grants, not every unit below them
+    # (a province's reporter does not fill in its communes' reports, though they may).
+    entering = [role for role, perms in access.ROLE_PERMS.items() if Perm.ENTER_DATA in perms]
+    granted = Grant.objects.active().filter(user=user, role__in=entering).values("org_unit_id")
+    units = OrgUnit.objects.current().filter(access.scope_q(user, Perm.ENTER_DATA, ""), pk__in=granted)
     wanted: list[tuple[Regime, OrgUnit, periods.Schedule, bool]] = []
     for regime in Regime.objects.exclude(frequency="").order_by("code"):
         sched = regime.next_schedule(today)
