@@ -229,6 +229,10 @@ NRS_FETCH_ALLOW = _env_list("NRS_FETCH_ALLOW", "")
 PKI_DIR = VAR_DIR / "pki"
 NRS_SIGNING_KEY = Path(os.environ.get("NRS_SIGNING_KEY", PKI_DIR / "signer-key.pem"))
 NRS_SIGNING_CERT = Path(os.environ.get("NRS_SIGNING_CERT", PKI_DIR / "signer.pem"))
+# Briefings per Decree 30/2020/NĐ-CP (issue 20): the signer's full name and title lines ("|" between
+# lines) in the closing block. Empty: the requesting user's full name, then the certificate's.
+NRS_BRIEFING_SIGNER_NAME = os.environ.get("NRS_BRIEFING_SIGNER_NAME", "")
+NRS_BRIEFING_SIGNER_TITLE = os.environ.get("NRS_BRIEFING_SIGNER_TITLE", "")
 NRS_TRUST_ROOTS = Path(os.environ.get("NRS_TRUST_ROOTS", PKI_DIR / "trust-roots.pem"))
 
 # Audit chain anchors ("seq hash time" per line; `nrs audit anchor`, daily): keep this file

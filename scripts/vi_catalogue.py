@@ -693,6 +693,31 @@ VI.update({
     "Outbound fetch refused by the destination policy": "Truy xuất ra bên ngoài bị chính sách địa chỉ đích từ chối",
 })
 
+# Issue 20, item 9: the briefings per Decree 30/2020/NĐ-CP (nrs/reports/render.py, _closing.html)
+VI.update({
+    "The Prime Minister (for reporting)": "Thủ tướng Chính phủ (để b/c)",
+    "The Deputy Prime Ministers": "Các Phó Thủ tướng Chính phủ",
+    "Ministries, ministerial-level agencies, government agencies": "Các Bộ, cơ quan ngang Bộ, cơ quan thuộc Chính phủ",
+    "People's Committees of provinces and centrally-run cities": "UBND các tỉnh, thành phố trực thuộc trung ương",
+    "Government Office: the Minister-Chairman, the Vice Chairmen": "VPCP: BTCN, các PCN",
+    "Archive: Clerical Office, General Affairs Department": "Lưu: VT, TH",
+    "FOR THE MINISTER, CHAIRMAN": "KT. BỘ TRƯỞNG, CHỦ NHIỆM",
+    "VICE CHAIRMAN": "PHÓ CHỦ NHIỆM",
+    "Recipients:": "Nơi nhận:",
+    ("The national figures above are partial: %(coverage)s provinces reported; they are not compared "
+     "with the same period last year."):
+        ("Số liệu toàn quốc nêu trên chưa đầy đủ: %(coverage)s tỉnh, thành phố đã báo cáo; chưa so sánh "
+         "với cùng kỳ năm trước."),
+    ("Partial national figures (%(names)s): %(coverage)s provinces reported; they are not compared "
+     "with the same period last year."):
+        ("Số liệu toàn quốc chưa đầy đủ (%(names)s): %(coverage)s tỉnh, thành phố đã báo cáo; chưa so sánh "
+         "với cùng kỳ năm trước."),
+    ("The Government Office reports the key socio-economic figures of %(period)s, from the reports "
+     "approved in the National Reporting System, as follows:"):
+        ("Văn phòng Chính phủ báo cáo các chỉ tiêu kinh tế - xã hội chủ yếu %(period)s, tổng hợp từ các "
+         "báo cáo đã được phê duyệt trên Hệ thống báo cáo quốc gia, như sau:"),
+})
+
 
 def main() -> None:
     po = polib.pofile(str(PO))
