@@ -144,8 +144,8 @@ def test_the_reporters_list_has_states_deadlines_and_return_reasons(service, mak
     load(service, hanoi, "2026-07", "draft")
     load(service, current("79"), "2026-06", "draft")  # not Hà Nội's: not on the list
     page = signed_in(hanoi_reporter).get("/report/").content.decode()
-    rows = dict(re.findall(r'<tr data-state="([^"]+)" data-key="([^"]+)"', page)[i][::-1]
-                for i in range(len(re.findall(r'<tr data-state="', page))))
+    row = r'<tr data-state="([^"]+)" data-pressing="[a-z]+" data-key="([^"]+)"'
+    rows = {key: state for state, key in re.findall(row, page)}
     assert rows[f"{REGIME}/01/2026-08"] == "returned" and rows[f"{REGIME}/01/2026-07"] == "draft"
     assert not any("/79/" in key for key in rows)
     # Hà Nội's own reports, not those of its communes (its grant covers them, but the communes report).
@@ -181,8 +181,18 @@ def test_the_menu_counts_the_work(service, make_user, hanoi_reporter) -> None:  
     actions.return_submission(first, actor=approver, comment="Sai đơn vị tính")
     assert count(client.get("/registry/").content.decode(), "waiting") == 1  # at once, despite the cache
     mine = signed_in(hanoi_reporter).get("/report/").content.decode()
-    to_do = [state for state in re.findall(r'<tr data-state="([^"]+)"', mine) if state in ("new", "draft", "returned")]
-    assert "returned" in to_do and count(mine, "mine") == len(to_do)
+    listed = re.findall(r'<tr data-state="([^"]+)" data-pressing="(true|false)" data-key="[^"]+/(\d{2})/', mine)
+    assert ("returned", "true", "01") in listed
+    # Counted: sent back, in draft, overdue or due within a month; listed, not counted: a
+    # report due months ahead, or one sent.
+    today = timezone.localdate()
+    expected = [state for state, _pressing, _unit in listed if state in ("draft", "returned")]
+    for key in re.findall(r'<tr data-state="new" data-pressing="[a-z]+" data-key="([^"]+)"', mine):
+        code, _unit, period = key.split("/")
+        deadline = Regime.objects.get(code=code).schedule_for(periods.parse(period)).deadline
+        if (deadline - today).days <= 31:
+            expected.append(key)
+    assert count(mine, "mine") == len(expected) == sum(p == "true" for _s, p, _u in listed)
     assert count(mine, "waiting") == 0 and 'data-nav="inbox"' not in mine  # a reporter approves nothing
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -107,6 +107,7 @@ def flags(keys: list[tuple[int, int, str]]) -> dict[tuple[int, int, str], str]:
 
 # A report that needs its reporter: not opened yet ("" state), in draft, or sent back.
 TO_DO = frozenset({"", State.DRAFT, State.RETURNED})
+SOON_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class WorkRow:
     state: str
     reason: str = ""
     overdue: bool = False
+    # Counted in the menu: sent back, in draft, overdue, or due within a month (next
+    # September's nine-month report is listed, not counted).
+    pressing: bool = False
 
     @property
     def to_do(self) -> bool:
@@ -185,17 +189,23 @@ def worklist(user: Any, today: date) -> list[WorkRow]:
         seen.add(key)
         rows.append(WorkRow(regime, unit, sched.period, sched.deadline, state,
                             reasons.get(report.pk, "") if report else "",
-                            overdue=state in TO_DO and sched.deadline < today))
+                            overdue=state in TO_DO and sched.deadline < today,
+                            pressing=_pressing(state, sched.deadline, today)))
     for key, report in found.items():
         if key in seen or report.state not in TO_DO:
             continue
         period = periods.parse(report.period)
         deadline = report.regime.schedule_for(period).deadline if report.regime.frequency else today
         rows.append(WorkRow(report.regime, report.org_unit, period, deadline, report.state,
-                            reasons.get(report.pk, ""), overdue=deadline < today))
+                            reasons.get(report.pk, ""), overdue=deadline < today,
+                            pressing=_pressing(report.state, deadline, today)))
     rows.sort(key=lambda r: (not r.to_do, r.state != State.RETURNED, not r.overdue, r.deadline,
                              r.regime.code, r.unit.code))
     return rows
+
+
+def _pressing(state: str, deadline: date, today: date) -> bool:
+    return state in (State.RETURNED, State.DRAFT) or (state in TO_DO and deadline <= today + timedelta(days=SOON_DAYS))
 
 
 def _return_reasons(returned: list[Submission]) -> dict[int, str]:
@@ -267,10 +277,10 @@ NAV_TTL = 300  # seconds; a new transition changes the key at once
 
 def nav_counts(user: Any, today: date) -> dict[str, int]:
     """The menu's counts: reports waiting for ``user``'s approval, and reports of theirs to
-    fill in (due, overdue, in draft or sent back). No query for users who neither approve
-    nor enter data; otherwise one (the newest transition's id) when the counts are cached,
-    keyed by the user, their grants, the day and that id, so any submit, approval or return
-    anywhere shows at once."""
+    fill in (sent back, in draft, overdue or due within a month: WorkRow.pressing). No query
+    for users who neither approve nor enter data; otherwise one (the newest transition's id)
+    when the counts are cached, keyed by the user, their grants, the day and that id, so any
+    submit, approval or return anywhere shows at once."""
     approves, enters = access.has_perm(user, Perm.APPROVE), access.has_perm(user, Perm.ENTER_DATA)
     if not (approves or enters):
         return {"waiting": 0, "mine": 0}
@@ -282,6 +292,6 @@ def nav_counts(user: Any, today: date) -> dict[str, int]:
     counts: dict[str, int] | None = cache.get(key)
     if counts is None:
         counts = {"waiting": waiting_count(user) if approves else 0,
-                  "mine": sum(1 for row in worklist(user, today) if row.to_do) if enters else 0}
+                  "mine": sum(1 for row in worklist(user, today) if row.pressing) if enters else 0}
         cache.set(key, counts, NAV_TTL)
     return counts
