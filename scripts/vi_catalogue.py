@@ -412,6 +412,7 @@ PLURALS = {
     "%(n)s decimal": "%(n)s chữ số thập phân",
     "%(n)s report": "%(n)s báo cáo",
     "and %(n)s more alert": "và %(n)s cảnh báo khác",
+    "%(n)s report waits for your approval": "%(n)s báo cáo chờ bạn duyệt",
 }
 
 
@@ -716,6 +717,25 @@ VI.update({
      "approved in the National Reporting System, as follows:"):
         ("Văn phòng Chính phủ báo cáo các chỉ tiêu kinh tế - xã hội chủ yếu %(period)s, tổng hợp từ các "
          "báo cáo đã được phê duyệt trên Hệ thống báo cáo quốc gia, như sau:"),
+})
+
+# Issue 20, item 1: work first (the approval inbox, my reports, the skip link)
+VI.update({
+    "Skip to main content": "Bỏ qua đến nội dung chính",
+    "Waiting for approval": "Chờ duyệt",
+    "overdue": "quá hạn",
+    "Returned:": "Bị trả lại:",
+    "no reason given": "không ghi lý do",
+    "View": "Xem",
+    "No report waits for your approval.": "Không có báo cáo nào chờ bạn duyệt.",
+    ("Reports sent for approval in the units you approve for, the most urgent first."):
+        ("Các báo cáo đã gửi chờ duyệt tại những đơn vị bạn được giao duyệt, việc gấp nhất trước."),
+    "Submitted at": "Thời điểm gửi",
+    "Submitted by": "Người gửi",
+    "Open the report": "Mở báo cáo",
+    "You do not approve reports.": "Bạn không được giao duyệt báo cáo.",
+    ("You entered or sent this report: another approver must approve it."):
+        ("Bạn đã nhập hoặc gửi báo cáo này: cần một người duyệt khác phê duyệt."),
 })
 
 

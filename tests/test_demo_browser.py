@@ -211,19 +211,22 @@ def _shot(page, name: str, **kwargs: object) -> None:  # type: ignore[no-untyped
 
 
 def _sign_in(page, base: str, username: str = "hanoi.baocao",  # type: ignore[no-untyped-def]
-             landing: str = "/registry/") -> None:
+             landing: str = "/report/") -> None:
+    """Sign in and wait for the role's landing page: a reporter's list of reports, an approver's
+    inbox, a coordinator's compliance page, a leader's overview (issue 20)."""
     from nrs.web.demo import DEMO_PASSWORD
 
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("#sign-in")
-    page.wait_for_url(f"{base}{landing}")
+    page.wait_for_url(re.compile(re.escape(f"{base}{landing}") + "$"))
 
 
 @pytest.mark.browser
 def test_sign_in_and_see_the_registry_in_both_languages(demo_server: str, page) -> None:  # type: ignore[no-untyped-def]
     _sign_in(page, demo_server)
+    page.goto(f"{demo_server}/registry/")
     assert page.inner_text("[data-stat=provinces]") == "34"
     assert page.inner_text("[data-stat=communes]") == "3321"
     assert "Danh mục" in page.content() or "tỉnh" in page.content()
@@ -323,7 +326,7 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     before = board.get_attribute("#live", "data-refresh-id")
     assert month not in board.evaluate("document.getElementById('series').data[0].x")
     _sign_out(page, demo_server)
-    _sign_in(page, demo_server, "hanoi.duyet")
+    _sign_in(page, demo_server, "hanoi.duyet", landing="/report/?view=inbox")
     page.goto(form)
     page.click("#approve")
     approved_at = time.monotonic()

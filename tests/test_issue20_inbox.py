@@ -109,10 +109,10 @@ def test_the_inbox_lists_exactly_the_reports_waiting_in_scope(service, make_user
     load(service, current("31"), "2026-08", "submitted")
     regime = Regime.objects.get(code=REGIME)
     waiting = Submission.objects.filter(state=State.SUBMITTED, org_unit__path__startswith=hanoi.path)
-    expected = sorted(waiting, key=lambda s: regime.schedule_for(periods.parse(s.period)).deadline, reverse=True)
+    expected = sorted(waiting, key=lambda s: regime.schedule_for(periods.parse(s.period)).deadline)
     page = signed_in(approver).get(INBOX).content.decode()
     assert keys(page, "inbox") == [f"{REGIME}/01/{s.period}" for s in expected]
-    assert keys(page, "inbox") == [f"{REGIME}/01/2026-09", f"{REGIME}/01/2026-08", f"{REGIME}/01/2026-07"]
+    assert keys(page, "inbox") == [f"{REGIME}/01/2026-07", f"{REGIME}/01/2026-08", f"{REGIME}/01/2026-09"]
     assert "/report/PROV_KTXH_M/01/2026-09/" in page and "svc" in page  # the link and who sent it
     assert timezone.localdate().strftime("%d/%m/%Y") in page  # submitted at: the import's own time
     assert current("79").name_en not in page

@@ -234,8 +234,8 @@ def _waiting(user: Any) -> QuerySet[Submission]:
 
 
 def inbox(user: Any) -> list[InboxRow]:
-    """The reports sent for approval in the units ``user`` approves for, newest deadline
-    first (then the longest waiting first); those ``user`` entered or sent are marked, since
+    """The reports sent for approval in the units ``user`` approves for, the most urgent first
+    (earliest deadline, then the longest waiting); those ``user`` entered or sent are marked, since
     another approver must approve them. Two queries."""
     if not access.has_perm(user, Perm.APPROVE):
         return []
@@ -256,7 +256,7 @@ def inbox(user: Any) -> list[InboxRow]:
         rows.append(InboxRow(report, deadline, when, by, conflict))
     oldest = datetime.min.replace(tzinfo=timezone.get_current_timezone())
     rows.sort(key=lambda r: (r.submitted_at or oldest))
-    rows.sort(key=lambda r: r.deadline, reverse=True)
+    rows.sort(key=lambda r: r.deadline)
     return rows
 
 
