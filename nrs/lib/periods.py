@@ -244,6 +244,48 @@ def parse(text: str) -> Period:
         raise PeriodError(f"'{text}' is not a period id (e.g. 2026-01, 2026-Q1, 202601)") from None
 
 
+# -- Labels for people ----------------------------------------------------------
+
+_ROMAN = ("I", "II", "III", "IV")
+_MONTH_NAMES_EN = ("January", "February", "March", "April", "May", "June", "July",
+                   "August", "September", "October", "November", "December")
+
+
+def label(period: Period | str, lang: str | None = "vi") -> str:
+    """How a person reads ``period`` in ``lang`` ("vi" by default, "en"; "vi-VN", "en-gb" fold).
+
+    Vietnamese: Tháng 10/2026, Quý IV/2026, 6 tháng đầu năm 2026, 6 tháng cuối năm 2026,
+    9 tháng năm 2026, 10 tháng năm 2026 (year to date), Năm 2026.
+    English: October 2026, Q4 2026, H1 2026, H2 2026, 9 months 2026, January–October 2026
+    (year to date), 2026. A string is parsed first (either notation; PeriodError if it is not a
+    period). Machine outputs (API, SDMX, CSV, DHIS2) keep ``str(period)``, not this.
+    """
+    if isinstance(period, str):
+        period = parse(period)
+    english = (lang or "vi").split("-")[0].lower() == "en"
+    year, index = period.year, period.index
+    match period.kind:
+        case Kind.MONTH:
+            return f"{_MONTH_NAMES_EN[index - 1]} {year}" if english else f"Tháng {index}/{year}"
+        case Kind.QUARTER:
+            return f"Q{index} {year}" if english else f"Quý {_ROMAN[index - 1]}/{year}"
+        case Kind.HALF:
+            if english:
+                return f"H{index} {year}"
+            return f"6 tháng {'đầu' if index == 1 else 'cuối'} năm {year}"
+        case Kind.NINE_MONTHS:
+            return f"9 months {year}" if english else f"9 tháng năm {year}"
+        case Kind.YEAR:
+            return f"{year}" if english else f"Năm {year}"
+        case Kind.YTD:
+            if not english:
+                return f"{index} tháng năm {year}"
+            if index == 1:
+                return f"January {year} (year to date)"
+            return f"January–{_MONTH_NAMES_EN[index - 1]} {year}"
+    raise AssertionError(period.kind)  # pragma: no cover
+
+
 # -- Decree 09 cut-off windows ------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
