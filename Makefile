@@ -55,9 +55,10 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy nrs
 
-## messages: regenerate the Vietnamese catalogue (needs GNU gettext)
+## messages: extract new strings into nrs/locale/vi/LC_MESSAGES/django.po (needs GNU gettext),
+## then compile the committed .mo; translate the new empty msgstrs in django.po, then run it again
 messages: install
-	cd nrs && ../$(BIN)/nrs makemessages -l vi -l en --no-obsolete
+	cd nrs && ../$(BIN)/nrs makemessages -l vi --no-obsolete
 	cd nrs && ../$(BIN)/nrs compilemessages
 
 clean:
