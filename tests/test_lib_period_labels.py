@@ -61,3 +61,27 @@ def test_codes_are_unchanged():
     # Machine identifiers keep their shape (API, SDMX, CSV, DHIS2).
     assert str(Period.quarter(2026, 4)) == "2026-Q4"
     assert Period.nine_months(2027).sdmx == "2027-N1"
+
+
+@pytest.mark.parametrize(
+    ("code", "inline", "document"),
+    [
+        ("2026-10", "tháng 10/2026", "tháng 10 năm 2026"),
+        ("2026-Q4", "quý IV/2026", "quý IV năm 2026"),
+        ("2026-S1", "6 tháng đầu năm 2026", "6 tháng đầu năm 2026"),
+        ("2026-S2", "6 tháng cuối năm 2026", "6 tháng cuối năm 2026"),
+        ("2026-N1", "9 tháng năm 2026", "9 tháng năm 2026"),
+        ("2026-YTD10", "10 tháng năm 2026", "10 tháng năm 2026"),
+        ("2026", "năm 2026", "năm 2026"),
+    ],
+)
+def test_vietnamese_within_a_sentence_and_in_documents(code, inline, document):
+    assert label(code, "vi", style="inline") == inline
+    assert label(code, "vi", style="document") == document
+
+
+def test_styles_leave_english_alone_and_refuse_unknown_names():
+    assert label("2026-10", "en", style="inline") == "October 2026"
+    assert label("2026-Q4", "en", style="document") == "Q4 2026"
+    with pytest.raises(ValueError):
+        label("2026-Q4", "vi", style="loud")

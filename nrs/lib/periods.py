@@ -251,7 +251,7 @@ _MONTH_NAMES_EN = ("January", "February", "March", "April", "May", "June", "July
                    "August", "September", "October", "November", "December")
 
 
-def label(period: Period | str, lang: str | None = "vi") -> str:
+def label(period: Period | str, lang: str | None = "vi", *, style: str = "title") -> str:
     """How a person reads ``period`` in ``lang`` ("vi" by default, "en"; "vi-VN", "en-gb" fold).
 
     Vietnamese: Tháng 10/2026, Quý IV/2026, 6 tháng đầu năm 2026, 6 tháng cuối năm 2026,
@@ -259,30 +259,57 @@ def label(period: Period | str, lang: str | None = "vi") -> str:
     English: October 2026, Q4 2026, H1 2026, H2 2026, 9 months 2026, January–October 2026
     (year to date), 2026. A string is parsed first (either notation; PeriodError if it is not a
     period). Machine outputs (API, SDMX, CSV, DHIS2) keep ``str(period)``, not this.
+
+    ``style`` changes the Vietnamese only: "title" (above, for headings, cells and axes),
+    "inline" (within a sentence: tháng 10/2026, quý IV/2026, năm 2026) and "document" (the
+    administrative documents' wording, as their dates are written: tháng 10 năm 2026,
+    quý IV năm 2026, năm 2026).
     """
+    if style not in ("title", "inline", "document"):
+        raise ValueError(f"unknown label style '{style}'")
     if isinstance(period, str):
         period = parse(period)
-    english = (lang or "vi").split("-")[0].lower() == "en"
+    if (lang or "vi").split("-")[0].lower() == "en":
+        return _label_en(period)
+    text = _label_vi(period, " năm " if style == "document" else "/")
+    return text[0].lower() + text[1:] if style != "title" else text
+
+
+def _label_vi(period: Period, month_sep: str) -> str:
     year, index = period.year, period.index
     match period.kind:
         case Kind.MONTH:
-            return f"{_MONTH_NAMES_EN[index - 1]} {year}" if english else f"Tháng {index}/{year}"
+            return f"Tháng {index}{month_sep}{year}"
         case Kind.QUARTER:
-            return f"Q{index} {year}" if english else f"Quý {_ROMAN[index - 1]}/{year}"
+            return f"Quý {_ROMAN[index - 1]}{month_sep}{year}"
         case Kind.HALF:
-            if english:
-                return f"H{index} {year}"
             return f"6 tháng {'đầu' if index == 1 else 'cuối'} năm {year}"
         case Kind.NINE_MONTHS:
-            return f"9 months {year}" if english else f"9 tháng năm {year}"
-        case Kind.YEAR:
-            return f"{year}" if english else f"Năm {year}"
+            return f"9 tháng năm {year}"
         case Kind.YTD:
-            if not english:
-                return f"{index} tháng năm {year}"
+            return f"{index} tháng năm {year}"
+        case Kind.YEAR:
+            return f"Năm {year}"
+    raise AssertionError(period.kind)  # pragma: no cover
+
+
+def _label_en(period: Period) -> str:
+    year, index = period.year, period.index
+    match period.kind:
+        case Kind.MONTH:
+            return f"{_MONTH_NAMES_EN[index - 1]} {year}"
+        case Kind.QUARTER:
+            return f"Q{index} {year}"
+        case Kind.HALF:
+            return f"H{index} {year}"
+        case Kind.NINE_MONTHS:
+            return f"9 months {year}"
+        case Kind.YTD:
             if index == 1:
                 return f"January {year} (year to date)"
             return f"January–{_MONTH_NAMES_EN[index - 1]} {year}"
+        case Kind.YEAR:
+            return f"{year}"
     raise AssertionError(period.kind)  # pragma: no cover
 
 
