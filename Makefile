@@ -36,17 +36,17 @@ test: install browser
 
 ## browser: Debian's Chromium (browser tests), headless LibreOffice Calc and Writer (the Excel
 ## template and the DOCX report must open in them), poppler (PDF pages to PNG and text),
-## faketime (the demo runs at a fixed date) and Liberation Serif (the briefings' Times New Roman,
-## metric-compatible); skipped without them, except under CI=true
+## faketime (the demo runs at a fixed date), Liberation Serif (the briefings' Times New Roman,
+## metric-compatible) and GNU gettext (the catalogue's freshness check); skipped without them, except under CI=true
 browser:
 	@if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/soffice ] || [ ! -x /usr/bin/pdftoppm ] \
-	      || [ ! -x /usr/bin/faketime ] || [ ! -e /usr/lib/libreoffice/program/libswlo.so ] \
+	      || [ ! -x /usr/bin/faketime ] || [ ! -x /usr/bin/xgettext ] || [ ! -e /usr/lib/libreoffice/program/libswlo.so ] \
 	      || [ ! -e /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ]; } && [ "$$(id -u)" = "0" ] \
 	    && command -v apt-get >/dev/null; then \
 	  echo "Installing Chromium and LibreOffice Calc for the tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends chromium fonts-dejavu-core libreoffice-calc-nogui libreoffice-writer-nogui \
-	    poppler-utils libpango-1.0-0 libpangoft2-1.0-0 faketime fonts-liberation2 >/dev/null) \
+	    poppler-utils libpango-1.0-0 libpangoft2-1.0-0 faketime fonts-liberation2 gettext >/dev/null) \
 	    || echo "Could not install them: those tests will be skipped"; \
 	fi
 
