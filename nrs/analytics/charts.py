@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from nrs.analytics.queries import Point
+from nrs.lib.periods import label as period_label
 
 MAP_DIR = Path(__file__).resolve().parent.parent / "static" / "nrs" / "map"
 COLOURS = [[0.0, "#c6dbef"], [0.5, "#4292c6"], [1.0, "#08306b"]]  # the lightest still stands out
@@ -44,16 +45,17 @@ def series_figure(points: list[Point], title: str, unit_label: str,
     """A line over time; rebuilt figures (before the 2025 merger) drawn hollow; partial
     national figures (``partial``: period -> "n/N") drawn as orange diamonds, never as a dip."""
     partial = partial or {}
-    x = [p.period.sdmx for p in points]
+    codes = [p.period.sdmx for p in points]
+    x = [period_label(p.period, get_language()) for p in points]  # "Tháng 10/2026", not "2026-10"
     y = [float(p.value) if p.value is not None else None for p in points]
     rebuilt = [bool(p.cell and p.cell.rebuilt) for p in points]
     reports, incomplete = _("reports"), _("partial")
     fig = go.Figure(go.Scatter(
         x=x, y=y, mode="lines+markers", name=title, line={"color": "#0b5394", "width": 2},
-        marker={"size": [9 if p in partial else 6 for p in x],
-                "color": [PARTIAL if p in partial else "#0b5394" for p in x],
+        marker={"size": [9 if p in partial else 6 for p in codes],
+                "color": [PARTIAL if p in partial else "#0b5394" for p in codes],
                 "symbol": ["diamond" if p in partial else "circle-open" if r else "circle"
-                           for p, r in zip(x, rebuilt, strict=True)]},
+                           for p, r in zip(codes, rebuilt, strict=True)]},
         text=[f"{incomplete} {partial[p.period.sdmx]}" if p.period.sdmx in partial
               else f"{p.cell.n if p.cell else 0} {reports}" for p in points],
         hovertemplate="%{x}: %{y:,.1f} (%{text})<extra></extra>"))
