@@ -130,3 +130,19 @@ def test_the_catalogue_holds_every_message_of_the_source(tmp_path, settings, mon
             f"{listing(missing)}\n{HOW_TO_FIX}",
             pytrace=False,
         )
+
+
+def test_bilingual_takes_the_vietnamese_from_the_catalogue() -> None:
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from nrs.i18n import Pair, bilingual
+
+    with translation.override("en"):
+        assert bilingual("%(count)d grant(s) revoked.", count=3) == ("Đã thu hồi 3 quyền.", "3 grant(s) revoked.")
+        assert translation.get_language() == "en"
+    # A Pair parameter gives each language its own text; a lazy one is rendered in each.
+    assert bilingual("%(a)s / %(b)s", a=Pair("x", "y"), b=gettext_lazy("Accounts")) == (
+        "x / Tài khoản",
+        "y / Accounts",
+    )
