@@ -3,7 +3,8 @@ and federation all call these; each runs in one transaction with its audit event
 
 - check_and_save_values(): validate a batch, then write it (or nothing);
 - submit_submission(), approve_submission(), return_submission(),
-  revise_submission(): the workflow, each transition stored as a row.
+  revise_submission(): the workflow, each transition stored as a row;
+- attach_document() (which also replaces) and remove_document(): the text report.
 """
 
 from __future__ import annotations
@@ -309,7 +310,8 @@ def revise_submission(submission: Submission, *, actor: Any, token: Any = None,
 def _document_issues(submission: Submission) -> list[Issue]:
     if submission.regime.content not in ("text", "both") or not submission.regime.document_required:
         return []
-    if Document.objects.filter(version__submission=submission).exists():
+    if Document.objects.filter(version__submission=submission).exclude(
+            meta__has_key=documents.REMOVED).exists():
         return []
     return [Issue("document", "document", "document_missing", validation.ERROR,
                   "chế độ này cần đính kèm báo cáo văn bản (PDF/DOCX)",
@@ -334,9 +336,9 @@ def attach_document(regime: Regime, unit: OrgUnit, period: periods.Period, data:
         submission = _locked_submission(regime, unit, period) or _open_submission(
             regime, unit, period, actor=actor, backfill=False)
         if not submission.is_editable:
-            raise WorkflowError("báo cáo đã khóa; hãy mở phiên bản mới",
-                                "the report is locked; open a revision first")
+            raise _document_locked(submission)
         version = submission.versions.get(number=submission.version)
+        replaced = _current_document(submission)
         safe_name = filename.replace("/", "_").replace("\\", "_")[-200:] or f"report.{kind}"
         document = Document(version=version, filename=safe_name, kind=kind, size=len(data),
                             sha256=hashlib.sha256(data).hexdigest(), uploaded_by=_user(actor),
@@ -348,5 +350,44 @@ def attach_document(regime: Regime, unit: OrgUnit, period: periods.Period, data:
         record(EventType.VALUES_SAVED, actor=actor, org_unit=unit, obj=submission,
                summary=f"{submission}: document {safe_name}",
                data={"document": document.pk, "sha256": document.sha256, "signature": signature.status,
-                     "signer": signature.signer, "package": meta.get("package_id", "")})
+                     "signer": signature.signer, "package": meta.get("package_id", ""),
+                     "old": documents.audit_view(replaced), "new": documents.audit_view(document)})
     return document
+
+
+def _current_document(submission: Submission) -> Document | None:
+    """The text report that counts: the newest not removed of the current version."""
+    return (Document.objects.filter(version__submission=submission, version__number=submission.version)
+            .exclude(meta__has_key=documents.REMOVED).select_related("version").order_by("-id").first())
+
+
+def _document_locked(submission: Submission) -> WorkflowError:
+    return WorkflowError(
+        f"báo cáo đã gửi (trạng thái '{submission.get_state_display()}'): không thể thay hoặc gỡ "
+        "báo cáo văn bản; hãy mở phiên bản mới nếu cần sửa",
+        f"the report has been submitted (it is {submission.state}): its text report can no longer be "
+        "replaced or removed; open a revision to change it")
+
+
+def remove_document(document: Document, *, actor: Any, token: Any = None) -> Document:
+    """Remove the report's text document before submission (a wrong or damaged file). The row
+    and its file are kept for the audit trail, marked removed; the event holds the old value.
+    Raises PermissionDenied outside the actor's scope, WorkflowError once submitted."""
+    unit = document.version.submission.org_unit
+    access.require(actor, Perm.ENTER_DATA, unit, token=token)
+    with transaction.atomic():
+        submission = Submission.objects.select_for_update(of=("self",)).select_related(
+            "regime", "org_unit").get(pk=document.version.submission_id)
+        if not submission.is_editable:
+            raise _document_locked(submission)
+        locked = Document.objects.select_for_update(of=("self",)).select_related("version").get(pk=document.pk)
+        if documents.is_removed(locked.meta) or locked.version.number != submission.version:
+            raise WorkflowError("tệp này không thuộc phiên bản đang soạn của báo cáo hoặc đã được gỡ",
+                                "this file is not part of the report's version in progress, or was removed")
+        before = documents.audit_view(locked)
+        locked.meta = {**locked.meta, documents.REMOVED: documents.removal(actor, timezone.now())}
+        locked.save(update_fields=["meta"])
+        record(EventType.VALUES_SAVED, actor=actor, org_unit=unit, obj=submission,
+               summary=f"{submission}: document {locked.filename} removed",
+               data={"document": locked.pk, "removed": True, "old": before, "new": None})
+    return locked

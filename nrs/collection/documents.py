@@ -35,30 +35,43 @@ class DocumentError(Exception):
         return f"{self.vi} / {self.en}"
 
 
+# The form field every message names, so a person knows which upload is meant.
+FIELD_VI, FIELD_EN = "Báo cáo văn bản (PDF/DOCX)", "Text report (PDF/DOCX)"
+# Key of Document.meta set when a document is removed before submission: the row and its
+# file stay (the audit trail points at them), but it no longer counts as the report's text.
+REMOVED = "removed"
+
+
+def _refused(vi: str, en: str) -> DocumentError:
+    return DocumentError(f"{FIELD_VI}: {vi}", f"{FIELD_EN}: {en}")
+
+
 def sniff(data: bytes, filename: str) -> str:
     """'pdf' or 'docx', judged by content; raises DocumentError otherwise. A PDF must
     parse and have at least one page: a ``%PDF`` header alone is not a report."""
     if len(data) > MAX_BYTES:
-        raise DocumentError(f"tệp quá lớn (tối đa {MAX_BYTES // 1024 // 1024} MB)",
-                            f"the file is too large (at most {MAX_BYTES // 1024 // 1024} MB)")
+        raise _refused(f"tệp quá lớn (tối đa {MAX_BYTES // 1024 // 1024} MB)",
+                       f"the file is too large (at most {MAX_BYTES // 1024 // 1024} MB)")
+    if not data:
+        raise _refused(f"tệp '{filename}' rỗng", f"the file '{filename}' is empty")
     if data.startswith(b"%PDF-"):
         _check_pdf(data, filename)
         return "pdf"
     if data.startswith(b"PK\x03\x04") and _is_docx(data):
         return "docx"
-    raise DocumentError(f"'{filename}' không phải tệp PDF hoặc DOCX",
-                        f"'{filename}' is not a PDF or DOCX file")
+    raise _refused(f"'{filename}' không phải tệp PDF hoặc DOCX",
+                   f"'{filename}' is not a PDF or DOCX file")
 
 
 def _check_pdf(data: bytes, filename: str) -> None:
     try:
         pages = signatures.page_count(data)
     except signatures.SignatureError:
-        raise DocumentError(f"file: '{filename}' không phải là tệp PDF đọc được (tệp hỏng hoặc không đúng cấu trúc)",
-                            f"file: '{filename}' is not a readable PDF (damaged or malformed)") from None
+        raise _refused(f"'{filename}' không phải là tệp PDF đọc được (tệp hỏng hoặc không đúng cấu trúc)",
+                       f"'{filename}' is not a readable PDF (damaged or malformed)") from None
     if pages < 1:
-        raise DocumentError(f"file: '{filename}' là tệp PDF không có trang nào",
-                            f"file: '{filename}' is a PDF without a single page")
+        raise _refused(f"'{filename}' là tệp PDF không có trang nào",
+                       f"'{filename}' is a PDF without a single page")
 
 
 def _is_docx(data: bytes) -> bool:
@@ -68,8 +81,8 @@ def _is_docx(data: bytes) -> bool:
             total = sum(m.file_size for m in members)
             if total > MAX_UNZIPPED or any(
                     m.compress_size and m.file_size / m.compress_size > MAX_RATIO for m in members):
-                raise DocumentError("tệp nén bất thường (nghi zip bomb)",
-                                    "the archive expands abnormally (zip bomb?)")
+                raise _refused("tệp nén bất thường (nghi zip bomb)",
+                               "the archive expands abnormally (zip bomb?)")
             return "word/document.xml" in {m.filename for m in members}
     except zipfile.BadZipFile:
         return False
@@ -156,15 +169,15 @@ def unpack(data: bytes) -> Unpacked:
     """The report document carried by an e-document exchange package, with its metadata.
     Raises DocumentError naming what is wrong."""
     if len(data) > MAX_BYTES:
-        raise DocumentError(f"gói văn bản quá lớn (tối đa {MAX_BYTES // 1024 // 1024} MB)",
-                            f"the package is too large (at most {MAX_BYTES // 1024 // 1024} MB)")
+        raise _refused(f"gói văn bản quá lớn (tối đa {MAX_BYTES // 1024 // 1024} MB)",
+                       f"the package is too large (at most {MAX_BYTES // 1024 // 1024} MB)")
     try:
         package = edoc.parse(data)
     except InputError as exc:
-        raise DocumentError(f"{exc.ref}: {exc.vi}", f"{exc.ref}: {exc.en}") from None
+        raise _refused(f"{exc.ref}: {exc.vi}", f"{exc.ref}: {exc.en}") from None
     documents = [a for a in package.attachments if a.filename.lower().endswith((".pdf", ".docx"))]
     if not documents:
-        raise DocumentError("gói văn bản không có tệp PDF hoặc DOCX", "the package holds no PDF or DOCX file")
+        raise _refused("gói văn bản không có tệp PDF hoặc DOCX", "the package holds no PDF or DOCX file")
     meta = package.meta
     return Unpacked(documents[0].data, documents[0].filename, {
         "package_id": package.package_id, "number": meta.number, "symbol": meta.symbol,
@@ -172,3 +185,23 @@ def unpack(data: bytes) -> Unpacked:
         "subject": meta.subject, "signer": meta.signer, "place": meta.place,
         "sender": {"code": package.sender.code, "name": package.sender.name},
         "receivers": [{"code": r.code, "name": r.name} for r in package.receivers]})
+
+
+# -- the current document of a report version --------------------------------------------
+
+def is_removed(meta: dict[str, Any] | None) -> bool:
+    return bool(meta and REMOVED in meta)
+
+
+def removal(actor: Any, at: datetime) -> dict[str, str]:
+    """What Document.meta[REMOVED] holds: who removed it and when."""
+    return {"by": str(getattr(actor, "username", "") or ""), "at": at.isoformat()}
+
+
+def audit_view(document: Any) -> dict[str, Any] | None:
+    """A document as the audit log records it (the old and new values of a change)."""
+    if document is None:
+        return None
+    return {"document": document.pk, "filename": document.filename, "kind": document.kind,
+            "size": document.size, "sha256": document.sha256, "signature": document.signature,
+            "version": getattr(document.version, "number", None)}
