@@ -33,3 +33,135 @@ def test_the_series_chart_reads_periods_as_labels_not_codes() -> None:
     with translation.override("en"):
         figure = charts.series_figure(points, "x", "VND bn")  # type: ignore[arg-type]
     assert list(figure["data"][0]["x"]) == ["September 2026", "October 2026"]
+
+
+# -- documents: one rounding rule, and periods as labels --------------------------------------------
+
+def _row(plan_pct: str, change: str | None = None, value: str = "1073036.75", ytd: str | None = "9789.45"):  # type: ignore[no-untyped-def]
+    from nrs.reports.content import Row
+
+    return Row("RETAIL_SALES", "Tổng mức bán lẻ", "tỷ đồng", 1, Decimal(value), None,
+               None if change is None else Decimal(change), "%", None if ytd is None else Decimal(ytd),
+               Decimal(plan_pct), 2, False, True)
+
+
+def _content(*rows, period: Period | None = None, language: str = "vi"):  # type: ignore[no-untyped-def]
+    from nrs.reports.content import Content, Section
+
+    return Content(period or Period.month(2026, 10), language, SimpleNamespace(name="Cả nước"),  # type: ignore[arg-type]
+                   [Section(1, "Thương mại", list(rows))], [])
+
+
+@pytest.mark.parametrize(("plan_pct", "written"), [("66.46", "66,5"), ("66.45", "66,5"), ("66.44", "66,4"),
+                                                    ("70.05", "70,1")])
+def test_the_briefs_table_and_its_alert_round_the_same_way(plan_pct: str, written: str) -> None:
+    """The brief's table said 66,4 % where its alert said 66,5 %: the table truncated (Django's
+    number_format), the alert rounded half to even. Both round half away from zero now."""
+    from nrs.reports import content, render
+
+    with translation.override("vi"):
+        subject = _content(_row(plan_pct))
+        alerts = content.alerts(subject)
+        cells = render.cells(subject.sections[0].rows[0])
+    assert cells[5] == f"{written} %"
+    assert alerts == [f"Tổng mức bán lẻ: đạt {written}% kế hoạch năm, chậm so với tiến độ (83,3%)"]
+
+
+def test_document_figures_are_grouped_the_vietnamese_and_english_way() -> None:
+    from nrs.reports import content, render
+
+    row = _row("50", change="-15.55")
+    with translation.override("vi"):
+        cells = render.cells(row)
+        alerts = content.alerts(_content(row))
+    assert cells[2:] == ["1.073.036,8", "−15,6 %", "9.789,5", "50,0 %"]
+    assert "Tổng mức bán lẻ: −15,6% so với cùng kỳ năm trước" in alerts, alerts
+    with translation.override("en"):
+        cells = render.cells(row)
+        alerts = content.alerts(_content(row, language="en"))
+    assert cells[2:] == ["1,073,036.8", "−15.6 %", "9,789.5", "50.0 %"]
+    assert "Tổng mức bán lẻ: −15.6% against the same period last year" in alerts, alerts
+
+
+@pytest.mark.parametrize(("period", "vi", "en"), [
+    (Period.month(2026, 10), "Tình hình kinh tế - xã hội tháng 10 năm 2026", "Socio-economic situation, October 2026"),
+    (Period.quarter(2026, 4), "Tình hình kinh tế - xã hội quý IV năm 2026", "Socio-economic situation, Q4 2026"),
+    (Period.half(2026, 1), "Tình hình kinh tế - xã hội 6 tháng đầu năm 2026", "Socio-economic situation, H1 2026"),
+    (Period.nine_months(2026), "Tình hình kinh tế - xã hội 9 tháng năm 2026", "Socio-economic situation, 9 months 2026"),
+    (Period.ytd(2026, 10), "Tình hình kinh tế - xã hội 10 tháng năm 2026",
+     "Socio-economic situation, January–October 2026"),
+    (Period.annual(2026), "Tình hình kinh tế - xã hội năm 2026", "Socio-economic situation, 2026"),
+])
+def test_document_titles_name_the_period_as_administrative_documents_do(period, vi, en) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from nrs.reports import render
+
+    for language, expected in (("vi", vi), ("en", en)):
+        head = render.heading(_content(period=period, language=language), number="1/BC-VPCP",
+                              issued_on=date(2026, 11, 23))
+        assert head.subtitle == expected
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+def _client(user, lang: str = "vi"):  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    from django.conf import settings
+
+    client = Client()
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang  # the language the reader chose
+    return client
+
+
+@pytest.fixture
+def approved_hanoi(hanoi_reporter, make_user):  # type: ignore[no-untyped-def]
+    """Ha Noi's October 2026 monthly report, submitted and approved through the API."""
+    from tests.test_collection_api import api, attach, form_values, post, value_set
+
+    reporter = api(hanoi_reporter)
+    sid = post(reporter, value_set(form_values())).json()["submission"]["id"]
+    attach(reporter)
+    assert reporter.post(f"/api/submissions/{sid}/submit", {}, content_type="application/json").status_code == 200
+    approver = api(make_user("hanoi.approver", "approver", "01"))
+    answer = approver.post(f"/api/submissions/{sid}/approve", {}, content_type="application/json")
+    assert answer.json()["state"] == "approved"
+    return sid
+
+
+COMPLIANCE = "/report/compliance/?regime=PROV_KTXH_M&period=2026-10"
+
+
+@pytest.mark.django_db
+def test_the_compliance_page_names_states_and_the_period_in_the_readers_language(approved_hanoi,  # type: ignore[no-untyped-def]
+                                                                                 coordinator) -> None:
+    page = _client(coordinator).get(COMPLIANCE).content.decode()
+    assert '<td data-state="approved">Đã duyệt</td>' in page
+    assert ">approved<" not in page and ">submitted<" not in page
+    assert "chỉ tiêu cho kỳ tháng 10/2026." in page and "kỳ 2026-10" not in page
+    assert 'name="period" value="2026-10"' in page  # the filter's value stays a code
+    english = _client(coordinator, "en").get(COMPLIANCE).content.decode()
+    assert '<td data-state="approved">Approved</td>' in english and "for period October 2026." in english
+
+
+@pytest.mark.django_db
+def test_the_compliance_csv_keeps_its_codes_and_adds_the_labels(approved_hanoi, coordinator) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    body = _client(coordinator).get(COMPLIANCE + "&format=csv").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    header = rows[0]
+    assert header[:8] == ["org_unit", "name", "status", "state", "submitted_at", "deadline", "approved", "document"]
+    assert header[-2:] == ["status_label", "state_label"]
+    hanoi = dict(zip(header, next(r for r in rows if r[0] == "01"), strict=True))
+    assert (hanoi["status"], hanoi["state"], hanoi["status_label"], hanoi["state_label"]) == (
+        "late", "approved", "Muộn", "Đã duyệt")
+    haiphong = dict(zip(header, next(r for r in rows if r[0] == "31"), strict=True))
+    assert (haiphong["status"], haiphong["state"], haiphong["status_label"], haiphong["state_label"]) == (
+        "missing", "", "Chưa gửi", "")
+    english = _client(coordinator, "en").get(COMPLIANCE + "&format=csv").content.decode("utf-8-sig")
+    assert any(line.startswith("01,") and ",late,approved," in line and line.endswith(",Late,Approved")
+               for line in english.splitlines()), english

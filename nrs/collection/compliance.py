@@ -56,6 +56,11 @@ class Status:
     # invalid, unsigned, unverified), or "none" when no document is attached; "" for data-only regimes.
     document: str = ""
 
+    @property
+    def state_label(self) -> str:
+        """The submission's state as people read it ("Đã duyệt", "Approved"); "" when there is none."""
+        return str(State(self.state).label) if self.state in State.values else self.state
+
 
 def _period(period: periods.Period | str) -> periods.Period:
     return periods.parse(period) if isinstance(period, str) else period

@@ -247,10 +247,12 @@ def _compliance_csv(rows: list[compliance.Status], regime: Any, period: Any) -> 
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="compliance_{regime.code}_{period}.csv"'
     writer = csv.writer(response)
-    writer.writerow(["org_unit", "name", "status", "state", "submitted_at", "deadline", "approved", "document"])
+    writer.writerow(["org_unit", "name", "status", "state", "submitted_at", "deadline", "approved", "document",
+                     "status_label", "state_label"])  # codes for machines, then the reader's words
     for r in rows:
         writer.writerow([csvsafe.cell(v) for v in (
             r.org_unit_code, r.org_unit_name, r.status, r.state,
             timezone.localtime(r.submitted_at).isoformat() if r.submitted_at else "",
-            r.deadline.isoformat(), "yes" if r.approved else "no", r.document)])
+            r.deadline.isoformat(), "yes" if r.approved else "no", r.document,
+            str(STATUS_LABELS.get(r.status, r.status)), r.state_label)])
     return response

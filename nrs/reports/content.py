@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from nrs.analytics import coverage, queries
 from nrs.collection import compliance
+from nrs.lib.numbers import written
 from nrs.lib.periods import Kind, Period
 from nrs.registry.models import Area, Indicator, Level, OrgUnit, Regime
 
@@ -145,10 +146,12 @@ def alerts(content: Content) -> list[str]:
 
 
 def _fmt(value: Decimal, signed: bool = False) -> str:
-    text = f"{abs(value):.1f}" if signed else f"{value:.1f}"
-    if translation.get_language() == "vi":
-        text = text.replace(".", ",")
-    return (("+" if value > 0 else "−") + text) if signed and value else text
+    """One decimal, rounded half away from zero and written in the active language, as the
+    document's tables write it (render.fmt): an alert and its table never disagree."""
+    text = written(abs(value) if signed else value, 1, translation.get_language())
+    if not signed or text.strip("0,.") == "":
+        return text
+    return ("+" if value > 0 else "−") + text
 
 
 def build(period: Period, *, language: str = "vi", today: date, unit: OrgUnit | None = None) -> Content:

@@ -21,7 +21,6 @@ import docx
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,10 +32,11 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
-from nrs.lib.periods import Kind, Period
+from nrs.lib import periods
+from nrs.lib.numbers import written
+from nrs.lib.periods import Period
 from nrs.reports.content import Content, Row
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 FONT = "Times New Roman"  # Decree 30/2020/NĐ-CP; the PDF uses a metric-compatible serif (_style.html)
 BODY_PT, TITLE_PT, TABLE_PT = 13, 14, 11  # body 13-14 pt; tables of figures smaller, as annexes are
 RECIPIENTS_PT, RECIPIENTS_LABEL_PT = 11, 12
@@ -80,23 +80,9 @@ class Heading:
 
 
 def period_label(period: Period, language: str) -> str:
-    if language == "en":
-        match period.kind:
-            case Kind.MONTH:
-                return f"{MONTHS_EN[period.index - 1]} {period.year}"
-            case Kind.QUARTER:
-                return f"Q{period.index} {period.year}"
-            case Kind.YTD:
-                return f"January–{MONTHS_EN[period.index - 1]} {period.year}"
-        return str(period.year)
-    match period.kind:
-        case Kind.MONTH:
-            return f"tháng {period.index} năm {period.year}"
-        case Kind.QUARTER:
-            return f"quý {ROMAN[period.index]} năm {period.year}"
-        case Kind.YTD:
-            return f"{period.index} tháng năm {period.year}"
-    return f"năm {period.year}"
+    """The period as the document's title and sentences write it: "tháng 10 năm 2026", "quý IV năm 2026",
+    "6 tháng đầu năm 2026"; in English "October 2026", "Q4 2026", "H1 2026" (nrs.lib.periods.label)."""
+    return periods.label(period, language, style="document")
 
 
 def signer_title() -> tuple[str, ...]:
@@ -122,9 +108,11 @@ def heading(content: Content, *, number: str, issued_on: date, brief: bool = Fal
 
 
 def fmt(value: Decimal | None, decimals: int = 1) -> str:
+    """A figure in the active language, rounded half away from zero (nrs.lib.numbers.written):
+    1.073.036,7 in Vietnamese, 1,073,036.7 in English; the same rule as the pages and the alerts."""
     if value is None:
         return "–"
-    return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    return written(value, decimals, translation.get_language())
 
 
 def change(row: Row) -> str:

@@ -10,8 +10,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils import timezone, translation
+from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from nrs.accounts import access
@@ -30,7 +30,7 @@ def _period_choices() -> list[tuple[str, str]]:
     quarter = periods.Period.containing(periods.Kind.QUARTER, today)
     found = [month.shift(-i) for i in range(1, 13)] + [quarter.shift(-i) for i in range(1, 5)]
     found += [periods.Period.annual(today.year - i) for i in (1, 2)]
-    return [(p.sdmx, p.sdmx) for p in found]
+    return [(p.sdmx, periods.label(p, get_language())) for p in found]  # "Tháng 10/2026", sent as "2026-10"
 
 
 class RequestForm(forms.Form):
@@ -108,7 +108,8 @@ def package(briefing: Briefing) -> edoc.Package:
     """The briefing as a package for the national e-document exchange platform."""
     with briefing.pdf.open("rb") as handle:
         pdf = handle.read()
-    subject = f"{briefing.get_kind_display()} {briefing.period}"
+    with translation.override(briefing.language):  # the document's language, not the sender's page
+        subject = f"{briefing.get_kind_display()} {periods.label(briefing.period, briefing.language, style='document')}"
     number, _slash, symbol = briefing.number.partition("/")
     meta = edoc.DocumentMeta(number=number, symbol=symbol, issued_on=briefing.issued_on, doc_type="Báo cáo",
                              urgency="thuong", subject=subject, signer=briefing.signed_by, place="Hà Nội")
