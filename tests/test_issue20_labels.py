@@ -87,7 +87,8 @@ def test_document_figures_are_grouped_the_vietnamese_and_english_way() -> None:
     (Period.month(2026, 10), "Tình hình kinh tế - xã hội tháng 10 năm 2026", "Socio-economic situation, October 2026"),
     (Period.quarter(2026, 4), "Tình hình kinh tế - xã hội quý IV năm 2026", "Socio-economic situation, Q4 2026"),
     (Period.half(2026, 1), "Tình hình kinh tế - xã hội 6 tháng đầu năm 2026", "Socio-economic situation, H1 2026"),
-    (Period.nine_months(2026), "Tình hình kinh tế - xã hội 9 tháng năm 2026", "Socio-economic situation, 9 months 2026"),
+    (Period.nine_months(2026), "Tình hình kinh tế - xã hội 9 tháng năm 2026",
+     "Socio-economic situation, 9 months 2026"),
     (Period.ytd(2026, 10), "Tình hình kinh tế - xã hội 10 tháng năm 2026",
      "Socio-economic situation, January–October 2026"),
     (Period.annual(2026), "Tình hình kinh tế - xã hội năm 2026", "Socio-economic situation, 2026"),
@@ -106,9 +107,8 @@ def test_document_titles_name_the_period_as_administrative_documents_do(period, 
 # -- pages ---------------------------------------------------------------------------------------
 
 def _client(user, lang: str = "vi"):  # type: ignore[no-untyped-def]
-    from django.test import Client
-
     from django.conf import settings
+    from django.test import Client
 
     client = Client()
     client.force_login(user)
