@@ -107,7 +107,7 @@ def test_codes_are_locked_values_unlocked_and_validated() -> None:
     kinds = {dv.type for dv in ws.data_validations.dataValidation}
     assert {"list", "decimal"} <= kinds
     flag_dv = next(dv for dv in ws.data_validations.dataValidation if dv.type == "list")
-    assert flag_dv.formula1 == '"estimate,provisional,revised,confidential"'
+    assert flag_dv.formula1 == '"Ước tính,Sơ bộ,Điều chỉnh,Mật"'  # issue 20: Vietnamese names, codes accepted
     assert f"{COL_FLAG}{row}" in flag_dv.sqref
     value_dvs = [dv for dv in ws.data_validations.dataValidation if dv.type in ("decimal", "whole")]
     assert any(f"{COL_VALUE}{row}" in dv.sqref for dv in value_dvs)
@@ -209,7 +209,7 @@ def test_workbook_without_meta_is_refused() -> None:
     wb.active["B6"] = "Mã chỉ tiêu"
     with pytest.raises(ExcelError) as err:
         excel.parse_upload(save(wb))
-    assert err.value.ref == "_meta"
+    assert err.value.ref == "file"  # issue 20: the hidden sheet is never named to the user
 
 
 def test_workbook_for_another_unit_is_refused_by_check_target() -> None:

@@ -59,7 +59,9 @@ def _attach(data: bytes, user: Any, name: str = "bao-cao.pdf") -> Document:
 def test_a_pdf_that_does_not_parse_or_has_no_page_is_refused(what: str, mof_reporter: Any) -> None:
     with pytest.raises(DocumentError) as refused:
         _attach(BROKEN[what], mof_reporter)
-    assert refused.value.en.startswith("file: 'bao-cao.pdf'") and refused.value.vi.startswith("file: 'bao-cao.pdf'")
+    # Issue 20: the field is named as the form labels it.
+    assert refused.value.en.startswith("Text report (PDF/DOCX): 'bao-cao.pdf'")
+    assert refused.value.vi.startswith("Báo cáo văn bản (PDF/DOCX): 'bao-cao.pdf'")
     assert Document.objects.count() == 0
 
 

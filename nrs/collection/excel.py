@@ -11,7 +11,14 @@ Columns: A STT (no.), B Mã chỉ tiêu (code), C Tên chỉ tiêu (name), D Đ�
 E Giá trị (value), F Cờ (flag), G Ghi chú (comment). Only E, F and G are unlocked.
 
 The very hidden sheet "_meta" holds key/value rows (column A key, column B value):
-format, regime, org_unit, period (SDMX id, e.g. 2026-10), first_row.
+format, regime, org_unit, period (SDMX id, e.g. 2026-10), first_row. Nobody sees it, so
+errors never name it: a wrong unit, period or regime is reported at the visible cell that
+shows it (A2, A3, A4 of "BaoCao"), and every place is told as a person reads it
+("ô E12 của trang BaoCao" / "cell E12 of the BaoCao sheet"), see ``place``.
+
+Flags are stored as codes (estimate, provisional, revised, confidential). The Vietnamese
+template offers them by their Vietnamese names (the data validation list); an upload
+accepts the code, the Vietnamese name or the English name, in any case (``flag_code``).
 
 Sheet protection and data validation only guide the person typing; they are not a
 security boundary (anyone can unprotect a sheet, and pasting skips validation). The
@@ -21,6 +28,8 @@ authoritative checks are nrs.collection.validation, which every entry path share
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,7 +47,8 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from nrs.collection.validation import MAX_ABS, Row
+from nrs.collection.models import Flag
+from nrs.collection.validation import ERROR, MAX_ABS, Issue, Row
 from nrs.lib.errors import InputError
 
 if TYPE_CHECKING:
@@ -61,6 +71,14 @@ COLUMNS = (  # letter, Vietnamese header, English header, width
     (COL_COMMENT, "Ghi chú", "Comment", 40),
 )
 FLAGS = ("estimate", "provisional", "revised", "confidential")
+# The flags' names as the Vietnamese template lists them (the catalogue's translations of
+# collection.models.Flag); English templates list the codes, which are English words.
+FLAG_NAMES_VI = {"estimate": "Ước tính", "provisional": "Sơ bộ", "revised": "Điều chỉnh",
+                 "confidential": "Mật"}
+# The visible cells that show what _meta records (rows 2-4 of the title block).
+META_CELLS = {"org_unit": ("A", 2, "đơn vị báo cáo", "reporting unit"),
+              "period": ("A", 3, "kỳ báo cáo", "period"),
+              "regime": ("A", 4, "chế độ báo cáo", "report regime")}
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNCOMPRESSED = 50 * 1024 * 1024   # sum of all members, as unpacked
@@ -93,9 +111,10 @@ class ParsedWorkbook:
         for name, got, want in (("regime", self.regime, regime), ("org_unit", self.org_unit, org_unit),
                                 ("period", self.period, period)):
             if got != want:
-                raise ExcelError(f"{META_SHEET}!{name}",
-                                 f"tệp mẫu dành cho '{got}', không phải '{want}'",
-                                 f"the template is for '{got}', not '{want}'")
+                letter, row, vi, en = META_CELLS[name]
+                raise ExcelError(_ref(letter, row),
+                                 f"tệp mẫu này dành cho {vi} '{got}', không phải '{want}' của báo cáo đang mở",
+                                 f"this template is for the {en} '{got}', not '{want}' of the open report")
 
 
 def safe_text(value: object) -> str:
@@ -118,7 +137,7 @@ def build_template(regime: Regime, org_unit: OrgUnit, period: Period, *,
     _title_block(ws, regime, org_unit, period, english)
     _headers(ws)
     _indicator_rows(ws, indicators, existing or {}, english)
-    _validations(ws, indicators)
+    _validations(ws, indicators, english)
     _protect(ws)
     _meta_sheet(wb, regime, org_unit, period)
     wb.security = WorkbookProtection(lockStructure=True)  # keeps _meta from being unhidden
@@ -185,7 +204,29 @@ def _cell_number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _validations(ws: Worksheet, indicators: list[Indicator]) -> None:
+def flag_names(english: bool) -> list[str]:
+    """The flags as the template's list offers them: Vietnamese names, or the English codes."""
+    return list(FLAGS) if english else [FLAG_NAMES_VI[code] for code in FLAGS]
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def _flag_lookup() -> dict[str, str]:
+    found = {_fold(code): code for code in FLAGS}
+    found.update({_fold(name): code for code, name in FLAG_NAMES_VI.items()})
+    found.update({_fold(str(label)): str(value) for value, label in Flag.choices})  # English names
+    return found
+
+
+def flag_code(text: str) -> str:
+    """The stored code for a flag as typed or picked: the code, or its Vietnamese or English
+    name, in any case; anything else comes back as typed, for validation to refuse."""
+    return _flag_lookup().get(_fold(text), text.strip())
+
+
+def _validations(ws: Worksheet, indicators: list[Indicator], english: bool = False) -> None:
     if not indicators:
         return
     limit = str(int(MAX_ABS) - 1)
@@ -195,10 +236,13 @@ def _validations(ws: Worksheet, indicators: list[Indicator]) -> None:
     decimal = DataValidation(type="decimal", operator="between", formula1=f"-{limit}", formula2=limit,
                              allow_blank=True, showErrorMessage=True, errorTitle="Giá trị không hợp lệ",
                              error="Giá trị phải là số. / The value must be a number.")
-    flags = DataValidation(type="list", formula1='"{}"'.format(",".join(FLAGS)), allow_blank=True,
-                           showErrorMessage=True, errorTitle="Cờ không hợp lệ",
-                           error="Chọn một cờ trong danh sách: {}. / Choose a flag from the list.".format(
-                               ", ".join(FLAGS)))
+    names = flag_names(english)
+    legend = "; ".join(f"{FLAG_NAMES_VI[code]} ({code})" for code in FLAGS)
+    flags = DataValidation(type="list", formula1='"{}"'.format(",".join(names)), allow_blank=True,
+                           showErrorMessage=True, errorTitle="Cờ không hợp lệ / Invalid flag",
+                           error=f"Chọn một cờ trong danh sách: {legend}. / Choose a flag from the list.",
+                           showInputMessage=True, promptTitle="Cờ / Flag",
+                           prompt=f"Để trống nếu số liệu chính thức. {legend}.")
     for n, indicator in enumerate(indicators):
         row = FIRST_ROW + n
         (whole if indicator.value_type == "integer" else decimal).add(f"{COL_VALUE}{row}")
@@ -285,7 +329,7 @@ def _check_no_dtd(data: bytes, members: list[zipfile.ZipInfo]) -> None:
                 except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
                     raise _not_xlsx() from None
                 if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw or b"<\x00!\x00" in raw:
-                    raise ExcelError(member.filename, "tệp chứa khai báo DTD/thực thể XML, không xử lý",
+                    raise ExcelError("file", "tệp chứa khai báo DTD/thực thể XML, không xử lý",
                                      "the file declares an XML DTD or entities; refused")
 
 
@@ -304,19 +348,22 @@ def _open(data: bytes) -> Any:
 
 def _read_meta(wb: Any) -> dict[str, str]:
     if META_SHEET not in wb.sheetnames:
-        raise ExcelError(META_SHEET, "tệp không phải mẫu báo cáo của hệ thống (thiếu thông tin định danh)",
-                         "the file is not an NRS report template (its identifying metadata is missing)")
+        raise ExcelError("file", "tệp không phải mẫu báo cáo tải từ hệ thống (thiếu thông tin định danh); "
+                         "hãy tải mẫu Excel của báo cáo này và nhập vào đó",
+                         "the file is not a report template downloaded from NRS (its identifying data is "
+                         "missing); download this report's Excel template and fill that in")
     meta: dict[str, str] = {}
     for row in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
         if row and row[0] is not None:
             meta[str(row[0]).strip()] = "" if row[1] is None else str(row[1]).strip()
     if meta.get("format") != FORMAT:
-        raise ExcelError(f"{META_SHEET}!format", "phiên bản mẫu báo cáo không được hỗ trợ",
-                         "this template version is not supported")
+        raise ExcelError("file", "phiên bản mẫu báo cáo không được hỗ trợ; hãy tải lại mẫu Excel",
+                         "this template version is not supported; download the Excel template again")
     for key in ("regime", "org_unit", "period"):
         if not meta.get(key):
-            raise ExcelError(f"{META_SHEET}!{key}", f"thiếu thông tin '{key}' của mẫu báo cáo",
-                             f"the template's '{key}' is missing")
+            letter, row, vi, en = META_CELLS[key]
+            raise ExcelError(_ref(letter, row), f"mẫu báo cáo thiếu thông tin {vi}; hãy tải lại mẫu Excel",
+                             f"the template's {en} is missing; download the Excel template again")
     return meta
 
 
@@ -354,7 +401,7 @@ def _row(cells: tuple[Any, ...], row: int, org_unit: str) -> Row | None:
     refs = {"value": _ref(COL_VALUE, row), "flag": _ref(COL_FLAG, row),
             "comment": _ref(COL_COMMENT, row), "indicator": _ref(COL_CODE, row)}
     return Row(ref=refs["value"], indicator="" if code is None else str(code).strip(), org_unit=org_unit,
-               value=value, flag=flag or "", comment=comment or "", refs=refs)
+               value=value, flag=flag_code(flag) if flag else "", comment=comment or "", refs=refs)
 
 
 def _cell_value(cell: Any) -> Any:
@@ -380,3 +427,55 @@ def _text_value(cell: Any, letter: str, row: int) -> str | None:
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+# -- telling a person where and what -------------------------------------------------------
+
+_CELL = re.compile(r"^(?P<sheet>[^!]+)!(?P<cell>[A-Z]{1,3}[0-9]+)$")
+
+
+def place(ref: str) -> tuple[str, str]:
+    """Where an upload problem is, as a person reads it (Vietnamese, English): a cell of a
+    visible sheet, the sheet, or the file; never the hidden sheet's internal keys."""
+    found = _CELL.match(ref)
+    if found and found["sheet"] != META_SHEET:
+        return (f"ô {found['cell']} của trang {found['sheet']}", f"cell {found['cell']} of the {found['sheet']} sheet")
+    if ref == SHEET:
+        return f"trang {SHEET}", f"the {SHEET} sheet"
+    if "@" in ref:  # a rule between indicators: "CODE@unit"
+        code = ref.split("@")[0]
+        return f"chỉ tiêu {code}", f"indicator {code}"
+    return "tệp", "the file"
+
+
+@dataclass(frozen=True)
+class UploadLine:
+    place_vi: str
+    place_en: str
+    vi: str
+    en: str
+    code: str  # the issue's code (value_invalid, outlier, ...)
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """The outcome of one upload, told apart: errors (nothing was stored) and warnings (the
+    values were stored; each needs a look, an outlier a comment before the report is sent)."""
+
+    errors: list[UploadLine]
+    warnings: list[UploadLine]
+    saved: int = 0
+
+    @property
+    def stored(self) -> bool:
+        return not self.errors
+
+
+def upload_result(issues: list[Issue], saved: int = 0) -> UploadResult:
+    def line(issue: Issue) -> UploadLine:
+        vi, en = place(issue.ref)
+        return UploadLine(vi, en, issue.vi, issue.en, issue.code)
+
+    errors = [line(i) for i in issues if i.severity == ERROR]
+    warnings = [line(i) for i in issues if i.severity != ERROR]
+    return UploadResult(errors, warnings, 0 if errors else saved)

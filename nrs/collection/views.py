@@ -130,11 +130,12 @@ def _excel_upload(request: HttpRequest, regime: Regime, unit: OrgUnit,
         parsed = excel.parse_upload(upload.read())
         parsed.check_target(regime.code, unit.code, period.sdmx)
     except excel.ExcelError as exc:
-        return [Issue(exc.ref, "workbook", "workbook_invalid", "error", exc.vi, exc.en)], ""
+        issue = Issue(exc.ref, "workbook", "workbook_invalid", "error", exc.vi, exc.en)
+        request.nrs_upload = excel.upload_result([issue])  # type: ignore[attr-defined]
+        return [], ""  # shown by collection/_upload_result.html: errors apart from warnings
     result = actions.check_and_save_values(regime, unit, period, parsed.rows, actor=request.user)
-    if not result.ok:
-        return result.issues, ""
-    return result.issues, f"saved:{result.saved}"
+    request.nrs_upload = excel.upload_result(result.issues, result.saved)  # type: ignore[attr-defined]
+    return [], f"saved:{result.saved}" if result.ok else ""
 
 
 @login_required
