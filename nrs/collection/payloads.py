@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_noop as _
+
 from nrs.collection.validation import Row
+from nrs.i18n import Pair, bilingual
 from nrs.lib import safejson
 from nrs.lib.errors import InputError
 
@@ -42,12 +45,10 @@ def _text(item: dict[str, Any], names: tuple[str, ...], ref: str, required: bool
             if type(value) is str:  # the usual case, first
                 return value.strip()
             if not isinstance(value, str | int) or isinstance(value, bool):
-                raise PayloadError(f"{ref}.{name}", f"'{name}' phải là chuỗi",
-                                   f"'{name}' must be a string")
+                raise PayloadError(f"{ref}.{name}", *bilingual(_("'%(name)s' must be a string"), name=name))
             return str(value).strip()
     if required:
-        raise PayloadError(f"{ref}.{names[0]}", f"thiếu trường '{names[0]}'",
-                           f"missing field '{names[0]}'")
+        raise PayloadError(f"{ref}.{names[0]}", *bilingual(_("missing field '%(name)s'"), name=names[0]))
     return ""
 
 
@@ -61,12 +62,11 @@ def _load(body: bytes) -> Any:
     except safejson.TooDeep as exc:
         raise PayloadError(exc.ref, exc.vi, exc.en) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
+        raise PayloadError("body", *bilingual(_("malformed JSON: %(error)s"), error=exc)) from None
 
 
 def _no_constant(name: str) -> Any:
-    raise PayloadError("body", f"JSON không hợp lệ: '{name}' không phải là số",
-                       f"malformed JSON: '{name}' is not a number")
+    raise PayloadError("body", *bilingual(_("malformed JSON: '%(name)s' is not a number"), name=name))
 
 
 def load_json(text: str) -> Any:
@@ -84,23 +84,19 @@ def header_from(data: Any, row_prefix: str = "") -> Header:
     """A parsed JSON data value set (an object) into a header and rows; each row's
     ref starts with ``row_prefix`` (a bulk body's "line N: ")."""
     if not isinstance(data, dict):
-        raise PayloadError("body", "nội dung phải là một đối tượng JSON",
-                           "the body must be a JSON object")
+        raise PayloadError("body", *bilingual(_("the body must be a JSON object")))
     header = Header(regime=_text(data, ("regime", "dataSet"), "body"),
                     org_unit=_text(data, ("orgUnit",), "body"),
                     period=_text(data, ("period",), "body"))
     backfill = data.get("backfill", False)
     if not isinstance(backfill, bool):
-        raise PayloadError("body.backfill", "'backfill' phải là true/false",
-                           "'backfill' must be true or false")
+        raise PayloadError("body.backfill", *bilingual(_("'backfill' must be true or false")))
     header.backfill = backfill
     values = data.get("dataValues")
     if not isinstance(values, list):
-        raise PayloadError("body.dataValues", "'dataValues' phải là một mảng",
-                           "'dataValues' must be an array")
+        raise PayloadError("body.dataValues", *bilingual(_("'dataValues' must be an array")))
     if len(values) > MAX_ROWS:
-        raise PayloadError("body.dataValues", f"tối đa {MAX_ROWS} giá trị mỗi lần gửi",
-                           f"at most {MAX_ROWS} values per request")
+        raise PayloadError("body.dataValues", *bilingual(_("at most %(max)s values per request"), max=MAX_ROWS))
     header.rows = [_json_row(item, n, header, row_prefix) for n, item in enumerate(values)]
     return header
 
@@ -108,11 +104,11 @@ def header_from(data: Any, row_prefix: str = "") -> Header:
 def _json_row(item: Any, n: int, header: Header, prefix: str) -> Row:
     ref = f"dataValues[{n}]"
     if not isinstance(item, dict):
-        raise PayloadError(ref, "mỗi giá trị phải là một đối tượng", "each value must be an object")
+        raise PayloadError(ref, *bilingual(_("each value must be an object")))
     period = _text(item, ("period",), ref, required=False)
     if period and period != header.period:
-        raise PayloadError(f"{ref}.period", f"kỳ '{period}' khác kỳ của báo cáo",
-                           f"period '{period}' differs from the report's period")
+        raise PayloadError(f"{ref}.period",
+                           *bilingual(_("period '%(period)s' differs from the report's period"), period=period))
     return Row(ref=prefix + ref, indicator=_text(item, ("indicator", "dataElement"), ref),
                org_unit=_text(item, ("orgUnit",), ref, required=False) or header.org_unit,
                value=item.get("value"), breakdown=item.get("breakdown", ""),
@@ -137,14 +133,12 @@ def parse_ndjson(body: bytes) -> list[BulkSet]:
     takes it, plus ``status`` (submitted or approved). Row refs name the line."""
     lines = [(n, raw) for n, raw in enumerate(body.split(b"\n"), start=1) if raw.strip()]
     if not lines:
-        raise PayloadError("body", "nội dung trống", "the body is empty")
+        raise PayloadError("body", *bilingual(_("the body is empty")))
     if len(lines) > MAX_SETS:
-        raise PayloadError("body", f"tối đa {MAX_SETS} bộ giá trị mỗi lần gửi",
-                           f"at most {MAX_SETS} data value sets per request")
+        raise PayloadError("body", *bilingual(_("at most %(max)s data value sets per request"), max=MAX_SETS))
     sets = [_bulk_line(n, raw) for n, raw in lines]
     if sum(len(s.header.rows) for s in sets) > MAX_ROWS:
-        raise PayloadError("body", f"tối đa {MAX_ROWS} giá trị mỗi lần gửi",
-                           f"at most {MAX_ROWS} values per request")
+        raise PayloadError("body", *bilingual(_("at most %(max)s values per request"), max=MAX_ROWS))
     return sets
 
 
@@ -153,11 +147,12 @@ def _bulk_line(n: int, raw: bytes) -> BulkSet:
         data = _load(raw)  # parsed once: the header and the status come from the same object
         header = header_from(data, row_prefix=f"line {n}: ")
     except PayloadError as exc:
-        raise PayloadError(f"line {n}: {exc.ref}", f"dòng {n}: {exc.vi}", f"line {n}: {exc.en}") from None
+        raise PayloadError(f"line {n}: {exc.ref}",
+                           *bilingual(_("line %(line)s: %(error)s"), line=n, error=Pair(exc.vi, exc.en))) from None
     state = data.get("status", "submitted")
     if state not in STATES:
-        raise PayloadError(f"line {n}: status", f"dòng {n}: 'status' phải là submitted hoặc approved",
-                           f"line {n}: 'status' must be submitted or approved")
+        raise PayloadError(f"line {n}: status",
+                           *bilingual(_("line %(line)s: 'status' must be submitted or approved"), line=n))
     return BulkSet(line=n, header=header, state=state)
 
 
@@ -168,19 +163,17 @@ CSV_COLUMNS = {"indicator": ("indicator", "dataelement"), "orgUnit": ("orgunit",
 
 def parse_csv(body: bytes, regime: str, org_unit: str, period: str) -> Header:
     if not (regime and org_unit and period):
-        raise PayloadError("query", "CSV cần tham số regime, orgUnit và period",
-                           "CSV needs the query parameters regime, orgUnit and period")
+        raise PayloadError("query", *bilingual(_("CSV needs the query parameters regime, orgUnit and period")))
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise PayloadError("body", "CSV phải mã hóa UTF-8", "CSV must be UTF-8") from None
+        raise PayloadError("body", *bilingual(_("CSV must be UTF-8"))) from None
     records = csv_records(text)
     names = [name.strip().lower() for name in next(records, (1, []))[1]]
     column = {key: next((names.index(a) for a in aliases if a in names), None)
               for key, aliases in CSV_COLUMNS.items()}
     if column["indicator"] is None or column["value"] is None:
-        raise PayloadError("line 1", "CSV cần cột 'indicator' và 'value'",
-                           "CSV needs the columns 'indicator' and 'value'")
+        raise PayloadError("line 1", *bilingual(_("CSV needs the columns 'indicator' and 'value'")))
     header = Header(regime=regime, org_unit=org_unit, period=period)
     for line, cells in records:
         header.rows.append(_csv_row(cells, f"line {line}", column, len(names), header))
@@ -198,19 +191,19 @@ def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
                 yield start, cells
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise PayloadError(f"line {start}", f"dòng {start}: CSV không hợp lệ: {exc}",
-                           f"line {start}: malformed CSV: {exc}") from None
+        raise PayloadError(f"line {start}",
+                           *bilingual(_("line %(line)s: malformed CSV: %(error)s"), line=start, error=exc)) from None
 
 
-def ragged(ref: str, found: int, expected: int, against: tuple[str, str] = ("dòng tiêu đề", "the header")
-           ) -> PayloadError:
+def ragged(ref: str, found: int, expected: int, against: tuple[str, str] | None = None) -> PayloadError:
     """A CSV row with more or fewer cells than it should have (a comma decimal such as
-    185000,5 splits a value into two cells): refused, never read by position."""
-    vi, en = against
-    return PayloadError(ref, f"{ref.replace('line', 'dòng')}: có {found} ô nhưng {vi} có {expected} ô "
-                        "(số có dấu phẩy thập phân? hãy dùng dấu chấm, hoặc đặt ô trong ngoặc kép)",
-                        f"{ref}: {found} cells where {en} has {expected} (a decimal comma? "
-                        "use a dot, or quote the cell)")
+    185000,5 splits a value into two cells): refused, never read by position. ``against``
+    names what the row is compared with, (vi, en); the header by default."""
+    what = Pair(*against) if against else bilingual(_("the header"))
+    return PayloadError(ref, *bilingual(
+        _("%(ref)s: %(found)s cells where %(against)s has %(expected)s (a decimal comma? "
+          "use a dot, or quote the cell)"),
+        ref=Pair(ref.replace("line", "dòng"), ref), found=found, against=what, expected=expected))
 
 
 def _csv_row(cells: list[str], ref: str, column: dict[str, int | None], width: int,
@@ -218,15 +211,15 @@ def _csv_row(cells: list[str], ref: str, column: dict[str, int | None], width: i
     if len(cells) != width:
         raise ragged(ref, len(cells), width)
     if len(header.rows) >= MAX_ROWS:
-        raise PayloadError(ref, f"tối đa {MAX_ROWS} dòng", f"at most {MAX_ROWS} rows")
+        raise PayloadError(ref, *bilingual(_("at most %(max)s rows"), max=MAX_ROWS))
 
     def cell(key: str) -> str:
         index = column[key]
         return cells[index].strip() if index is not None else ""
 
     if cell("period") and cell("period") != header.period:
-        raise PayloadError(ref, f"kỳ '{cell('period')}' khác kỳ của báo cáo",
-                           f"period '{cell('period')}' differs from the report's period")
+        raise PayloadError(ref, *bilingual(_("period '%(period)s' differs from the report's period"),
+                                           period=cell("period")))
     return Row(ref=ref, indicator=cell("indicator"), org_unit=cell("orgUnit") or header.org_unit,
                value=cell("value"), breakdown=cell("breakdown"), flag=cell("flag"),
                comment=cell("comment"))

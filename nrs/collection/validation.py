@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop as _
+
+from nrs.i18n import Pair, bilingual
 from nrs.lib import periods
 
 ERROR, WARNING = "error", "warning"
@@ -142,27 +145,26 @@ def check_period(ctx: Context) -> list[Issue]:
     issues = []
     if ctx.period.kind != ctx.expected_kind:
         issues.append(_issue("period", "period", "period_kind",
-                             f"kỳ '{ctx.period}' không đúng tần suất của chế độ báo cáo",
-                             f"period '{ctx.period}' does not fit the regime's frequency"))
+                             *bilingual(_("period '%(period)s' does not fit the regime's frequency"),
+                                        period=ctx.period)))
     opens = ctx.opens or ctx.period.start
     if ctx.today < opens:
         issues.append(_issue("period", "period", "period_not_open",
-                             f"kỳ '{ctx.period}' chưa mở (mở từ {opens:%d/%m/%Y})",
-                             f"period '{ctx.period}' is not open yet (opens {opens:%Y-%m-%d})"))
+                             *bilingual(_("period '%(period)s' is not open yet (opens %(opens)s)"),
+                                        period=ctx.period, opens=Pair(f"{opens:%d/%m/%Y}", f"{opens:%Y-%m-%d}"))))
     return issues
 
 
 def check_unit(unit: UnitSpec, ctx: Context, ref: str) -> list[Issue]:
     if unit.valid_from > ctx.last_day or (unit.valid_to is not None and unit.valid_to < ctx.first_day):
         return [_issue(ref, "orgUnit", "unit_not_valid",
-                       f"đơn vị '{unit.code}' không tồn tại trong kỳ {ctx.period}",
-                       f"org unit '{unit.code}' does not exist in period {ctx.period}")]
+                       *bilingual(_("org unit '%(unit)s' does not exist in period %(period)s"),
+                                  unit=unit.code, period=ctx.period))]
     if unit.valid_to is not None and unit.valid_to < ctx.today and not ctx.backfill:
         return [_issue(ref, "orgUnit", "unit_ended",
-                       f"đơn vị '{unit.code}' đã hết hiệu lực từ {unit.valid_to:%d/%m/%Y}; "
-                       "chỉ nhập khi bổ sung số liệu lịch sử (backfill)",
-                       f"org unit '{unit.code}' ended on {unit.valid_to}; data for it is "
-                       "accepted only as an explicit historical backfill")]
+                       *bilingual(_("org unit '%(unit)s' ended on %(ended)s; data for it is "
+                                    "accepted only as an explicit historical backfill"),
+                                  unit=unit.code, ended=Pair(f"{unit.valid_to:%d/%m/%Y}", f"{unit.valid_to}")))]
     return []
 
 
@@ -180,17 +182,16 @@ def parse_breakdown(raw: object, spec: IndicatorSpec) -> tuple[str, str | None, 
         for part in raw.split(";"):
             name, sep, code = part.partition("=")
             if not sep:
-                return "", f"phân tổ '{raw}' không hợp lệ", f"breakdown '{raw}' is malformed"
+                return "", *bilingual(_("breakdown '%(breakdown)s' is malformed"), breakdown=raw)
             pairs[name.strip()] = code.strip()
     else:
-        return "", "phân tổ phải là chuỗi hoặc đối tượng", "breakdown must be text or an object"
+        return "", *bilingual(_("breakdown must be text or an object"))
     for name, code in pairs.items():
         if name not in spec.breakdowns:
-            return ("", f"chỉ tiêu {spec.code} không có phân tổ '{name}'",
-                    f"indicator {spec.code} has no breakdown '{name}'")
+            return ("", *bilingual(_("indicator %(indicator)s has no breakdown '%(breakdown)s'"),
+                                   indicator=spec.code, breakdown=name))
         if code not in spec.breakdowns[name]:
-            return "", f"mã '{code}' không có trong phân tổ {name}", \
-                f"code '{code}' is not in breakdown {name}"
+            return "", *bilingual(_("code '%(code)s' is not in breakdown %(breakdown)s"), code=code, breakdown=name)
     return ";".join(f"{k}={pairs[k]}" for k in sorted(pairs)), None, None
 
 
@@ -199,17 +200,16 @@ def parse_value(raw: object, spec: IndicatorSpec) -> tuple[Decimal | None, str, 
     if raw is None or raw == "":
         return None, "", ""
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        return None, "giá trị phải là số", "the value must be a number"
+        return None, *bilingual(_("the value must be a number"))
     value, vi, en = read_number(raw)
     if value is None:
         return None, vi, en
     exponent = value.as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if spec.value_type == "integer" and value != value.to_integral_value():
-        return None, "chỉ tiêu này nhận số nguyên", "this indicator takes whole numbers"
+        return None, *bilingual(_("this indicator takes whole numbers"))
     if spec.value_type != "integer" and places > spec.decimals:
-        return None, f"tối đa {spec.decimals} chữ số thập phân", \
-            f"at most {spec.decimals} decimal places"
+        return None, *bilingual(_("at most %(decimals)s decimal places"), decimals=spec.decimals)
     return value, "", ""
 
 
@@ -219,15 +219,13 @@ def read_number(raw: int | float | str | Decimal) -> tuple[Decimal | None, str, 
     text = raw if isinstance(raw, str) else repr(raw) if isinstance(raw, float) else str(raw)
     text = text.strip()
     if text.startswith("="):
-        return None, "không nhận công thức, chỉ nhận giá trị", "formulas are not accepted, only values"
+        return None, *bilingual(_("formulas are not accepted, only values"))
     if not NUMBER.fullmatch(text):
-        return None, (f"giá trị '{text}' không phải là số: dùng dấu chấm (.) làm dấu thập phân, "
-                      "không dùng dấu phân cách hàng nghìn (ví dụ 185000.5)"), \
-            (f"the value '{text}' is not a number: use a dot as the decimal mark and no "
-             "thousands separators (e.g. 185000.5)")
+        return None, *bilingual(_("the value '%(value)s' is not a number: use a dot as the decimal mark and no "
+                                  "thousands separators (e.g. 185000.5)"), value=text)
     value = Decimal(text)
     if abs(value) >= MAX_ABS:
-        return None, "giá trị quá lớn", "the value is too large"
+        return None, *bilingual(_("the value is too large"))
     return value, "", ""
 
 
@@ -236,18 +234,18 @@ def check_row(row: Row, ctx: Context) -> tuple[Clean | None, list[Issue]]:
     spec = ctx.form.get(code)
     if spec is None:
         return None, [_issue(row.where("indicator"), "indicator", "indicator_not_in_regime",
-                             f"chỉ tiêu '{code}' không thuộc chế độ báo cáo này",
-                             f"indicator '{code}' is not in this regime's form")]
+                             *bilingual(_("indicator '%(indicator)s' is not in this regime's form"),
+                                        indicator=code))]
     if spec.derived:
         return None, [_issue(row.where("indicator"), "indicator", "indicator_derived",
-                             f"chỉ tiêu '{code}' được tính tự động, không nhập",
-                             f"indicator '{code}' is derived; it is computed, not entered")]
+                             *bilingual(_("indicator '%(indicator)s' is derived; it is computed, not entered"),
+                                        indicator=code))]
     unit_code = str(row.org_unit or ctx.submission_unit).strip()
     unit = ctx.units.get(unit_code)
     if unit is None:
         return None, [_issue(row.where("orgUnit"), "orgUnit", "unit_unknown",
-                             f"đơn vị '{unit_code}' không có hoặc ngoài phạm vi báo cáo",
-                             f"org unit '{unit_code}' is unknown or outside this report")]
+                             *bilingual(_("org unit '%(unit)s' is unknown or outside this report"),
+                                        unit=unit_code))]
     issues = check_unit(unit, ctx, row.where("orgUnit"))
     breakdown, bvi, ben = parse_breakdown(row.breakdown, spec)
     if bvi:
@@ -258,7 +256,7 @@ def check_row(row: Row, ctx: Context) -> tuple[Clean | None, list[Issue]]:
     flag = str(row.flag or "").strip()
     if flag and flag not in ctx.flags:
         issues.append(_issue(row.where("flag"), "flag", "flag_unknown",
-                             f"cờ '{flag}' không hợp lệ", f"unknown flag '{flag}'"))
+                             *bilingual(_("unknown flag '%(flag)s'"), flag=flag)))
     if issues:
         return None, issues
     return Clean(row.ref, (code, unit_code, breakdown), value, flag, str(row.comment or "")), []
@@ -276,8 +274,8 @@ def check_rows(rows: Iterable[Row], ctx: Context) -> tuple[list[Clean], list[Iss
             continue
         if clean.key in seen:
             issues.append(_issue(clean.ref, "indicator", "duplicate_row",
-                                 f"trùng với {seen[clean.key]}",
-                                 f"duplicates {seen[clean.key]} (same indicator, unit, breakdown)"))
+                                 *bilingual(_("duplicates %(ref)s (same indicator, unit, breakdown)"),
+                                            ref=seen[clean.key])))
             continue
         seen[clean.key] = clean.ref
         cleans.append(clean)
@@ -331,10 +329,10 @@ def _check_scale(rule: Rule, key: Key, values: Mapping[Key, Decimal | None], ref
         return None
     factor = f"{rule.maximum.normalize():f}"
     return _issue(refs.get(key, f"{rule.indicator}@{key[1]}"), "value", f"rule:{rule.code}",
-                  f"{rule.message_vi} (giá trị {value}, kỳ trước {last}: chênh hơn {factor} lần; "
-                  "nhầm đơn vị tính?)",
-                  f"{rule.message_en} (value {value}, last period {last}: more than {factor} times "
-                  "apart; a unit-scale slip?)", rule.severity)
+                  *bilingual(_("%(rule)s (value %(value)s, last period %(last)s: more than %(factor)s times "
+                               "apart; a unit-scale slip?)"),
+                             rule=Pair(rule.message_vi, rule.message_en), value=value, last=last, factor=factor),
+                  rule.severity)
 
 
 def _check_rule(rule: Rule, unit: str, values: Mapping[Key, Decimal | None],
@@ -382,10 +380,8 @@ def check_outliers(cleans: Iterable[Clean], history: Mapping[Key, list[Decimal]]
         if z is not None and abs(z) > OUTLIER_Z:
             issues.append(_issue(
                 clean.ref, "value", "outlier",
-                f"giá trị bất thường so với số liệu các kỳ trước (z = {z:.1f}); "
-                "hãy kiểm tra và ghi chú giải thích",
-                f"unusual against this unit's history (robust z = {z:.1f}); check it and "
-                "explain in a comment", WARNING))
+                *bilingual(_("unusual against this unit's history (robust z = %(z)s); check it and "
+                             "explain in a comment"), z=f"{z:.1f}"), WARNING))
     return issues
 
 
@@ -400,7 +396,7 @@ def check_required(values: Mapping[Key, Decimal | None], ctx: Context) -> list[I
     missing = [code for code, spec in ctx.form.items()
                if not spec.derived and not spec.optional and values.get((code, ctx.submission_unit, "")) is None]
     return [_issue(f"{code}@{ctx.submission_unit}", "value", "required_missing",
-                   f"thiếu số liệu chỉ tiêu {code}", f"no value for indicator {code}")
+                   *bilingual(_("no value for indicator %(indicator)s"), indicator=code))
             for code in sorted(missing)]
 
 
