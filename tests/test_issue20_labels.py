@@ -165,3 +165,46 @@ def test_the_compliance_csv_keeps_its_codes_and_adds_the_labels(approved_hanoi, 
     english = _client(coordinator, "en").get(COMPLIANCE + "&format=csv").content.decode("utf-8-sig")
     assert any(line.startswith("01,") and ",late,approved," in line and line.endswith(",Late,Approved")
                for line in english.splitlines()), english
+
+
+@pytest.mark.django_db
+def test_the_freshness_line_names_the_report_not_its_codes(approved_hanoi, leader) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import current
+
+    hanoi = current("01")
+    page = _client(leader).get("/dashboard/").content.decode()
+    line = page[page.index('data-testid="freshness"'):]
+    line = line[:line.index("</div>")]
+    assert "PROV_KTXH_M" not in line and "approve " not in line and "2026-10" not in line
+    english = _client(leader, "en").get("/dashboard/").content.decode()
+    assert f"(approval of Provincial monthly socio-economic report, {hanoi.name_en}, October 2026" in english
+    # Vietnamese: awaits the lead's merge of /tmp/nrs20/vi/labels.py into the catalogue.
+    assert (f"(phê duyệt Báo cáo tình hình kinh tế - xã hội hằng tháng của UBND tỉnh, thành phố, "
+            f"{hanoi.name_vi}, tháng 10/2026") in line, line  # then " (xem trước)" after the preview's refresh
+
+
+@pytest.mark.parametrize(("reason", "vi", "en"), [
+    ("bulk import of 3 reports", "nhập hàng loạt 3 báo cáo", "bulk import of 3 reports"),
+    ("bulk import of 1 reports", "nhập hàng loạt 1 báo cáo", "bulk import of 1 report"),
+    ("rebuild", "tính lại toàn bộ", "full recomputation"),
+    ("nrs aggregates", "tính lại toàn bộ", "full recomputation"),
+    ("something else entirely", "something else entirely", "something else entirely"),
+])
+def test_other_refresh_reasons_read_as_words(reason: str, vi: str, en: str) -> None:
+    from nrs.analytics.templatetags.nrs_periods import refresh_reason
+
+    with translation.override("en"):
+        assert refresh_reason(reason) == en
+    with translation.override("vi"):  # awaits the catalogue merge
+        assert refresh_reason(reason) == vi
+
+
+@pytest.mark.django_db
+def test_a_preview_refresh_and_an_unknown_regime(approved_hanoi) -> None:  # type: ignore[no-untyped-def]
+    from nrs.analytics.templatetags.nrs_periods import refresh_reason
+    from tests.conftest import current
+
+    with translation.override("en"):
+        assert refresh_reason("submit PROV_KTXH_Q · 01 · 2026-Q3 (preview)") == (
+            f"submission of Provincial quarterly socio-economic report, {current('01').name_en}, Q3 2026 (preview)")
+        assert refresh_reason("return NOPE · 01 · 2026-Q3") == f"return of NOPE, {current('01').name_en}, Q3 2026"
