@@ -271,12 +271,21 @@ def _body_context(request: HttpRequest, unit: OrgUnit, reader: queries.Reader,
     every = _headline(unit, reader, latest)
     areas: list[dict[str, Any]] = []
     for area in Area:
-        cards = [c for c in every if c["indicator"].area == area.value]
+        cards = sorted((c for c in every if c["indicator"].area == area.value), key=_fullness)
         if cards:
             areas.append({"area": area, "cards": cards})
     periods: list[Period] = [c["period"] for a in areas for c in a["cards"] if c["period"]]
     newest = max(periods, default=None, key=lambda p: p.end)
     return {**_common(request, unit, reader, latest), "areas": areas, "newest": newest}
+
+
+def _fullness(card: dict[str, Any]) -> int:
+    """Full cards first, then partial ones (not every expected unit has reported), then empty
+    ones (issue 20: on a phone the first screen shows figures that stand); else as listed."""
+    if card["period"] is None:
+        return 2
+    covered = card.get("coverage")
+    return 1 if covered is not None and not covered.complete else 0
 
 
 @login_required
@@ -340,16 +349,24 @@ def indicator(request: HttpRequest, code: str) -> HttpResponse:
         for point in ranking:  # a province is never "100 % of the nation" because others are missing
             point.extra["sharePct"] = None
     ranked = sorted((p for p in ranking if p.value is not None), key=lambda p: p.value or 0, reverse=True)
+    latest = _visible(request)
+    named = _named_source(found, period, covered) if period else None
+    day = charts.as_of(reader.known_on, latest.at if latest else None)  # the charts' caption (and PNG)
     context = {
-        **_common(request, unit, reader, _visible(request)), "indicator": found, "kind": kind.value,
+        **_common(request, unit, reader, latest), "indicator": found, "kind": kind.value,
         "views": _views(found), "points": points, "period": period, "ranking": ranked, "level": level,
-        "coverage": covered, "source": _named_source(found, period, covered) if period else None,
+        "coverage": covered, "source": named,
         "history": _history(request, found, unit, period, reader.known_on) if period else [],
         "periods": [p.period.sdmx for p in reversed(points) if p.value is not None][:36],
         "rebuilt": any(p.cell and p.cell.rebuilt for p in points),
-        "series_fig": charts.series_figure(points, found.name, found.unit.name, _partial(census, found, points)),
+        "series_fig": charts.series_figure(
+            points, found.name, found.unit.name, _partial(census, found, points), decimals=found.decimals,
+            place=unit.name, as_of=day,
+            source=charts.source_line(named, provinces=bool(covered and covered.expected > 1), unit=unit)),
         "as_was": as_was, "before_merger": bool(period and period.start < REORGANISATION_2025),
-        "map_fig": (charts.map_figure(ranking, found.unit.name)
+        "map_fig": (charts.map_figure(ranking, found.unit.name, decimals=found.decimals, as_of=day,
+                                      title=f"{found.name} · {charts.period_label(period or '', get_language())}",
+                                      source=charts.source_line(provinces=True))
                     if level == Level.PROVINCE and ranking and not as_was and unit.is_current else None),
     }
     return render(request, "analytics/indicator.html", context)
@@ -373,7 +390,8 @@ def download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     result = {"rows": rows}
     name = f"nrs-{found.code}-{unit.code}"
     if fmt == "csv":
-        response = HttpResponse(api.to_csv(result), content_type="text/csv; charset=utf-8")
+        # A UTF-8 byte order mark first, so that Excel on Windows reads the diacritics.
+        response = HttpResponse("\ufeff" + api.to_csv(result), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     return _xlsx([api.flat(row) for row in result["rows"]], name)

@@ -41,7 +41,7 @@ def written(value: Decimal | int | float | str, decimals: int, lang: str | None 
     decimal_sep, group_sep = separators(lang)
     text = format(abs(number), "f")
     whole, _, fraction = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -1,37 +1,58 @@
-"""Number formatting for dashboards, in the active language (vi: 1.234,5; en: 1,234.5)."""
+"""Number formatting for dashboards, in the active language (vi: 1.073.036,7; en: 1,073,036.7).
+
+Every figure goes through nrs.lib.numbers: one rounding rule (half away from zero to the
+indicator's decimals) and the language's separators. Not Django's number_format: it truncates
+decimals ("-9.789" -> "-9,7") and Vietnamese formats have no thousands grouping.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
-from django.utils.formats import number_format
+from django.utils.translation import get_language
+
+from nrs.lib.numbers import MINUS, rounded, written
 
 register = template.Library()
+DASH = "–"
+
+
+def _number(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 @register.simple_tag
 def num(value: Any, decimals: int = 1) -> str:
-    if value in (None, ""):
-        return "–"
-    return number_format(Decimal(str(value)), decimal_pos=int(decimals), use_l10n=True, force_grouping=True)
+    """A figure rounded half away from zero to ``decimals`` and written in the active language."""
+    number = _number(value)
+    if number is None:
+        return DASH
+    return written(number, int(decimals), get_language())
 
 
 @register.simple_tag
-def change(value: Any, unit: str = "%") -> str:
-    """A signed change: +5,2 % or −0,3 điểm (pp)."""
-    if value in (None, ""):
-        return "–"
-    number = Decimal(str(value))
-    sign = "+" if number > 0 else ("−" if number < 0 else "±")
-    return f"{sign}{number_format(abs(number), decimal_pos=1, use_l10n=True, force_grouping=True)} {unit}"
+def change(value: Any, unit: str = "%", decimals: int = 1) -> str:
+    """A signed change: +5,2 % or −0,3 điểm (pp); ±0,0 when it rounds to nothing."""
+    number = _number(value)
+    if number is None:
+        return DASH
+    shown = rounded(number, int(decimals))
+    sign = "+" if shown > 0 else (MINUS if shown < 0 else "±")
+    return f"{sign}{written(abs(shown), int(decimals), get_language())} {unit}"
 
 
 @register.filter
 def trend(value: Any) -> str:
     """A CSS class for the direction of a change."""
-    if value in (None, ""):
+    number = _number(value)
+    if number is None:
         return "flat"
-    number = Decimal(str(value))
     return "up" if number > 0 else ("down" if number < 0 else "flat")
