@@ -7,6 +7,7 @@ The expected strings are written by hand.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -208,3 +209,52 @@ def test_a_preview_refresh_and_an_unknown_regime(approved_hanoi) -> None:  # typ
         assert refresh_reason("submit PROV_KTXH_Q · 01 · 2026-Q3 (preview)") == (
             f"submission of Provincial quarterly socio-economic report, {current('01').name_en}, Q3 2026 (preview)")
         assert refresh_reason("return NOPE · 01 · 2026-Q3") == f"return of NOPE, {current('01').name_en}, Q3 2026"
+
+
+CODE_IN_A_CELL = re.compile(r">\s*\d{4}-(?:\d\d|Q\d|S\d|N1|YTD\d\d)\s*<")  # "<td>2026-10</td>"
+
+
+@pytest.mark.django_db
+def test_registry_schedules_show_period_labels(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    client = _client(hanoi_reporter)
+    for url in ("/registry/regimes/", "/registry/regimes/PROV_KTXH_Q/"):
+        page = client.get(url).content.decode()
+        assert not CODE_IN_A_CELL.search(page), CODE_IN_A_CELL.search(page)
+        assert re.search(r"<td>(Tháng \d{1,2}|Quý I{1,3}V?)/20\d\d</td>", page), url
+    english = _client(hanoi_reporter, "en").get("/registry/regimes/PROV_KTXH_Q/").content.decode()
+    assert re.search(r"<td>Q[1-4] 20\d\d</td>", english) and not CODE_IN_A_CELL.search(english)
+
+
+@pytest.mark.django_db
+def test_report_lists_and_the_form_show_period_labels(approved_hanoi, hanoi_reporter, make_user) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_collection_api import api, form_values, post, value_set
+
+    mine = _client(hanoi_reporter).get("/report/").content.decode()
+    assert re.search(r"<td>Tháng \d{1,2}/20\d\d</td>", mine) and not CODE_IN_A_CELL.search(mine)
+    assert 'data-key="PROV_KTXH_M/01/' in mine  # keys and links keep the code
+    form = _client(hanoi_reporter).get("/report/PROV_KTXH_M/01/2026-10/").content.decode()
+    assert "<strong>Tháng 10/2026</strong>" in form and "<strong>2026-10</strong>" not in form
+    # The approver's inbox: a report for November waits.
+    reporter = api(hanoi_reporter)
+    sid = post(reporter, value_set(form_values(), period="2026-11")).json()["submission"]["id"]
+    from tests.test_collection_api import attach
+
+    attach(reporter, period="2026-11")
+    reporter.post(f"/api/submissions/{sid}/submit", {}, content_type="application/json")
+    inbox = _client(make_user("hanoi.duyet2", "approver", "01")).get("/report/?view=inbox").content.decode()
+    assert "<td>Tháng 11/2026</td>" in inbox and not CODE_IN_A_CELL.search(inbox)
+    assert "/report/PROV_KTXH_M/01/2026-11/" in inbox
+
+
+@pytest.mark.django_db
+def test_dashboards_show_period_labels(approved_hanoi, leader) -> None:  # type: ignore[no-untyped-def]
+    client = _client(leader)
+    indicator = client.get("/dashboard/indicator/RETAIL_SALES/?unit=01&period=2026-10").content.decode()
+    assert "· Tháng 10/2026<" in indicator and not CODE_IN_A_CELL.search(indicator)
+    assert '<option value="2026-10" selected>Tháng 10/2026</option>' in indicator
+    province = client.get("/dashboard/province/01/").content.decode()
+    assert "<td>Tháng 10/2026</td>" in province and not CODE_IN_A_CELL.search(province)
+    overview = client.get("/dashboard/?unit=01").content.decode()
+    assert "Tháng 10/2026" in overview and not CODE_IN_A_CELL.search(overview)
+    english = _client(leader, "en").get("/dashboard/indicator/RETAIL_SALES/?unit=01&period=2026-10").content.decode()
+    assert '<option value="2026-10" selected>October 2026</option>' in english
