@@ -222,3 +222,44 @@ def test_releases_and_revisions_are_written_in_the_pages_language(figures, leade
     table = page[page.index('data-testid="history"'):]
     table = table[:table.index("</table>")]
     assert f'<td class="num">{first}</td>' in table and f'<td class="num">{second}</td>' in table, table
+
+
+# -- the analytics API: exact values for machines, display fields rounded the pages' way ---------------
+
+def _api(user, **params: str):  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client.get("/api/analytics", {"indicator": "RETAIL_SALES", "orgUnit": "01", "start": "2026-09",
+                                         "end": "2026-09", "compare": "yoy,plan,ytd", **params})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "value", "yoy", "plan", "ytd"), [
+    ("vi", "1.073.036,7", f"{MINUS}9,8", "87,6", "1.873.036,7"),
+    ("en", "1,073,036.7", f"{MINUS}9.8", "87.6", "1,873,036.7"),
+])
+def test_the_api_display_fields_round_like_the_pages(figures, leader, lang: str, value: str, yoy: str,  # type: ignore[no-untyped-def]
+                                                     plan: str, ytd: str) -> None:
+    response = _api(leader, display=lang)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    row = body["rows"][0]
+    # Machines keep exact numbers: the raw fields are untouched.
+    assert row["value"] == "1073036.7" and row["ytd"] == "1873036.7"
+    assert Decimal(row["yoy"]).quantize(Decimal("0.0001")) == Decimal("-9.7909")
+    assert Decimal(row["planPct"]).quantize(Decimal("0.0001")) == Decimal("87.5799")
+    assert row["display"] == {"value": value, "lastYear": "1.189.500,0" if lang == "vi" else "1,189,500.0",
+                              "yoy": yoy, "ytd": ytd, "plan": "2.138.660,0" if lang == "vi" else "2,138,660.0",
+                              "planPct": plan}
+    assert body["meta"]["rules"]["RETAIL_SALES"]["decimals"] == 1
+    assert body["meta"]["display"] == lang
+
+
+@pytest.mark.django_db
+def test_the_api_has_no_display_fields_unless_asked_and_refuses_an_unknown_language(figures, leader) -> None:  # type: ignore[no-untyped-def]
+    body = _api(leader).json()
+    assert "display" not in body["rows"][0] and body["meta"]["display"] is None
+    assert body["meta"]["rules"]["RETAIL_SALES"]["decimals"] == 1
+    bad = _api(leader, display="fr")
+    assert bad.status_code == 400
+    assert "display" in bad.json()["message_vi"] and "display" in bad.json()["message_en"]

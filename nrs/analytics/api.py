@@ -23,7 +23,7 @@ from nrs.analytics import coverage, disclosure, pending, queries
 from nrs.analytics.models import Basis
 from nrs.lib import csvsafe, moments, periods
 from nrs.lib.errors import InputError
-from nrs.lib.numbers import plain
+from nrs.lib.numbers import plain, written
 from nrs.registry.api import Text
 from nrs.registry.models import Indicator, Level, OrgUnit
 
@@ -44,6 +44,7 @@ class Question:
     basis: str
     known_on: datetime | None
     as_was: bool
+    display: str = ""  # "vi" or "en": each row also carries its figures written for people
 
 
 def _known_on(text: str) -> datetime | None:
@@ -59,8 +60,16 @@ def _period(name: str, text: str) -> periods.Period | None:
         raise InputError(name, f"{name}: kỳ không hợp lệ ({exc})", f"{name}: invalid period ({exc})") from None
 
 
+DISPLAY_LANGUAGES = ("vi", "en")
+# Display fields (``display=vi|en``): figures at the indicator's decimals; changes and
+# percentages at one decimal, as the dashboards show them. perCapita has no display field.
+DISPLAY_VALUES = ("value", "lastYear", "previous", "ytd", "plan")
+DISPLAY_PERCENTS = ("yoy", "prevChange", "sharePct", "planPct", "planGap")
+PERCENT_DECIMALS = 1
+
+
 def parse_question(*, indicator: str, orgUnit: str, level: str, kind: str, start: str, end: str,
-                   compare: str, basis: str, knownOn: str, asWas: bool) -> Question:
+                   compare: str, basis: str, knownOn: str, asWas: bool, display: str = "") -> Question:
     codes = [c.strip() for c in indicator.split(",") if c.strip()]
     if not codes:
         raise InputError("indicator", "cần ít nhất một mã chỉ tiêu", "at least one indicator code is required")
@@ -82,8 +91,11 @@ def parse_question(*, indicator: str, orgUnit: str, level: str, kind: str, start
                          f"unknown comparison: {', '.join(bad)} (use {', '.join(queries.COMPARISONS)})")
     if basis not in ("approved", "preview"):
         raise InputError("basis", "basis phải là approved hoặc preview", "basis must be approved or preview")
+    if display and display not in DISPLAY_LANGUAGES:
+        raise InputError("display", "display phải là vi hoặc en", "display must be vi or en")
     return Question([found[c] for c in codes], unit, level, kind, _period("start", start), _period("end", end),
-                    wanted, Basis.PREVIEW if basis == "preview" else Basis.APPROVED, _known_on(knownOn), asWas)
+                    wanted, Basis.PREVIEW if basis == "preview" else Basis.APPROVED, _known_on(knownOn), asWas,
+                    display)
 
 
 def answer(question: Question, user: Any, token: Any = None) -> dict[str, Any]:
@@ -108,7 +120,7 @@ def answer(question: Question, user: Any, token: Any = None) -> dict[str, Any]:
             for point in points:
                 shown.redact_share(unit, point.extra)
             covered = _coverage(censuses, reader, indicator, unit, points)
-            rows += [_row(point, covered.get(point.period.sdmx)) for point in points]
+            rows += [_row(point, covered.get(point.period.sdmx), question.display) for point in points]
             if len(rows) > MAX_ROWS:
                 raise InputError("query", f"quá {MAX_ROWS} dòng; hãy thu hẹp khoảng kỳ",
                                  f"more than {MAX_ROWS} rows; narrow the period range")
@@ -126,7 +138,7 @@ def _coverage(censuses: dict[int, coverage.Census], reader: queries.Reader, indi
     return census.of(indicator, [p.period for p in points])
 
 
-def _row(point: queries.Point, covered: coverage.Coverage | None = None) -> dict[str, Any]:
+def _row(point: queries.Point, covered: coverage.Coverage | None = None, display: str = "") -> dict[str, Any]:
     row: dict[str, Any] = {
         "indicator": point.indicator.code, "orgUnit": point.unit.code, "orgUnitName": point.unit.name,
         "period": point.period.sdmx, "value": point.value, "rebuilt": bool(point.cell and point.cell.rebuilt),
@@ -135,7 +147,20 @@ def _row(point: queries.Point, covered: coverage.Coverage | None = None) -> dict
         row["coverage"] = {"reported": covered.reported, "expected": covered.expected,
                            "complete": covered.complete}
     row.update(point.extra)
+    if display:
+        row["display"] = shown(row, point.indicator.decimals, display)
     return {k: plain(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+
+
+def shown(row: dict[str, Any], decimals: int, lang: str) -> dict[str, str]:
+    """A row's figures written for people in ``lang`` (1.073.036,7 / 1,073,036.7), rounded half
+    away from zero like the pages (nrs.lib.numbers); the row's own fields stay exact."""
+    out: dict[str, str] = {}
+    for names, places in ((DISPLAY_VALUES, decimals), (DISPLAY_PERCENTS, PERCENT_DECIMALS)):
+        for name in names:
+            if isinstance(row.get(name), Decimal):
+                out[name] = written(row[name], places, lang)
+    return out
 
 
 def _source(indicator: Indicator, question: Question) -> dict[str, str] | None:
@@ -152,6 +177,8 @@ def _meta(question: Question, reader: queries.Reader, rows: list[dict[str, Any]]
     return {
         "basis": "preview" if question.basis == Basis.PREVIEW else "approved",
         "knownOn": question.known_on.isoformat() if question.known_on else None,
+        # the language of the rows' display fields, if asked (display=vi|en)
+        "display": question.display or None,
         "computedFrom": ("reported values approved by knownOn, recomputed with the aggregation rules"
                          if reader.known_on else "the aggregate store, kept current on every approval"),
         **queries.freshness(),
@@ -162,6 +189,8 @@ def _meta(question: Question, reader: queries.Reader, rows: list[dict[str, Any]]
         "rules": {i.code: {"overUnits": i.ou_aggregation, "overTime": i.time_aggregation,
                            "weight": i.weight.code if i.weight else None, "formula": i.formula or None,
                            "unit": i.unit.code, "frequency": i.frequency, "kind": i.kind,
+                           # display fields round half away from zero to these decimals
+                           "decimals": i.decimals,
                            # per cent ("pct") or percentage points ("pp"), by the indicator's kind
                            "comparison": queries.comparisons(i)} for i in question.indicators},
         # the agency whose national figure stands (docs/domain.md, "frequencies and sources")
@@ -196,17 +225,21 @@ def to_csv(result: dict[str, Any]) -> str:
 @router.get("/analytics", response={200: dict, 400: dict, 403: dict})
 def get_analytics(request: HttpRequest, indicator: Text, orgUnit: Text = "CP", level: Text = "", kind: Text = "",
                   start: Text = "", end: Text = "", compare: Text = "", basis: Text = "approved",
-                  knownOn: Text = "", asWas: bool = False, format: Text = "json") -> Any:
+                  knownOn: Text = "", asWas: bool = False, format: Text = "json", display: Text = "") -> Any:
     """Figures for one or more indicators (comma-separated codes) for `orgUnit`,
     or for its units at `level` (province, commune): every period of `kind`
     (M, Q, S, N, Y, YTD; default the indicator's frequency) from `start` to
     `end`. `compare`: yoy, prev, ytd, share, percapita, plan. `basis=preview`
     includes submitted values; `knownOn` answers as known on that date.
     `asWas=true` lists the units as they were at `end` instead of today's (whose
-    history before July 2025 is rebuilt from their predecessors). `format=csv`."""
+    history before July 2025 is rebuilt from their predecessors). `format=csv`.
+    `display=vi` (or `en`) adds to each row a `display` object: its figures written for people
+    (1.073.036,7), rounded half away from zero to the indicator's decimals (changes and
+    percentages to one), as the dashboards show them; the other fields stay exact."""
     try:
         question = parse_question(indicator=indicator, orgUnit=orgUnit, level=level, kind=kind, start=start,
-                                  end=end, compare=compare, basis=basis, knownOn=knownOn, asWas=asWas)
+                                  end=end, compare=compare, basis=basis, knownOn=knownOn, asWas=asWas,
+                                  display=display)
         result = answer(question, request.user, request_token(request))
     except InputError as exc:
         return Status(400, exc.as_dict())
