@@ -7,7 +7,10 @@ The expected strings are written by hand.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -17,6 +20,7 @@ from django.utils import translation
 from nrs.analytics import charts
 from nrs.analytics.rollup import Cell
 from nrs.lib.periods import Period
+from tests.test_reports import _generate, figures  # noqa: F401  (the fixture)
 
 
 def _point(period: Period, value: str):  # type: ignore[no-untyped-def]
@@ -258,3 +262,40 @@ def test_dashboards_show_period_labels(approved_hanoi, leader) -> None:  # type:
     assert "Tháng 10/2026" in overview and not CODE_IN_A_CELL.search(overview)
     english = _client(leader, "en").get("/dashboard/indicator/RETAIL_SALES/?unit=01&period=2026-10").content.decode()
     assert '<option value="2026-10" selected>October 2026</option>' in english
+
+
+# -- the rendered PDF, read back with poppler -----------------------------------------------------
+
+POPPLER = pytest.mark.skipif(shutil.which("pdftotext") is None and os.environ.get("CI") != "true",
+                             reason="poppler-utils is not installed (make test installs it)")
+
+
+@POPPLER
+@pytest.mark.django_db
+def test_the_brief_pdf_writes_figures_and_periods_the_vietnamese_way(figures, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Retail sales reach 45.475625 % of the annual plan (909,512.5 of 2,000,000 billion đồng):
+    the table wrote 45,4 % (truncated) where the alert wrote 45,5 %."""
+    brief = _generate(figures, kind="brief")
+    source = tmp_path / "brief.pdf"
+    source.write_bytes(brief.pdf.read())
+    text = " ".join(subprocess.run(["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True,
+                                   text=True, timeout=120).stdout.split())
+    assert "Một số chỉ tiêu kinh tế - xã hội chủ yếu tháng 10 năm 2026" in text
+    assert "96.932,9" in text and "909.512,5" in text  # the month, and the year to date: grouped
+    assert "45,5 %" in text and "đạt 45,5% kế hoạch năm" in text
+    assert "45,4" not in text
+    assert not re.search(r"\b2026-10\b", text)
+    english = _generate(figures, kind="brief", language="en")
+    source.write_bytes(english.pdf.read())
+    text = " ".join(subprocess.run(["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True,
+                                   text=True, timeout=120).stdout.split())
+    assert "October 2026" in text and "96,932.9" in text and "909,512.5" in text and "45.5 %" in text
+
+
+def test_the_documents_chart_ticks_are_written_in_the_documents_language() -> None:
+    from nrs.reports.charts import tick
+
+    with translation.override("vi"):
+        assert [tick(v) for v in (-10.0, 0.0, 2.5, 1500.0)] == ["−10", "0", "2,5", "1.500"]
+    with translation.override("en"):
+        assert [tick(v) for v in (-10.0, 2.5, 1500.0)] == ["−10", "2.5", "1,500"]
