@@ -173,7 +173,7 @@ def json_rows(key: str, field_name: str = "orgUnit") -> Rows:
 def csv_rows(column: str) -> Rows:
     def found(response: Any, side: str) -> bool:
         text = b"".join(response.streaming_content if response.streaming else [response.content])
-        return any(row.get(column) == side for row in csv.DictReader(io.StringIO(text.decode())))
+        return any(row.get(column) == side for row in csv.DictReader(io.StringIO(text.decode("utf-8-sig"))))
     return found
 
 
@@ -247,6 +247,10 @@ URLS: dict[str, Entry] = {
         post(perm(Perm.ENTER_DATA, "object"), variant="save", data={"action": "save"}),
         post(perm(Perm.APPROVE, "object"), variant="approve", data={"action": "approve"}))),
     "collection:excel_template": page(perm(Perm.VIEW_UNAPPROVED, "object"), REPORT),
+    # Attached text reports (issue 20): seen by whoever sees the report, removed by whoever enters it.
+    "collection:document_file": page(perm(Perm.VIEW_UNAPPROVED, "object"), {"document_id": "{document}"}),
+    "collection:current_document": page(perm(Perm.VIEW_UNAPPROVED, "object"), REPORT),
+    "collection:remove_document": Entry({"document_id": "{document}"}, (post(perm(Perm.ENTER_DATA, "object")),)),
     # Dashboards: every page asks for the unit it shows.
     "analytics:overview": page(perm(Perm.VIEW_DATA, "object"), query=UNIT),
     "analytics:indicator": page(perm(Perm.VIEW_DATA, "object"), {"code": "{quiet_indicator}"},
@@ -288,6 +292,7 @@ URLS: dict[str, Entry] = {
     "audit:list": page(perm(Perm.VIEW_AUDIT)),
     "audit:export": Entry({}, (get(perm(Perm.VIEW_AUDIT)),
                                get(perm(Perm.VIEW_AUDIT, "object"), variant="unit", rows=csv_rows("org_unit")))),
+    "audit:export_xlsx": page(perm(Perm.VIEW_AUDIT)),
     "audit:verify": Entry({}, (post(perm(Perm.VIEW_AUDIT), data={"first": "1", "last": "1"}),)),
     "audit:detail": page(perm(Perm.VIEW_AUDIT, "object"), {"seq": "{event_seq}"}),
     # The API's own URL patterns: its operations are in API below, by operationId.

@@ -185,11 +185,12 @@ def _build_cast(media: Path) -> Cast:
         rows = _rows(regime, code, DRAFT)
         saved = collection_actions.check_and_save_values(regime, unit, DRAFT, rows, actor=service, today=TODAY)
         assert saved.ok and saved.submission is not None, saved.issues
-        collection_actions.attach_document(regime, unit, DRAFT, PDF, "bao-cao.pdf", actor=service)
+        document = collection_actions.attach_document(regime, unit, DRAFT, PDF, "bao-cao.pdf", actor=service)
         target, _ = registry_actions.set_target(indicator, unit, 2026, Decimal(1000), actor=coordinator)
         reporter = users[Principal(Role.REPORTER, code)]
         objects[code] = {
             **shared, "unit": code, "unit_pk": str(unit.pk), "submission": str(saved.submission.pk),
+            "document": str(document.pk),
             "user": str(reporter.pk), "grant": str(Grant.objects.get(user=reporter).pk), "target": str(target.pk),
             "event": str(Event.objects.filter(org_unit=unit).order_by("pk").values_list("pk", flat=True).first()),
             "event_seq": str(Event.objects.filter(org_unit=unit).order_by("pk").values_list("seq", flat=True).first()),

@@ -80,7 +80,7 @@ def test_excel_errors_name_the_cell(hanoi_reporter) -> None:  # type: ignore[no-
     book.save(out)
     page = web.post(url, {"action": "excel", "workbook": SimpleUploadedFile(
         "x.xlsx", out.getvalue(), content_type=XLSX)}).content.decode()
-    assert "BaoCao!E9" in page and "không phải là số" in page
+    assert "Ô E9 của trang BaoCao" in page and "không phải là số" in page  # issue 20: as a person reads it
     assert not Submission.objects.exists()
     wrong = web.post(url, {"action": "excel", "workbook": SimpleUploadedFile(
         "x.xlsx", b"indicator,value\n", content_type=XLSX)}).content.decode()

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
-from nrs.collection import actions, compliance, context, excel, queries
+from nrs.collection import actions, compliance, context, excel, files, queries
 from nrs.collection.documents import DocumentError
 from nrs.collection.models import Document, Flag, State, Submission
 from nrs.collection.validation import Issue, Row
@@ -235,8 +235,8 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     rows = compliance.matrix(regime, period, today=today, scope=scope) if regime and period else []
     wanted = request.GET.get("status", "")
     shown = [r for r in rows if not wanted or r.status == wanted]
-    if request.GET.get("format") == "csv":
-        return _compliance_csv(shown, regime, period)
+    if request.GET.get("format") in ("csv", "xlsx"):
+        return _compliance_csv(shown, regime, period, xlsx=request.GET["format"] == "xlsx")
     received, total = compliance.coverage(period.sdmx, scope=scope) if period else (0, 0)
     return render(request, "collection/compliance.html", {
         "regimes": regimes, "regime": regime, "period": period, "rows": shown,
@@ -244,8 +244,8 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
         "received": received, "total": total})
 
 
-def _compliance_csv(rows: list[compliance.Status], regime: Any, period: Any) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+def _compliance_csv(rows: list[compliance.Status], regime: Any, period: Any, *, xlsx: bool = False) -> HttpResponse:
+    response = HttpResponse(files.BOM, content_type="text/csv; charset=utf-8")  # BOM: Excel reads UTF-8
     response["Content-Disposition"] = f'attachment; filename="compliance_{regime.code}_{period}.csv"'
     writer = csv.writer(response)
     writer.writerow(["org_unit", "name", "status", "state", "submitted_at", "deadline", "approved", "document",
@@ -256,4 +256,6 @@ def _compliance_csv(rows: list[compliance.Status], regime: Any, period: Any) -> 
             timezone.localtime(r.submitted_at).isoformat() if r.submitted_at else "",
             r.deadline.isoformat(), "yes" if r.approved else "no", r.document,
             str(STATUS_LABELS.get(r.status, r.status)), r.state_label)])
+    if xlsx:  # the same table as a spreadsheet
+        return files.xlsx_from_csv(response.content.decode("utf-8"), f"compliance_{regime.code}_{period}.xlsx")
     return response
