@@ -299,3 +299,13 @@ def test_the_documents_chart_ticks_are_written_in_the_documents_language() -> No
         assert [tick(v) for v in (-10.0, 0.0, 2.5, 1500.0)] == ["−10", "0", "2,5", "1.500"]
     with translation.override("en"):
         assert [tick(v) for v in (-10.0, 2.5, 1500.0)] == ["−10", "2.5", "1,500"]
+
+
+@pytest.mark.django_db
+def test_the_unit_page_names_its_fields_and_groups_the_area(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import current
+
+    page = _client(hanoi_reporter).get(f"/registry/units/{current('01').pk}/").content.decode()
+    assert "<dt>Diện tích (km²)</dt><dd>3.359,97</dd>" in page
+    english = _client(hanoi_reporter, "en").get(f"/registry/units/{current('01').pk}/").content.decode()
+    assert "<dt>Area (km²)</dt><dd>3,359.97</dd>" in english
