@@ -4,12 +4,17 @@ unit, source and date (part 8). Expected strings are written by hand."""
 
 from __future__ import annotations
 
+import base64
 import html as html_lib
 import json
+import os
 import re
+import struct
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
+import plotly
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -263,3 +268,64 @@ def test_the_api_has_no_display_fields_unless_asked_and_refuses_an_unknown_langu
     bad = _api(leader, display="fr")
     assert bad.status_code == 400
     assert "display" in bad.json()["message_vi"] and "display" in bad.json()["message_en"]
+
+
+# -- the PNG itself, drawn by Plotly in Chromium ------------------------------------------------------
+
+SHOTS = Path(os.environ.get("NRS_ENTRY_SHOTS", "/tmp/nrs20/shots"))
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+MAP_FILE = Path(__file__).resolve().parent.parent / "nrs" / "static" / "nrs" / "map" / "vn-provinces-34.geojson"
+DRAW = """async ([fig, config]) => {
+  const el = document.createElement("div");
+  el.style.width = "900px";
+  document.body.appendChild(el);
+  await Plotly.newPlot(el, fig.data, fig.layout, config);
+  const options = Object.assign({}, config.toImageButtonOptions);
+  const png = await Plotly.toImage(el, options);
+  const svg = await Plotly.toImage(el, Object.assign({}, options, {format: "svg"}));
+  return [png, decodeURIComponent(svg.slice(svg.indexOf(",") + 1))];
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_the_exported_png_shows_title_unit_source_and_date(figures, leader) -> None:  # type: ignore[no-untyped-def]
+    """Plotly draws the PNG from the chart's SVG at the modebar's export options (plot_config):
+    the SVG holds the caption's words with the page's separators, and the PNG is the export size."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM
+    from tests.test_demo_browser import CHROMIUM_ARGS
+
+    series_page = _get(leader, "vi", "/dashboard/indicator/RETAIL_SALES/", unit="01")
+    map_page = _get(leader, "vi", "/dashboard/indicator/RETAIL_SALES/", period="2026-09")
+    config = {**_figure(series_page, "plot-config"), "topojsonURL": None}
+    series, choropleth = _figure(series_page, "series-fig"), _figure(map_page, "map-fig")
+    geojson = json.loads(MAP_FILE.read_text(encoding="utf-8"))
+    for trace in choropleth["data"]:
+        if "geojson" in trace:
+            trace["geojson"] = geojson  # no server here: the boundaries inline
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_content("<html><body></body></html>")
+        # Offline, the world topojson is never fetched (STACK-NOTES): an empty one is seeded.
+        page.evaluate("window.PlotlyGeoAssets = {topojson: {world_110m: {type: 'Topology', objects: {}, arcs: []}}}")
+        page.add_script_tag(path=str(PLOTLY_JS))
+        drawn = [page.evaluate(DRAW, [fig, config]) for fig in (series, choropleth)]
+        browser.close()
+    for (png, svg), place in zip(drawn, ("Hà Nội", "Tháng 9/2026"), strict=True):
+        raw = base64.b64decode(png.split(",", 1)[1])
+        if SHOTS.is_dir():  # for a person to look at
+            (SHOTS / f"formats-{'series' if place == 'Hà Nội' else 'map'}.png").write_bytes(raw)
+        assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", raw[16:24])
+        assert (width, height) == (2400, 1400)  # 1200 × 700 at scale 2, whatever the screen
+        text = html_lib.unescape(re.sub(r"<[^>]+>", " ", svg))
+        assert "Tổng mức bán lẻ hàng hóa và doanh thu dịch vụ tiêu dùng" in text and place in text
+        assert "tỷ đồng" in text and "Số liệu tính đến" in text and re.search(r"\d{2}/\d{2}/\d{4}", text)
+    series_text = html_lib.unescape(re.sub(r"<[^>]+>", " ", drawn[0][1]))
+    assert "Nguồn: Thành phố Hà Nội" in series_text
+    assert re.search(r"1\.\d{3}\.\d{3}", series_text), series_text  # the axis in the Vietnamese way
+    map_text = html_lib.unescape(re.sub(r"<[^>]+>", " ", drawn[1][1]))
+    assert "Nguồn: tổng hợp báo cáo của các tỉnh, thành phố" in map_text

@@ -87,7 +87,7 @@ def captioned(layout: dict[str, Any], title: str, source: str, as_of: str) -> di
             "yanchor": "bottom", "yshift": 6, "font": {"size": 11, "color": "#555"}, "name": "source"}
     return {**layout, "margin": margin,
             "title": {"text": title, "x": 0, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top",
-                      "yref": "container", "font": {"size": 14}},
+                      "yref": "container", "font": {"size": 14}, "pad": {"l": 4}},
             "annotations": [*layout.get("annotations", []), note]}
 
 
