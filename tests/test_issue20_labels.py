@@ -309,3 +309,15 @@ def test_the_unit_page_names_its_fields_and_groups_the_area(hanoi_reporter) -> N
     assert "<dt>Diện tích (km²)</dt><dd>3.359,97</dd>" in page
     english = _client(hanoi_reporter, "en").get(f"/registry/units/{current('01').pk}/").content.decode()
     assert "<dt>Area (km²)</dt><dd>3,359.97</dd>" in english
+
+
+def test_the_compliance_annex_groups_its_counts() -> None:
+    from nrs.reports import render
+    from nrs.reports.content import RegimeSummary
+
+    subject = _content(_row("50"))
+    subject.summary = [RegimeSummary("Xã", 3321, 3000, 21, 300, 0)]
+    with translation.override("vi"):
+        assert render.summary_rows(subject) == [["Xã", "3.321", "3.000", "21", "300", "0"]]
+    with translation.override("en"):
+        assert render.summary_rows(subject) == [["Xã", "3,321", "3,000", "21", "300", "0"]]

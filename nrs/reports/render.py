@@ -294,7 +294,9 @@ def _docx_table(doc: Docx, rows: list[list[str]]) -> None:
 
 
 def summary_rows(content: Content) -> list[list[str]]:
-    return [[s.regime, str(s.expected), str(s.on_time), str(s.late), str(s.missing), str(s.returned)]
+    """Counts of reports per regime, grouped as figures are (3.321 communes, not 3321)."""
+    language = translation.get_language()
+    return [[s.regime, *(written(n, 0, language) for n in (s.expected, s.on_time, s.late, s.missing, s.returned))]
             for s in content.summary]
 
 
