@@ -23,7 +23,7 @@ from django.utils import translation
 
 from nrs.accounts import actions as account_actions
 from nrs.accounts.models import Role
-from nrs.analytics.templatetags.nrs_analytics import change, num
+from nrs.analytics.templatetags.nrs_analytics import change, num, trend
 from nrs.collection import bulk
 from nrs.collection.validation import Row
 from nrs.lib import periods
@@ -70,6 +70,12 @@ def test_num_writes_the_active_language_rounded_half_away_from_zero(lang: str, v
 def test_change_is_signed_grouped_and_rounded(lang: str, value: str, unit: str, expected: str) -> None:
     with translation.override(lang):
         assert change(Decimal(value), unit) == expected
+
+
+@pytest.mark.parametrize(("value", "css"), [("-9.789", "down"), ("0.04", "flat"), ("-0.04", "flat"),
+                                            ("0.05", "up"), (None, "flat")])
+def test_the_trend_follows_the_change_as_written(value: str | None, css: str) -> None:
+    assert trend(value) == css
 
 
 def test_missing_values_stay_a_dash() -> None:

@@ -70,12 +70,14 @@ def _message(due: Due) -> tuple[str, str]:
     when = f"{due.deadline:%d/%m/%Y}"
     if due.kind == "reminder":
         subject = f"[NRS] Nhắc hạn báo cáo / Report due {when}: {due.regime.code} {due.period}"
-        body = (f"{due.regime.name_vi}, kỳ {due.period}, {due.unit_name}: hạn gửi {when}.\n"
-                f"{due.regime.name_en}, period {due.period}: due on {due.deadline:%Y-%m-%d}.\n")
+        body = (f"{due.regime.name_vi}, kỳ {periods.label(due.period, 'vi', style='inline')}, {due.unit_name}: "
+                f"hạn gửi {when}.\n"
+                f"{due.regime.name_en}, period {periods.label(due.period, 'en')}: due on {due.deadline:%Y-%m-%d}.\n")
     else:
         subject = f"[NRS] Quá hạn báo cáo / Report overdue: {due.regime.code} {due.period}"
-        body = (f"{due.regime.name_vi}, kỳ {due.period}, {due.unit_name}: đã quá hạn {when}.\n"
-                f"{due.regime.name_en}, period {due.period}: overdue since "
+        body = (f"{due.regime.name_vi}, kỳ {periods.label(due.period, 'vi', style='inline')}, {due.unit_name}: "
+                f"đã quá hạn {when}.\n"
+                f"{due.regime.name_en}, period {periods.label(due.period, 'en')}: overdue since "
                 f"{due.deadline:%Y-%m-%d}.\n")
     return subject, body
 

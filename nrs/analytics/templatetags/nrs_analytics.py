@@ -51,8 +51,9 @@ def change(value: Any, unit: str = "%", decimals: int = 1) -> str:
 
 @register.filter
 def trend(value: Any) -> str:
-    """A CSS class for the direction of a change."""
+    """A CSS class for the direction of a change, as it is written: one that rounds to ±0,0 is flat."""
     number = _number(value)
     if number is None:
         return "flat"
-    return "up" if number > 0 else ("down" if number < 0 else "flat")
+    shown = rounded(number, 1)
+    return "up" if shown > 0 else ("down" if shown < 0 else "flat")
