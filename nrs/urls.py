@@ -4,12 +4,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from nrs.accounts import views as account_views
-from nrs.web import views
+from nrs.web import pwa, views
 from nrs.web.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
+    path("sw.js", pwa.service_worker, name="pwa_service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="pwa_manifest"),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("nrs.accounts.urls")),

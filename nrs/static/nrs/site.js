@@ -11,4 +11,28 @@
       el.disabled = true;
     }
   });
+
+  // Phones: the menu folds behind its button (issue 20); the CSS shows it open on wider screens.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest("[data-menu-toggle]");
+    if (!toggle) { return; }
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (menu) { menu.classList.toggle("open", open); }
+  });
+
+  // Installable, and the last overview readable offline: the service worker (served at /sw.js,
+  // nrs/web/pwa.py). Signing out forgets the pages it kept.
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", {scope: "/"}).catch(function () {});
+    });
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-sign-out") && window.caches) {
+      window.caches.delete("nrs-pages");
+    }
+  });
+  if (!navigator.onLine) { document.documentElement.setAttribute("data-offline", "1"); }
 })();
