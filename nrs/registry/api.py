@@ -8,12 +8,14 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict
 
 from nrs.accounts import access
+from nrs.i18n import bilingual
 from nrs.lib import periods
 from nrs.registry.models import Indicator, OrgUnit, Regime
 
@@ -232,7 +234,7 @@ def regime_period(request: HttpRequest, code: Text, period_id: Text) -> dict[str
     try:
         period = periods.parse(period_id)
     except periods.PeriodError as exc:
-        raise HttpError(400, f"Kỳ báo cáo không hợp lệ / invalid period: {exc}") from None
+        raise HttpError(400, "{} / {}: {}".format(*bilingual(_("invalid period")), exc)) from None
     sched = regime.schedule_for(period)
     try:
         dhis2: str | None = period.dhis2

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from django.db import models, transaction
+from django.utils.translation import gettext_noop as _
 
 from nrs.audit.events import EventType
 from nrs.audit.log import record
+from nrs.i18n import Pair, bilingual
 from nrs.registry import sources
 from nrs.registry.models import (
     LEVEL_OF_KIND,
@@ -104,11 +106,11 @@ def _check_units(units: list[UnitRecord]) -> None:
     seen: dict[str, UnitRecord] = {}
     for unit in units:
         if unit.key in seen:
-            raise RegistryError(unit.source, unit.row, f"mã trùng '{unit.code}'",
-                                f"duplicate code '{unit.code}' valid from {unit.valid_from}")
+            raise RegistryError(unit.source, unit.row, *bilingual(_("duplicate code '%(code)s' valid from %(day)s"),
+                                                                  code=unit.code, day=unit.valid_from))
         if unit.parent_key is not None and unit.parent_key not in seen:
-            raise RegistryError(unit.source, unit.row, f"đơn vị cha '{unit.parent_key}' không "
-                                "tồn tại", f"unknown parent '{unit.parent_key}'")
+            raise RegistryError(unit.source, unit.row, *bilingual(_("unknown parent '%(code)s'"),
+                                                                  code=unit.parent_key))
         seen[unit.key] = unit
 
 
@@ -117,8 +119,8 @@ def _check_agency_history(indicators: list[sources.IndicatorRecord], before: set
     for ind in indicators:
         if not ind.agency_before and ind.agency not in before:
             raise RegistryError(path.name, ind.row,
-                                f"'{ind.agency}' chưa tồn tại trước 01/03/2025; cần 'agency_before'",
-                                f"'{ind.agency}' did not exist before 2025-03-01; set agency_before")
+                                *bilingual(_("'%(agency)s' did not exist before %(day)s; set agency_before"),
+                                           agency=ind.agency, day=Pair("01/03/2025", "2025-03-01")))
 
 
 # -- writing ---------------------------------------------------------------------------

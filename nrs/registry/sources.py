@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext_noop as _
 
+from nrs.i18n import bilingual
 from nrs.lib import formulas
 from nrs.lib.text import ascii_fold
 
@@ -92,13 +94,13 @@ def _yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark else "?"
-        raise RegistryError(path.name, row, "YAML không hợp lệ", f"invalid YAML: {exc}") from None
+        raise RegistryError(path.name, row, *bilingual(_("invalid YAML: %(error)s"), error=exc)) from None
 
 
 def _need(item: dict[str, Any], name: str, source: str, row: int | str) -> Any:
     value = item.get(name)
     if value in (None, ""):
-        raise RegistryError(source, row, f"thiếu trường '{name}'", f"missing field '{name}'")
+        raise RegistryError(source, row, *bilingual(_("missing field '%(name)s'"), name=name))
     return value
 
 
@@ -119,8 +121,8 @@ def read_agencies(path: Path) -> UnitSet:
     for row, item in enumerate(data.get("agencies") or [], start=1):
         record = _agency_record(item, source, row, root_code)
         if record.key in seen:
-            raise RegistryError(source, row, f"mã trùng '{record.code}'",
-                                f"duplicate code '{record.code}' (same valid_from)")
+            raise RegistryError(source, row, *bilingual(_("duplicate code '%(code)s' (same valid_from)"),
+                                                        code=record.code))
         seen.add(record.key)
         result.units.append(record)
         current[record.code] = record
@@ -135,8 +137,7 @@ def _agency_record(item: dict[str, Any], source: str, row: int, root_code: str) 
     code = str(_need(item, "code", source, row))
     kind = _need(item, "kind", source, row)
     if kind not in AGENCY_KINDS:
-        raise RegistryError(source, row, f"loại đơn vị '{kind}' không hợp lệ",
-                            f"unknown agency kind '{kind}'")
+        raise RegistryError(source, row, *bilingual(_("unknown agency kind '%(kind)s'"), kind=kind))
     valid_from = item.get("valid_from") or ORIGIN
     return UnitRecord(
         key=unit_key(code, valid_from), code=code, kind=kind,
@@ -155,8 +156,7 @@ def _resolve_agency_parents(units: list[UnitRecord], current: dict[str, UnitReco
         elif parent_code in current:
             record.parent_key = current[parent_code].key
         else:
-            raise RegistryError(source, record.row, f"đơn vị cha '{parent_code}' không tồn tại",
-                                f"unknown parent '{parent_code}'")
+            raise RegistryError(source, record.row, *bilingual(_("unknown parent '%(code)s'"), code=parent_code))
 
 
 def _agency_lineage(record: UnitRecord, successors: list[dict[str, Any]],
@@ -164,22 +164,19 @@ def _agency_lineage(record: UnitRecord, successors: list[dict[str, Any]],
     if not successors:
         return []
     if record.valid_to is None:
-        raise RegistryError(source, row, "đơn vị còn hiệu lực không thể có đơn vị kế thừa",
-                            "a current unit cannot have successors (set valid_to)")
+        raise RegistryError(source, row, *bilingual(_("a current unit cannot have successors (set valid_to)")))
     links, total = [], Decimal(0)
     for successor in successors:
         code = str(successor.get("code", ""))
         if code not in current:
-            raise RegistryError(source, row, f"đơn vị kế thừa '{code}' không tồn tại",
-                                f"unknown successor '{code}'")
+            raise RegistryError(source, row, *bilingual(_("unknown successor '%(code)s'"), code=code))
         share = Decimal(str(successor.get("share", 1)))
         total += share
         kind = "merge" if len(successors) == 1 else "transfer"
         links.append(LineageRecord(record.key, current[code].key,
                                    record.valid_to + timedelta(days=1), share, kind))
     if total != 1:
-        raise RegistryError(source, row, f"tổng tỷ lệ kế thừa là {total}, phải bằng 1",
-                            f"successor shares add up to {total}, not 1")
+        raise RegistryError(source, row, *bilingual(_("successor shares add up to %(total)s, not 1"), total=total))
     return links
 
 
@@ -409,20 +406,18 @@ def read_codelists(path: Path) -> list[NamedRecord]:
         for entry in item.get("codes") or []:
             child = _named(str(entry.get("code", "")), entry, path.name, f"{row} ({code})")
             if child.code in seen:
-                raise RegistryError(path.name, child.row, f"mã trùng '{child.code}'",
-                                    f"duplicate code '{child.code}'")
+                raise RegistryError(path.name, child.row, *bilingual(_("duplicate code '%(code)s'"), code=child.code))
             seen.add(child.code)
             record.codes.append(child)
         if not record.codes:
-            raise RegistryError(path.name, row, f"danh mục '{code}' không có mã nào",
-                                f"codelist '{code}' has no codes")
+            raise RegistryError(path.name, row, *bilingual(_("codelist '%(code)s' has no codes"), code=code))
         records.append(record)
     return records
 
 
 def _named(code: str, item: dict[str, Any], source: str, row: int | str) -> NamedRecord:
     if not _CODE.match(code):
-        raise RegistryError(source, row, f"mã '{code}' không hợp lệ", f"invalid code '{code}'")
+        raise RegistryError(source, row, *bilingual(_("invalid code '%(code)s'"), code=code))
     return NamedRecord(code, _need(item, "name_vi", source, row),
                        _need(item, "name_en", source, row), row)
 
@@ -482,8 +477,8 @@ def read_indicators(path: Path, *, units: set[str], codelists: set[str],
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames != INDICATOR_COLUMNS:
-            raise RegistryError(path.name, 1, "tiêu đề cột không đúng",
-                                f"header must be: {','.join(INDICATOR_COLUMNS)}")
+            raise RegistryError(path.name, 1, *bilingual(_("header must be: %(columns)s"),
+                                                         columns=",".join(INDICATOR_COLUMNS)))
         records: dict[str, IndicatorRecord] = {}
         for row_number, row in enumerate(reader, start=2):
             record = _indicator(row, path.name, row_number, units, codelists,
@@ -491,8 +486,8 @@ def read_indicators(path: Path, *, units: set[str], codelists: set[str],
             if record.code in records:
                 first = records[record.code].row
                 raise RegistryError(path.name, row_number,
-                                    f"mã trùng '{record.code}' (đã có ở dòng {first})",
-                                    f"duplicate code '{record.code}' (first at row {first})")
+                                    *bilingual(_("duplicate code '%(code)s' (first at row %(first)s)"),
+                                               code=record.code, first=first))
             records[record.code] = record
     _check_references(list(records.values()), path.name)
     return list(records.values())
@@ -505,20 +500,18 @@ def _indicator(row: dict[str, str], source: str, n: int, units: set[str], codeli
 
     code = cell("code")
     if not _INDICATOR_CODE.match(code):
-        raise RegistryError(source, n, f"mã chỉ tiêu '{code}' không hợp lệ",
-                            f"invalid indicator code '{code}'")
+        raise RegistryError(source, n, *bilingual(_("invalid indicator code '%(code)s'"), code=code))
     for name in ("name_vi", "name_en"):
         if not cell(name):
-            raise RegistryError(source, n, f"thiếu '{name}'", f"missing '{name}'")
+            raise RegistryError(source, n, *bilingual(_("missing '%(name)s'"), name=name))
     for name, allowed in _CHOICES.items():
         if cell(name) not in allowed:
-            raise RegistryError(source, n, f"cột '{name}': giá trị '{cell(name)}' không hợp lệ",
-                                f"column '{name}': '{cell(name)}' is not one of "
-                                f"{', '.join(sorted(allowed))}")
+            raise RegistryError(source, n, *bilingual(_("column '%(name)s': '%(value)s' is not one of %(allowed)s"),
+                                                      name=name, value=cell(name), allowed=", ".join(sorted(allowed))))
     area, decimals = _int_cell(cell("area"), "area", source, n), _int_cell(
         cell("decimals"), "decimals", source, n)
     if not 1 <= area <= 9:
-        raise RegistryError(source, n, "lĩnh vực phải từ 1 đến 9", "area must be 1 to 9")
+        raise RegistryError(source, n, *bilingual(_("area must be 1 to 9")))
     _member(cell("unit"), units, "unit", source, n)
     breakdowns = [b for b in cell("breakdowns").split(";") if b]
     for breakdown in breakdowns:
@@ -554,12 +547,11 @@ def _frequencies(text: str, own: str, source: str, n: int) -> list[str]:
     found = [f for f in text.split(";") if f]
     for freq in found:
         if freq not in PUBLISHED_KINDS:
-            raise RegistryError(source, n, f"cột 'frequencies': '{freq}' không hợp lệ",
-                                f"column 'frequencies': '{freq}' is not one of "
-                                f"{', '.join(PUBLISHED_KINDS)}")
+            raise RegistryError(source, n, *bilingual(_("column '%(name)s': '%(value)s' is not one of %(allowed)s"),
+                                                      name="frequencies", value=freq,
+                                                      allowed=", ".join(PUBLISHED_KINDS)))
     if len(set(found)) != len(found):
-        raise RegistryError(source, n, "cột 'frequencies' có tần suất lặp lại",
-                            "column 'frequencies' repeats a frequency")
+        raise RegistryError(source, n, *bilingual(_("column 'frequencies' repeats a frequency")))
     return [own, *[f for f in found if f != own]]
 
 
@@ -567,14 +559,12 @@ def _int_cell(text: str, name: str, source: str, n: int) -> int:
     try:
         return int(text)
     except ValueError:
-        raise RegistryError(source, n, f"cột '{name}' phải là số nguyên",
-                            f"column '{name}' must be a whole number") from None
+        raise RegistryError(source, n, *bilingual(_("column '%(name)s' must be a whole number"), name=name)) from None
 
 
 def _member(value: str, allowed: set[str], name: str, source: str, n: int) -> None:
     if value not in allowed:
-        raise RegistryError(source, n, f"cột '{name}': '{value}' không có trong danh mục",
-                            f"column '{name}': unknown '{value}'")
+        raise RegistryError(source, n, *bilingual(_("column '%(name)s': unknown '%(value)s'"), name=name, value=value))
 
 
 def _ou_agg(text: str, source: str, n: int) -> tuple[str, str]:
@@ -582,16 +572,16 @@ def _ou_agg(text: str, source: str, n: int) -> tuple[str, str]:
         return text, ""
     if text.startswith("wmean:") and _INDICATOR_CODE.match(text[6:]):
         return "wmean", text[6:]
-    raise RegistryError(source, n, f"cột 'ou_agg': '{text}' không hợp lệ",
-                        f"column 'ou_agg': '{text}' must be sum, none or wmean:CODE")
+    raise RegistryError(source, n, *bilingual(_("column 'ou_agg': '%(value)s' must be sum, none or wmean:CODE"),
+                                              value=text))
 
 
 def _check_references(records: list[IndicatorRecord], source: str) -> None:
     by_code = {r.code: r for r in records}
     for record in records:
         if record.weight and record.weight not in by_code:
-            raise RegistryError(source, record.row, f"chỉ tiêu trọng số '{record.weight}' "
-                                "không tồn tại", f"unknown weight indicator '{record.weight}'")
+            raise RegistryError(source, record.row, *bilingual(_("unknown weight indicator '%(code)s'"),
+                                                               code=record.weight))
     derived = {r.code: r.formula for r in records if r.formula}
     try:
         formulas.check_all(derived, by_code)
@@ -601,8 +591,7 @@ def _check_references(records: list[IndicatorRecord], source: str) -> None:
         if bad is None:  # a cycle: name the first member's row
             cycle = str(exc).rsplit(": ", 1)[-1].split(" -> ")
             bad = by_code[cycle[0]]
-        raise RegistryError(source, bad.row, f"công thức không hợp lệ: {exc}",
-                            f"bad formula: {exc}") from None
+        raise RegistryError(source, bad.row, *bilingual(_("bad formula: %(error)s"), error=exc)) from None
 
 
 # -- regimes.yaml ----------------------------------------------------------------------
@@ -648,15 +637,14 @@ def read_regimes(path: Path, *, indicators: set[str], agencies: set[str],
     for row, item in enumerate(data.get("regimes") or [], start=1):
         code = str(_need(item, "code", path.name, row))
         if code in records:
-            raise RegistryError(path.name, row, f"mã trùng '{code}'", f"duplicate code '{code}'")
+            raise RegistryError(path.name, row, *bilingual(_("duplicate code '%(code)s'"), code=code))
         record = _regime(item, code, path.name, row, indicators, agencies, former)
         try:
             periods.CutoffRule(record.cutoff_day)
             periods.DeadlineRule(record.deadline_kind, record.deadline_value,
                                  record.deadline_month_offset)
         except periods.PeriodError as exc:
-            raise RegistryError(path.name, row, f"quy tắc thời hạn không hợp lệ: {exc}",
-                                f"bad schedule rule: {exc}") from None
+            raise RegistryError(path.name, row, *bilingual(_("bad schedule rule: %(error)s"), error=exc)) from None
         records[code] = record
     return list(records.values())
 
@@ -670,32 +658,29 @@ def _regime(item: dict[str, Any], code: str, source: str, row: int, indicators: 
     for value, allowed, name in ((regime_type, REGIME_TYPES, "type"),
                                  (content, REGIME_CONTENT, "content")):
         if value not in allowed:
-            raise RegistryError(source, row, f"'{name}': '{value}' không hợp lệ",
-                                f"'{name}': '{value}' is not one of {sorted(allowed)}")
+            raise RegistryError(source, row, *bilingual(_("'%(name)s': '%(value)s' is not one of %(allowed)s"),
+                                                        name=name, value=value, allowed=sorted(allowed)))
     if frequency not in {*PUBLISHED_KINDS, ""} or (not frequency and regime_type != "adhoc"):
-        raise RegistryError(source, row, f"tần suất '{frequency}' không hợp lệ",
-                            f"bad frequency '{frequency}' (blank only for ad hoc)")
+        raise RegistryError(source, row, *bilingual(_("bad frequency '%(frequency)s' (blank only for ad hoc)"),
+                                                    frequency=frequency))
     reporters: list[str] = []
     if isinstance(scope, list):
         reporters, scope = [str(code) for code in scope], "list"
     elif scope not in SCOPES:
-        raise RegistryError(source, row, f"'reporters': '{scope}' không hợp lệ",
-                            f"'reporters' must be a list or one of {sorted(SCOPES)}")
+        raise RegistryError(source, row, *bilingual(_("'reporters' must be a list or one of %(allowed)s"),
+                                                    allowed=sorted(SCOPES)))
     form = [str(code) for code in item.get("indicators") or []]
     optional = [str(code) for code in item.get("optional") or []]
     for indicator in form + optional:
         if indicator not in indicators:
-            raise RegistryError(source, row, f"chỉ tiêu '{indicator}' không tồn tại",
-                                f"unknown indicator '{indicator}'")
+            raise RegistryError(source, row, *bilingual(_("unknown indicator '%(code)s'"), code=indicator))
     if set(optional) - set(form):
-        raise RegistryError(source, row, "'optional' chỉ gồm chỉ tiêu của biểu mẫu",
-                            "'optional' lists indicators of the form only")
+        raise RegistryError(source, row, *bilingual(_("'optional' lists indicators of the form only")))
     recipient = str(item.get("recipient") or "")
     for unit, known in [*((r, agencies | former) for r in reporters),
                         *([(recipient, agencies)] if recipient else [])]:
         if unit not in known:
-            raise RegistryError(source, row, f"đơn vị '{unit}' không tồn tại",
-                                f"unknown org unit '{unit}'")
+            raise RegistryError(source, row, *bilingual(_("unknown org unit '%(unit)s'"), unit=unit))
     deadline = item.get("deadline") or {}
     return RegimeRecord(
         row=row, code=code, name_vi=_need(item, "name_vi", source, row),
@@ -743,7 +728,7 @@ def _decimal(item: dict[str, Any], name: str, source: str, row: int) -> Decimal 
     try:
         return Decimal(str(raw))
     except ArithmeticError:
-        raise RegistryError(source, row, f"'{name}' phải là số", f"'{name}' must be a number") from None
+        raise RegistryError(source, row, *bilingual(_("'%(name)s' must be a number"), name=name)) from None
 
 
 def read_rules(path: Path, *, indicators: set[str]) -> list[RuleRecord]:
@@ -752,7 +737,7 @@ def read_rules(path: Path, *, indicators: set[str]) -> list[RuleRecord]:
     for row, item in enumerate(data.get("rules") or [], start=1):
         code = str(_need(item, "code", path.name, row))
         if code in records:
-            raise RegistryError(path.name, row, f"mã trùng '{code}'", f"duplicate code '{code}'")
+            raise RegistryError(path.name, row, *bilingual(_("duplicate code '%(code)s'"), code=code))
         record = RuleRecord(
             row=row, code=code, kind=str(_need(item, "kind", path.name, row)),
             severity=str(_need(item, "severity", path.name, row)),
@@ -775,19 +760,17 @@ def _check_rule(rule: RuleRecord, indicators: set[str], source: str) -> None:
         return RegistryError(source, rule.row, vi, en)
 
     if rule.kind not in RULE_KINDS:
-        raise bad(f"loại quy tắc '{rule.kind}' không hợp lệ", f"unknown rule kind '{rule.kind}'")
+        raise bad(*bilingual(_("unknown rule kind '%(kind)s'"), kind=rule.kind))
     if rule.severity not in ("error", "warning"):
-        raise bad("mức độ phải là error hoặc warning", "severity must be error or warning")
+        raise bad(*bilingual(_("severity must be error or warning")))
     for code in [rule.indicator, *rule.terms, *([rule.other] if rule.other else [])]:
         if code not in indicators:
-            raise bad(f"chỉ tiêu '{code}' không tồn tại", f"unknown indicator '{code}'")
+            raise bad(*bilingual(_("unknown indicator '%(code)s'"), code=code))
     if rule.kind == "compare" and (rule.operator not in RULE_OPS or not rule.other):
-        raise bad("so sánh cần 'op' và 'other'", "a comparison needs 'op' and 'other'")
+        raise bad(*bilingual(_("a comparison needs 'op' and 'other'")))
     if rule.kind == "range" and rule.minimum is None and rule.maximum is None:
-        raise bad("khoảng cần 'min' hoặc 'max'", "a range needs 'min' or 'max'")
+        raise bad(*bilingual(_("a range needs 'min' or 'max'")))
     if rule.kind == "scale" and (rule.maximum is None or rule.maximum <= 1):
-        raise bad("quy tắc tỷ lệ cần 'max' > 1 (số lần so với kỳ trước)",
-                  "a scale rule needs 'max' > 1 (the factor against the last period)")
+        raise bad(*bilingual(_("a scale rule needs 'max' > 1 (the factor against the last period)")))
     if rule.kind == "sum" and (not rule.terms or (not rule.other and rule.equals is None)):
-        raise bad("tổng cần 'terms' và 'other' hoặc 'equals'",
-                  "a sum needs 'terms' and 'other' or 'equals'")
+        raise bad(*bilingual(_("a sum needs 'terms' and 'other' or 'equals'")))
