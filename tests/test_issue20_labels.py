@@ -321,3 +321,16 @@ def test_the_compliance_annex_groups_its_counts() -> None:
         assert render.summary_rows(subject) == [["Xã", "3.321", "3.000", "21", "300", "0"]]
     with translation.override("en"):
         assert render.summary_rows(subject) == [["Xã", "3,321", "3,000", "21", "300", "0"]]
+
+
+def test_reminder_emails_name_the_period_in_both_languages() -> None:
+    from datetime import date
+
+    from nrs.collection.reminders import Due, _message
+
+    regime = SimpleNamespace(code="PROV_KTXH_Q", name_vi="Báo cáo quý", name_en="Quarterly report")
+    due = Due(regime, 1, "Thành phố Hà Nội", Period.quarter(2026, 4), date(2026, 12, 21), "reminder")  # type: ignore[arg-type]
+    subject, body = _message(due)
+    assert "Báo cáo quý, kỳ quý IV/2026, Thành phố Hà Nội: hạn gửi 21/12/2026." in body
+    assert "Quarterly report, period Q4 2026: due on 2026-12-21." in body
+    assert subject.endswith("PROV_KTXH_Q 2026-Q4")  # the subject keeps the code, neutral in both languages
