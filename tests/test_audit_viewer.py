@@ -45,7 +45,7 @@ def grants(make_user, coordinator):  # type: ignore[no-untyped-def]
 
 
 def _csv(response) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")  # issue 20: a BOM for Excel
     return list(csv.DictReader(io.StringIO(text)))
 
 

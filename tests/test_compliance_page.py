@@ -31,7 +31,7 @@ def test_coordinator_sees_every_province(coordinator, hanoi_reporter) -> None:  
     assert 'data-code="01" data-status="late"' in page  # the deadline was 20/10/2026
     assert 'data-count="missing">33<' in page
     exported = signed_in(coordinator).get(PAGE + "&format=csv")
-    rows = list(csv.reader(io.StringIO(exported.content.decode())))
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))  # issue 20: a BOM for Excel
     assert rows[0][:3] == ["org_unit", "name", "status"] and len(rows) == 35
 
 

@@ -42,6 +42,12 @@ INLINE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; 
                  "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox")
 
 
+def newest_document(submission: Submission) -> Document | None:
+    """The text report that counts: the newest not removed, of the newest version that has one."""
+    return (Document.objects.filter(version__submission=submission).exclude(meta__has_key=documents.REMOVED)
+            .order_by("-version__number", "-id").first())
+
+
 def _may_view(request: HttpRequest, submission: Submission) -> None:
     if not access.SUBMISSIONS.user_has_permission_for_instance(request.user, "view", submission):
         raise PermissionDenied
@@ -91,9 +97,7 @@ def current_document(request: HttpRequest, regime_code: str, unit_code: str, per
     submission = get_object_or_404(Submission.objects.select_related("org_unit", "regime"),
                                    regime__code=regime_code, org_unit__code=unit_code, period=period)
     _may_view(request, submission)
-    found = (Document.objects.filter(version__submission=submission)
-             .exclude(meta__has_key=documents.REMOVED)
-             .order_by("-version__number", "-id").first())
+    found = newest_document(submission)
     if found is None:
         raise Http404
     return redirect("collection:document_file", document_id=found.pk)

@@ -27,3 +27,11 @@ def attachment_rows(docs: Iterable[Any], submission: Any) -> list[dict[str, Any]
                      "replaced": not removed and not current,
                      "in_progress": submission is not None and number == submission.version})
     return rows
+
+
+@register.simple_tag
+def current_document(submission: Any) -> Any:
+    """For lists of reports (the inbox): the document a link should open, or None."""
+    from nrs.collection.files import newest_document  # the view module, loaded on first use
+
+    return newest_document(submission) if submission is not None else None
