@@ -97,13 +97,13 @@ def test_scopes_and_permissions_never_share_a_body(service, make_user, leader) -
     national = make_user("cp.v", "viewer", "CP")
     for _round in range(2):  # cold, then warm: the same answers
         mine = page(signed_in(hanoi))
-        assert current("01").name_vi in mine and "12345,0" in mine and "67890,0" not in mine
+        assert current("01").name_vi in mine and "12.345,0" in mine and "67.890,0" not in mine
         theirs = page(signed_in(saigon))
-        assert current("79").name_vi in theirs and "67890,0" in theirs and "12345,0" not in theirs
+        assert current("79").name_vi in theirs and "67.890,0" in theirs and "12.345,0" not in theirs
         # The same unit, one viewer who may see the preview and one who may not.
         assert "basis=preview" in main(page(signed_in(leader)))
         plain = main(page(signed_in(national)))
-        assert "basis=preview" not in plain and "80235,0" in plain  # the nation: both provinces
+        assert "basis=preview" not in plain and "80.235,0" in plain  # the nation: both provinces
         asked = main(page(signed_in(national), basis="preview"))
         assert asked == plain  # asking is not enough
     # A warm body is no way round the scope check.
@@ -116,15 +116,15 @@ def test_a_new_approval_shows_at_once(service, leader, make_user) -> None:  # ty
     load(service, hanoi, "2026-01", "12345")
     client = signed_in(leader)
     before = page(client, unit="01")
-    assert "12345,0" in before and main(page(client, unit="01")) == main(before)  # warm: the same body
+    assert "12.345,0" in before and main(page(client, unit="01")) == main(before)  # warm: the same body
     load(service, hanoi, "2026-02", "54321", state="submitted")
     submitted = page(client, unit="01")
     assert refresh_id(submitted) > refresh_id(before)  # the preview's refresh is a new row
-    assert "54321,0" not in submitted and "54321,0" in page(client, unit="01", basis="preview")
+    assert "54.321,0" not in submitted and "54.321,0" in page(client, unit="01", basis="preview")
     approver = make_user("cp.approver", "approver", "CP")  # not the one who submitted (separation of duties)
     actions.approve_submission(Submission.objects.get(org_unit=hanoi, period="2026-02"), actor=approver)
     approved = page(client, unit="01")
-    assert "54321,0" in approved and refresh_id(approved) > refresh_id(submitted)
+    assert "54.321,0" in approved and refresh_id(approved) > refresh_id(submitted)
 
 
 def test_the_layout_stays_the_viewers_own(leader, coordinator) -> None:  # type: ignore[no-untyped-def]
@@ -153,10 +153,10 @@ def test_known_on_is_not_cached(service, leader) -> None:  # type: ignore[no-unt
     load(service, current("01"), "2026-01", "12345")
     client = signed_in(leader)
     known = page(client, unit="01", known="2026-01-31")
-    assert 'data-testid="known-on"' in known and "12345,0" not in known
+    assert 'data-testid="known-on"' in known and "12.345,0" not in known
     current_page = page(client, unit="01")
-    assert 'data-testid="known-on"' not in current_page and "12345,0" in current_page
-    assert "12345,0" in page(client, unit="01", known="2026-02-11")
+    assert 'data-testid="known-on"' not in current_page and "12.345,0" in current_page
+    assert "12.345,0" in page(client, unit="01", known="2026-02-11")
 
 
 def warm_queries(client: Client) -> int:
