@@ -129,6 +129,9 @@ def test_remove_before_submission_is_audited_and_the_submit_then_needs_a_documen
     assert event.data["old"]["filename"] == "sai.pdf" and event.data["new"] is None
     page = client.get(URL).content.decode()
     assert 'data-removed="true"' in page
+    compliance = browser(cast["coordinator"]).get("/report/compliance/?regime=PROV_KTXH_M&period=2026-10")
+    assert re.search(r'data-code="01".*?data-document="none"', compliance.content.decode(), re.DOTALL)
+    assert browser(cast["coordinator"]).get("/report/PROV_KTXH_M/01/2026-10/document/").status_code == 404
     client.post(URL, {"action": "submit"})
     assert Submission.objects.get().state == "draft"  # the regime needs its text report
 

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from nrs.collection.documents import REMOVED
 from nrs.collection.models import DataValue, Document, State, Submission
 from nrs.lib import periods
 from nrs.registry.models import Indicator, OrgUnit, Regime
@@ -124,7 +125,8 @@ def _signatures(submissions: Iterable[Submission]) -> dict[int, str]:
     """The newest document's signature status of each submission (one query)."""
     found: dict[int, str] = {}
     for submission_id, signature in (Document.objects.filter(version__submission__in=list(submissions))
-                                     .order_by("id").values_list("version__submission_id", "signature")):
+                                     .exclude(meta__has_key=REMOVED).order_by("id")
+                                     .values_list("version__submission_id", "signature")):
         found[submission_id] = signature
     return found
 

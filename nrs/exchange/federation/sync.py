@@ -26,6 +26,7 @@ from django.utils import timezone
 from nrs.audit.events import EventType
 from nrs.audit.log import record
 from nrs.collection.context import newest_rows
+from nrs.collection.documents import REMOVED
 from nrs.collection.models import DataValue, Document, State, SubmissionVersion, Transition
 from nrs.exchange.connectors import http, refusals
 from nrs.exchange.connectors.secretbox import seal, unseal
@@ -120,7 +121,7 @@ def entry(approval: Transition) -> dict[str, Any]:
                       "comment": r.comment} for r in rows),
                     key=lambda v: (v["indicator"], v["orgUnit"], v["breakdown"]))
     document = (Document.objects.filter(version__submission=submission, version__number__lte=number)
-                .order_by("-id").first())
+                .exclude(meta__has_key=REMOVED).order_by("-id").first())
     return {"source": {"submission": submission.pk, "version": number},
             "regime": submission.regime.code, "orgUnit": submission.org_unit.code,
             "period": submission.period, "backfill": submission.backfill,
