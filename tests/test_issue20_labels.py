@@ -285,6 +285,10 @@ def test_the_brief_pdf_writes_figures_and_periods_the_vietnamese_way(figures, tm
     assert "45,5 %" in text and "đạt 45,5% kế hoạch năm" in text
     assert "45,4" not in text
     assert not re.search(r"\b2026-10\b", text)
+    from nrs.reports.views import package
+
+    with translation.override("en"):  # whoever sends it: the package speaks the document's language
+        assert package(brief).meta.subject == "Báo cáo tóm tắt cho lãnh đạo tháng 10 năm 2026"
     english = _generate(figures, kind="brief", language="en")
     source.write_bytes(english.pdf.read())
     text = " ".join(subprocess.run(["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True,
