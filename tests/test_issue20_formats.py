@@ -335,3 +335,16 @@ def test_the_exported_png_shows_title_unit_source_and_date(figures, leader) -> N
     assert re.search(r"1\.\d{3}\.\d{3}", series_text), series_text  # the axis in the Vietnamese way
     map_text = html_lib.unescape(re.sub(r"<[^>]+>", " ", drawn[1][1]))
     assert "Nguồn: tổng hợp báo cáo của các tỉnh, thành phố" in map_text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("lang", "value", "yoy", "plan"), [
+    ("vi", "1.073.036,7", f"{MINUS}9,8 %", "87,6 %"),
+    ("en", "1,073,036.7", f"{MINUS}9.8 %", "87.6 %"),
+])
+def test_the_big_screen_is_written_in_the_pages_language(figures, leader, lang: str, value: str, yoy: str,  # type: ignore[no-untyped-def]
+                                                         plan: str) -> None:
+    page = _get(leader, lang, "/dashboard/screen/", unit="01")
+    start = page.index('data-indicator="RETAIL_SALES"')
+    slide = page[start:page.index("</section>", start)]
+    assert f"{value} <span" in slide and yoy in slide and plan in slide, slide
