@@ -55,3 +55,9 @@ def _render(message: str | Promise, language: str, params: dict[str, Any]) -> st
 def bilingual(message: str | Promise, /, **params: Any) -> Pair:
     """(vi, en) of an English msgid with %(name)s parameters; the English is the msgid itself."""
     return Pair(_render(message, "vi", params), _render(message, "en", params))
+
+
+def error_body(message: str | Promise, /, **params: Any) -> dict[str, str]:
+    """An API error answer, ``{"status": "error", "message_vi": …, "message_en": …}``."""
+    vi, en = bilingual(message, **params)
+    return {"status": "error", "message_vi": vi, "message_en": en}

@@ -13,11 +13,12 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
@@ -34,6 +35,7 @@ from nrs.collection.models import (
 )
 from nrs.collection.validation import Issue, Row
 from nrs.collection.workflow import STEPS, WorkflowError, check_duties
+from nrs.i18n import Pair, bilingual
 from nrs.lib import periods
 from nrs.registry.models import OrgUnit, Regime
 
@@ -138,8 +140,8 @@ def reporter_issue(regime: Regime, unit: OrgUnit, period: periods.Period,
 
 def not_a_reporter(regime: str, unit: str, ref: str = "orgUnit") -> Issue:
     return Issue(ref, "orgUnit", "not_a_reporter", validation.ERROR,
-                 f"đơn vị {unit} không thuộc danh sách đơn vị báo cáo của chế độ {regime}",
-                 f"org unit {unit} is not a listed reporter of regime {regime}")
+                 *bilingual(_("org unit %(unit)s is not a listed reporter of regime %(regime)s"),
+                            unit=unit, regime=regime))
 
 
 def _row_keys(rows: list[Row], unit: OrgUnit) -> list[validation.Key]:
@@ -157,11 +159,15 @@ def _validate(rows: list[Row], ctx: validation.Context) -> tuple[list[validation
     return cleans, issues
 
 
+def _state(submission: Submission) -> Pair:
+    """The state as a word: its label in Vietnamese (lazy: rendered inside bilingual), its code in English."""
+    return Pair(cast(str, State(submission.state).label), submission.state)
+
+
 def _locked_issue(submission: Submission) -> Issue:
-    state = submission.get_state_display()
     return Issue("submission", "state", "submission_locked", validation.ERROR,
-                 f"báo cáo đang ở trạng thái '{state}', không thể sửa; hãy mở phiên bản mới",
-                 f"the report is {submission.state} and cannot be edited; open a revision")
+                 *bilingual(_("the report is %(state)s and cannot be edited; open a revision"),
+                            state=_state(submission)))
 
 
 def _write(submission: Submission, cleans: list[validation.Clean], period: periods.Period, *,
@@ -200,18 +206,17 @@ def _transition(submission: Submission, action: str, *, actor: Any, token: Any =
         locked = Submission.objects.select_for_update(of=("self",)).select_related("regime", "org_unit").get(
             pk=submission.pk)
         if locked.state not in step.sources:
-            raise WorkflowError(
-                f"không thể '{action}' báo cáo ở trạng thái '{locked.get_state_display()}'",
-                f"cannot {action} a report that is {locked.state}")
+            raise WorkflowError(*bilingual(_("cannot %(action)s a report that is %(state)s"),
+                                           action=action, state=_state(locked)))
         if step.needs_comment and not comment.strip():
-            raise WorkflowError("cần ghi rõ lý do", "a reason is required")
+            raise WorkflowError(*bilingual(_("a reason is required")))
         check_duties(locked, action, actor=actor, token=token)
         if action == "submit":
             _check_complete(locked, today or timezone.localdate())
         _apply(locked, action, step.target, actor=actor, comment=comment, at=at, released_at=released_at)
         if action == "submit" and not locked.regime.approval_required:
             _apply(locked, "approve", State.APPROVED, actor=None, at=at,
-                   comment="Tự động duyệt: chế độ không yêu cầu phê duyệt / auto-approved")
+                   comment="{} / {}".format(*bilingual(_("auto-approved"))))
     return locked
 
 
@@ -258,8 +263,7 @@ def _check_complete(submission: Submission, today: date) -> None:
     comments = {refs[k]: r.comment for k, r in rows.items()}
     issues += validation.unacknowledged(validation.check_outliers(cleans, ctx.history), comments)
     if issues:
-        raise WorkflowError("báo cáo chưa đủ điều kiện gửi", "the report cannot be submitted yet",
-                            issues)
+        raise WorkflowError(*bilingual(_("the report cannot be submitted yet")), issues)
 
 
 def submit_submission(submission: Submission, *, actor: Any, token: Any = None,
@@ -284,17 +288,17 @@ def approve_submission(submission: Submission, *, actor: Any, token: Any = None,
 
 def _check_release(submission: Submission, released_at: datetime) -> None:
     if timezone.is_naive(released_at):
-        raise WorkflowError("ngày công bố phải có múi giờ", "the release date needs a time zone")
+        raise WorkflowError(*bilingual(_("the release date needs a time zone")))
     if released_at > timezone.now():
-        raise WorkflowError("ngày công bố không thể ở tương lai", "the release date cannot be in the future")
+        raise WorkflowError(*bilingual(_("the release date cannot be in the future")))
     period = periods.parse_sdmx(submission.period)
     cutoff = submission.regime.schedule_for(period).cutoff_end if submission.regime.frequency else period.end
     if timezone.localtime(released_at).date() < cutoff:
-        raise WorkflowError(
-            f"ngày công bố {timezone.localtime(released_at):%d/%m/%Y} trước ngày chốt số liệu của kỳ "
-            f"{period} ({cutoff:%d/%m/%Y})",
-            f"release date {timezone.localtime(released_at):%Y-%m-%d} is before the period's data "
-            f"cut-off ({cutoff:%Y-%m-%d})")
+        day = timezone.localtime(released_at)
+        raise WorkflowError(*bilingual(
+            _("release date %(day)s is before the period's data cut-off (%(cutoff)s)"),
+            day=Pair(f"{day:%d/%m/%Y}", f"{day:%Y-%m-%d}"),
+            cutoff=Pair(f"{period} ({cutoff:%d/%m/%Y})", f"{cutoff:%Y-%m-%d}")))
 
 
 def return_submission(submission: Submission, *, actor: Any, token: Any = None,
@@ -314,8 +318,7 @@ def _document_issues(submission: Submission) -> list[Issue]:
             meta__has_key=documents.REMOVED).exists():
         return []
     return [Issue("document", "document", "document_missing", validation.ERROR,
-                  "chế độ này cần đính kèm báo cáo văn bản (PDF/DOCX)",
-                  "this regime needs the text report attached (PDF/DOCX)")]
+                  *bilingual(_("this regime needs the text report attached (PDF/DOCX)")))]
 
 
 def attach_document(regime: Regime, unit: OrgUnit, period: periods.Period, data: bytes,
@@ -362,11 +365,9 @@ def _current_document(submission: Submission) -> Document | None:
 
 
 def _document_locked(submission: Submission) -> WorkflowError:
-    return WorkflowError(
-        f"báo cáo đã gửi (trạng thái '{submission.get_state_display()}'): không thể thay hoặc gỡ "
-        "báo cáo văn bản; hãy mở phiên bản mới nếu cần sửa",
-        f"the report has been submitted (it is {submission.state}): its text report can no longer be "
-        "replaced or removed; open a revision to change it")
+    return WorkflowError(*bilingual(
+        _("the report has been submitted (it is %(state)s): its text report can no longer be "
+          "replaced or removed; open a revision to change it"), state=_state(submission)))
 
 
 def remove_document(document: Document, *, actor: Any, token: Any = None) -> Document:
@@ -382,8 +383,8 @@ def remove_document(document: Document, *, actor: Any, token: Any = None) -> Doc
             raise _document_locked(submission)
         locked = Document.objects.select_for_update(of=("self",)).select_related("version").get(pk=document.pk)
         if documents.is_removed(locked.meta) or locked.version.number != submission.version:
-            raise WorkflowError("tệp này không thuộc phiên bản đang soạn của báo cáo hoặc đã được gỡ",
-                                "this file is not part of the report's version in progress, or was removed")
+            raise WorkflowError(*bilingual(
+                _("this file is not part of the report's version in progress, or was removed")))
         before = documents.audit_view(locked)
         locked.meta = {**locked.meta, documents.REMOVED: documents.removal(actor, timezone.now())}
         locked.save(update_fields=["meta"])

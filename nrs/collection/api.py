@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 from ninja import File, Path, Router, Schema, Status, UploadedFile
 
 from nrs.accounts import access
@@ -23,6 +24,7 @@ from nrs.collection.models import Submission
 from nrs.collection.payloads import Header, PayloadError, parse_csv, parse_json
 from nrs.collection.validation import Row
 from nrs.collection.workflow import WorkflowError
+from nrs.i18n import Pair, bilingual, error_body
 from nrs.lib import moments, periods
 from nrs.lib.errors import InputError
 from nrs.registry.api import ApiError, Detail, IssueOut, Strict, Text
@@ -32,8 +34,11 @@ router = Router(tags=["data"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Answer = tuple[int, dict[str, Any]]
-FORBIDDEN = {"status": "error", "message_vi": "Đơn vị nằm ngoài phạm vi được phân quyền",
-             "message_en": "this org unit is outside your scope"}
+
+
+def _forbidden() -> dict[str, str]:
+    return error_body(_("this org unit is outside your scope"))
+
 
 VALUE_SET_SCHEMA = {
     "type": "object", "required": ["regime", "orgUnit", "period", "dataValues"],
@@ -159,6 +164,10 @@ class ComplianceOut(Strict):
 REFUSED = ApiError | Detail
 
 
+def _on_line(line: int, message: Pair) -> Pair:
+    return bilingual(_("line %(line)s: %(error)s"), line=line, error=message)
+
+
 def _issue(ref: str, vi: str, en: str) -> Answer:
     return 422, {"status": "error", "issues": [{"ref": ref, "field": ref, "code": "invalid",
                                                 "severity": "error", "message_vi": vi,
@@ -182,16 +191,14 @@ def _parse(request: HttpRequest, regime: str, org_unit: str, period: str) -> Hea
 def _resolve(header: Header) -> tuple[Regime, OrgUnit, periods.Period] | Answer:
     regime = Regime.objects.filter(code=header.regime).first()
     if regime is None:
-        return _issue("regime", f"chế độ báo cáo '{header.regime}' không tồn tại",
-                      f"unknown regime '{header.regime}'")
+        return _issue("regime", *bilingual(_("unknown regime '%(regime)s'"), regime=header.regime))
     try:
         period = periods.parse(header.period)
     except periods.PeriodError as exc:
-        return _issue("period", f"kỳ không hợp lệ: {exc}", f"invalid period: {exc}")
+        return _issue("period", *bilingual(_("invalid period: %(error)s"), error=exc))
     unit = _version_on(list(OrgUnit.objects.filter(code=header.org_unit).order_by("-valid_from")), period)
     if unit is None:
-        return _issue("orgUnit", f"đơn vị '{header.org_unit}' không tồn tại",
-                      f"unknown org unit '{header.org_unit}'")
+        return _issue("orgUnit", *bilingual(_("unknown org unit '%(unit)s'"), unit=header.org_unit))
     return regime, unit, period
 
 
@@ -240,7 +247,7 @@ def _save(request: HttpRequest, header: Header, dry_run: bool) -> Answer:
             token=request_token(request),
             dry_run=dry_run, backfill=header.backfill)
     except PermissionDenied:
-        return 403, FORBIDDEN
+        return 403, _forbidden()
     body: dict[str, Any] = {
         "status": "ok" if result.ok else "error", "dryRun": dry_run,
         "saved": result.saved, "unchanged": result.unchanged,
@@ -311,7 +318,7 @@ def _bulk(request: HttpRequest, sets: list[payloads.BulkSet]) -> Answer:
         result = bulk.import_all_or_nothing(reports, actor=request.user, today=timezone.localdate(),
                                             token=request_token(request), defer=True)
     except PermissionDenied:
-        return 403, FORBIDDEN
+        return 403, _forbidden()
     if result.issues:
         return 422, {"status": "error", "issues": [i.as_dict() for i in result.issues]}
     # The aggregates follow in the background (decision 35); GET /api/analytics says
@@ -330,17 +337,17 @@ def _bulk_reports(sets: list[payloads.BulkSet]) -> list[bulk.Report] | Answer:
     for item in sets:
         where, header = f"line {item.line}", item.header
         if header.regime not in regimes:
-            return _issue(f"{where}: regime", f"dòng {item.line}: chế độ báo cáo '{header.regime}' không tồn tại",
-                          f"{where}: unknown regime '{header.regime}'")
+            return _issue(f"{where}: regime", *_on_line(item.line, bilingual(_("unknown regime '%(regime)s'"),
+                                                                           regime=header.regime)))
         try:
             period = periods.parse(header.period)
         except periods.PeriodError as exc:
-            return _issue(f"{where}: period", f"dòng {item.line}: kỳ không hợp lệ: {exc}",
-                          f"{where}: invalid period: {exc}")
+            return _issue(f"{where}: period", *_on_line(item.line, bilingual(_("invalid period: %(error)s"),
+                                                                           error=exc)))
         unit = _version_on(units.get(header.org_unit, []), period)
         if unit is None:
-            return _issue(f"{where}: orgUnit", f"dòng {item.line}: đơn vị '{header.org_unit}' không tồn tại",
-                          f"{where}: unknown org unit '{header.org_unit}'")
+            return _issue(f"{where}: orgUnit", *_on_line(item.line, bilingual(_("unknown org unit '%(unit)s'"),
+                                                                            unit=header.org_unit)))
         reports.append(bulk.Report(regime=regimes[header.regime], unit=unit, period=period,
                                    rows=_as_filed(header.rows, header.org_unit, unit),
                                    state=item.state, submitted_at=now, ref=where, backfill=header.backfill,
@@ -397,8 +404,8 @@ def post_transition(request: HttpRequest, action: Text, payload: TransitionIn,
     except InputError as exc:
         return Status(422, exc.as_dict())
     if released is not None and action != "approve":
-        return Status(422, InputError("releasedAt", "chỉ ghi ngày công bố khi duyệt",
-                                      "a release date is recorded on approval only").as_dict())
+        return Status(422, InputError("releasedAt",
+                                      *bilingual(_("a release date is recorded on approval only"))).as_dict())
     return Status(*_transition(request, submission_id, action, payload.comment, released))
 
 
@@ -408,20 +415,19 @@ def _transition(request: HttpRequest, submission_id: int, action: str, comment: 
         "submit": actions.submit_submission, "approve": actions.approve_submission,
              "return": actions.return_submission, "revise": actions.revise_submission}
     if action not in steps:
-        return 404, {"status": "error", "message_vi": f"không có thao tác '{action}'",
-                     "message_en": f"unknown action '{action}'"}
+        return 404, error_body(_("unknown action '%(action)s'"), action=action)
     submission = get_object_or_404(Submission.objects.select_related("org_unit", "regime"),
                                    pk=submission_id)
     token = request_token(request)
     if not access.has_perm(request.user, Perm.VIEW_UNAPPROVED, submission.org_unit, token=token):
-        return 404, {"status": "error", "message_vi": "không tìm thấy", "message_en": "not found"}
+        return 404, error_body(_("not found"))
     keyword = "reason" if action == "revise" else "comment"
     extra = {"released_at": released} if released is not None else {}
     try:
         done = steps[action](submission, actor=request.user, token=token,
                              **{keyword: comment}, **extra)
     except PermissionDenied:
-        return 403, FORBIDDEN
+        return 403, _forbidden()
     except WorkflowError as exc:
         status = 422 if exc.issues else 409
         return status, {"status": "error", "message_vi": exc.vi, "message_en": exc.en,
@@ -457,7 +463,7 @@ def post_document(request: HttpRequest, regime: Text, orgUnit: Text, period: Tex
                                            file.name or "report", actor=request.user,
                                            token=request_token(request))
     except PermissionDenied:
-        return Status(403, FORBIDDEN)
+        return Status(403, _forbidden())
     except DocumentError as exc:
         return Status(400, {"status": "error", "message_vi": exc.vi, "message_en": exc.en})
     except WorkflowError as exc:  # with issues (not a reporter): 422; a locked report: 409
@@ -476,16 +482,14 @@ def get_compliance(request: HttpRequest, regime: Text, period: Text) -> Status[d
     missing or not yet due, within the caller's scope; plus indicator coverage."""
     token = request_token(request)
     if not access.has_perm(request.user, Perm.VIEW_COMPLIANCE, token=token):
-        return Status(403, FORBIDDEN)
+        return Status(403, _forbidden())
     found = Regime.objects.filter(code=regime).first()
     if found is None:
-        return Status(404, {"status": "error", "message_vi": f"không có chế độ '{regime}'",
-                            "message_en": f"unknown regime '{regime}'"})
+        return Status(404, error_body(_("unknown regime '%(regime)s'"), regime=regime))
     try:
         parsed = periods.parse(period)
     except periods.PeriodError as exc:
-        return Status(400, {"status": "error", "message_vi": f"kỳ không hợp lệ: {exc}",
-                            "message_en": f"invalid period: {exc}"})
+        return Status(400, error_body(_("invalid period: %(error)s"), error=exc))
     scope = access.scope_q(request.user, Perm.VIEW_COMPLIANCE, field="", token=token)
     rows = compliance.matrix(found, parsed, scope=scope)
     received, total = compliance.coverage(parsed.sdmx, scope=scope)
