@@ -90,7 +90,7 @@ def test_a_card_names_its_source_and_says_when_the_figure_is_an_estimate(make_us
     html = client.get("/dashboard/").content.decode()
     card = html[html.index('data-indicator="CPI_YOY"'):]
     card = card[:card.index("</a>")]
-    assert "3,25" in card and "2026-10" in card
+    assert "3,25" in card and "Tháng 10/2026" in card  # the period's label (issue 20)
     assert "Cục Thống kê" in card and "ước tính" in card
 
 
@@ -113,4 +113,4 @@ def test_a_merged_province_s_overview_shows_its_newest_month(make_user, leader) 
     html = client.get("/dashboard/", {"unit": "37"}).content.decode()
     card = html[html.index('data-indicator="RETAIL_SALES"'):]
     card = card[:card.index("</a>")]
-    assert "2026-10" in card and "950" in card and "2025-06" not in card
+    assert "Tháng 10/2026" in card and "950" in card and "Tháng 6/2025" not in card  # labels (issue 20)

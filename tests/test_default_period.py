@@ -150,7 +150,7 @@ def test_a_month_only_hanoi_reported_is_not_the_default(at, service, leader) -> 
     overview = card(get(client, "/dashboard/"))
     page = get(client, f"/dashboard/indicator/{INDICATOR}/")
     # What issue 17 names first: the default period and the ranking (1 row on 2026-12-06).
-    assert "2026-10" in overview and "2026-11" not in overview, overview
+    assert "Tháng 10/2026" in overview and "Tháng 11/2026" not in overview, overview  # labels (issue 20)
     assert shown_period(page) == "2026-10"
     rows = ranking(page)
     assert len(rows) == 34 and len({code for code, _share in rows}) == 34
@@ -174,7 +174,7 @@ def test_a_complete_month_is_the_default(at, service, leader) -> None:  # type: 
     client = Client()
     client.force_login(leader)
     assert complete(card(get(client, "/dashboard/")), "34/34")
-    assert "2026-11" in card(get(client, "/dashboard/"))
+    assert "Tháng 11/2026" in card(get(client, "/dashboard/"))  # the period's label (issue 20)
     page = get(client, f"/dashboard/indicator/{INDICATOR}/")
     assert shown_period(page) == "2026-11" and complete(coverage(page), "34/34")
     assert len(ranking(page)) == 34
@@ -190,7 +190,7 @@ def test_before_the_merger_63_provinces_are_expected(at, service, leader) -> Non
     client = Client()
     client.force_login(leader)
     overview = card(get(client, "/dashboard/"))
-    assert "2025-05" in overview and complete(overview, "63/63"), overview
+    assert "Tháng 5/2025" in overview and complete(overview, "63/63"), overview
     page = get(client, f"/dashboard/indicator/{INDICATOR}/")
     assert shown_period(page) == "2025-05" and complete(coverage(page), "63/63"), coverage(page)
     assert len(ranking(page)) == 34  # today's provinces, their history rebuilt
@@ -205,7 +205,7 @@ def test_before_the_merger_30_of_63_is_partial(at, service, leader) -> None:  # 
     client = Client()
     client.force_login(leader)
     overview = card(get(client, "/dashboard/"))
-    assert "2025-05" in overview and partial(overview, "30/63"), overview  # the only period: marked
+    assert "Tháng 5/2025" in overview and partial(overview, "30/63"), overview  # the only period: marked
     page = get(client, f"/dashboard/indicator/{INDICATOR}/")
     assert shown_period(page) == "2025-05" and partial(coverage(page), "30/63"), coverage(page)
     as_was = get(client, f"/dashboard/indicator/{INDICATOR}/", period="2025-05", aswas="1")

@@ -495,8 +495,8 @@ def test_the_demo_shows_complete_figures_at_the_start_and_end_of_a_month(
         assert card is not None
         assert 'class="coverage complete"' in card.group(1), _text(card.group(1))
         page = _get(leader, f"{base}/dashboard/indicator/RETAIL_SALES/")
-        period = re.search(r'<option value="([^"]+)" selected>', page)
-        assert period is not None and period.group(1) in card.group(1)  # the card's period
+        period = re.search(r'<option value="([^"]+)" selected>([^<]+)</option>', page)
+        assert period is not None and period.group(2) in card.group(1)  # the card's period, as a label (issue 20)
         mark = re.search(r'data-testid="coverage">(.*?</span>)</span>', page, re.S)
         assert mark is not None and 'class="coverage complete"' in mark.group(1), _text(mark.group(1) if mark else "")
         ranking = re.search(r'data-testid="ranking">(.*?)</table>', page, re.S)
