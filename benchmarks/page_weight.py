@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--user", default="lanhdao")
     parser.add_argument("--password", default="", help="default: the demo's")
     parser.add_argument("--runs", type=int, default=1, help="cold loads per case (the median is shown)")
+    parser.add_argument("--pages", default=",".join(PAGES), help="which pages, comma-separated")
     parser.add_argument("--out", type=Path, help="also write the Markdown table here")
     args = parser.parse_args()
     password = args.password or DEMO_PASSWORD
@@ -133,6 +134,8 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for name, path in PAGES.items():
+            if name not in args.pages.split(","):
+                continue
             for viewport in VIEWPORTS:
                 for network in NETWORKS:
                     loads = [measure(browser, args.base, args.user, password, name, path, viewport, network)
