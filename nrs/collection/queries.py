@@ -40,6 +40,20 @@ def values(*, scope: Q, indicators: list[str] | None = None, units: list[str] | 
         "indicator__code", "org_unit__code", "period", "breakdown")
 
 
+def beside(unit: str, indicators: list[str], wanted: list[periods.Period], *,
+           scope: Q) -> dict[tuple[str, str], DataValue]:
+    """The newest stored total of each of ``indicators`` for ``unit`` in each ``wanted`` period,
+    by (indicator code, period code): what the entry form shows beside its inputs (the last
+    period, the same period last year). Its version tells whether it was approved. One query
+    per period, within ``scope``."""
+    found: dict[tuple[str, str], DataValue] = {}
+    for period in wanted:
+        for row in values(scope=scope, indicators=indicators, units=[unit], period=period.sdmx,
+                          approved_only=False).filter(breakdown=""):
+            found[(row.indicator.code, row.period)] = row
+    return found
+
+
 def _matching(rows: QuerySet[DataValue], indicators: list[str] | None, units: list[str] | None,
               period: str | None) -> QuerySet[DataValue]:
     if indicators:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from nrs.accounts import access
@@ -21,10 +23,11 @@ from nrs.collection import actions, compliance, context, excel, files, queries
 from nrs.collection.documents import DocumentError
 from nrs.collection.models import Document, Flag, State, Submission
 from nrs.collection.validation import Issue, Row
-from nrs.collection.workflow import WorkflowError
-from nrs.lib import csvsafe, periods
+from nrs.collection.workflow import STEPS, WorkflowError
+from nrs.i18n import Pair, bilingual
+from nrs.lib import csvsafe, numbers, periods
 from nrs.lib.numbers import plain
-from nrs.registry.models import OrgUnit, Regime
+from nrs.registry.models import Area, OrgUnit, Regime
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -68,11 +71,35 @@ def my_reports(request: HttpRequest) -> HttpResponse:
 def report_form(request: HttpRequest, regime_code: str, unit_code: str, period_id: str
                 ) -> HttpResponse:
     regime, unit, period = _access_report(request, regime_code, unit_code, period_id)
+    if request.method == "POST" and request.POST.get("action") == "cell":
+        return _save_cell(request, regime, unit, period)
     issues: list[Issue] = []
-    message = ""
+    message, typed = "", False
     if request.method == "POST":
-        issues, message = _handle_post(request, regime, unit, period)
-    return _render(request, regime, unit, period, issues, message)
+        issues, message, typed = _posted(request, regime, unit, period)
+    return _render(request, regime, unit, period, issues, message, typed=typed)
+
+
+def _posted(request: HttpRequest, regime: Regime, unit: OrgUnit,
+            period: periods.Period) -> tuple[list[Issue], str, bool]:
+    """A form post: its issues, its message, and whether the values typed were left unstored
+    (a refused save, or a submit whose values were refused: the grid then shows them as typed)."""
+    action = request.POST.get("action", "save")
+    if action in ("save", "submit"):
+        rows, unreadable = _rows(request, regime, unit, period)
+        if unreadable:  # nothing is stored; the other rows are still checked, to say everything at once
+            checked = actions.check_and_save_values(regime, unit, period, rows, actor=request.user,
+                                                    dry_run=True) if rows else None
+            return unreadable + (checked.issues if checked else []), "", True
+        # Submitting sends the form's values first: what the reporter sees is what is sent.
+        if rows or action == "save":
+            result = actions.check_and_save_values(regime, unit, period, rows, actor=request.user)
+            if not result.ok:
+                return result.issues, "", True
+            if action == "save":
+                return result.issues, f"saved:{result.saved}", False
+    issues, message = _handle_post(request, regime, unit, period)
+    return issues, message, False
 
 
 def _handle_post(request: HttpRequest, regime: Regime, unit: OrgUnit,
@@ -82,13 +109,12 @@ def _handle_post(request: HttpRequest, regime: Regime, unit: OrgUnit,
         return _attach(request, regime, unit, period)
     if action == "excel":
         return _excel_upload(request, regime, unit, period)
-    if action == "save":
-        result = actions.check_and_save_values(regime, unit, period, _rows(request, regime, unit),
-                                               actor=request.user)
-        if not result.ok:
-            return result.issues, ""
-        return result.issues, f"saved:{result.saved}"
-    submission = get_object_or_404(Submission, regime=regime, org_unit=unit, period=period.sdmx)
+    submission = Submission.objects.filter(regime=regime, org_unit=unit, period=period.sdmx).first()
+    if submission is None:
+        if action in STEPS:
+            return [Issue("form", "state", "nothing_entered", "error",
+                          *bilingual(_("no value has been entered yet")))], ""
+        raise Http404
     comment = request.POST.get("comment", "")
     steps = {"submit": lambda: actions.submit_submission(submission, actor=request.user),
              "approve": lambda: actions.approve_submission(submission, actor=request.user,
@@ -102,7 +128,11 @@ def _handle_post(request: HttpRequest, regime: Regime, unit: OrgUnit,
     try:
         steps[action]()
     except WorkflowError as exc:
-        return exc.issues or [Issue("form", "state", "workflow", "error", exc.vi, exc.en)], ""
+        if exc.issues:
+            return exc.issues, ""
+        # A missing reason points at the comment box; any other refusal is the report's.
+        ref = "comment" if STEPS[action].needs_comment and not comment.strip() else "form"
+        return [Issue(ref, "state", "workflow", "error", exc.vi, exc.en)], ""
     return [], f"done:{action}"
 
 
@@ -154,24 +184,153 @@ def excel_template(request: HttpRequest, regime_code: str, unit_code: str, perio
     return response
 
 
-def _rows(request: HttpRequest, regime: Regime, unit: OrgUnit) -> list[Row]:
-    submission = Submission.objects.filter(regime=regime, org_unit=unit).first()
+# -- the grid: values typed in the user's language, one row per indicator -----------------
+
+def _lang(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", "") or "vi"
+
+
+def _editable_text(value: Decimal | None, lang: str) -> str:
+    """A stored value as the user types it: grouped and with the decimal mark of ``lang``, every
+    stored decimal kept (12.50 is stored as 12.5 and shown "12,5"), an ASCII minus."""
+    if value is None:
+        return ""
+    places = len(plain(value).partition(".")[2])
+    return numbers.written(value, places, lang, minus="-")
+
+
+def _unreadable(indicator: Any, raw: str, lang: str) -> Issue:
+    """The bilingual error for a number the form cannot read exactly in ``lang``, naming its
+    cell; the example is written the way the page reads numbers (1.234,5 or 1,234.5)."""
+    vi, en = bilingual(_("%(indicator)s: “%(text)s” cannot be read as a number; write it like %(example)s"),
+                       indicator=Pair(indicator.name_vi, indicator.name_en), text=raw,
+                       example=numbers.written(Decimal("1234.5"), 1, lang))
+    return Issue(indicator.code, "value", "value_invalid", "error", vi, en)
+
+
+def _rows(request: HttpRequest, regime: Regime, unit: OrgUnit, period: periods.Period,
+          only: str | None = None) -> tuple[list[Row], list[Issue]]:
+    """The rows the form posted (``only``: one indicator's), each value read in the user's
+    language (parse_local: "1.234,5" in Vietnamese, "1,234.5" in English), and an error for
+    each value that cannot be read exactly. A field that was not posted is left as stored."""
+    lang = _lang(request)
+    submission = Submission.objects.filter(regime=regime, org_unit=unit, period=period.sdmx).first()
     existing = context.existing_rows(submission) if submission else {}
-    rows = []
-    for code in regime.indicators.filter(formula="").values_list("code", flat=True):
-        raw = request.POST.get(f"v-{code}", "").strip()
-        flag = request.POST.get(f"f-{code}", "")
-        comment = request.POST.get(f"c-{code}", "").strip()
+    indicators = regime.indicators.filter(formula="")
+    if only is not None:
+        indicators = indicators.filter(code=only)
+    rows: list[Row] = []
+    unreadable: list[Issue] = []
+    for indicator in indicators.order_by("code"):
+        code = indicator.code
+        if not any(f"{prefix}-{code}" in request.POST for prefix in "vfc"):
+            continue
         had = existing.get((code, unit.code, ""))
+        raw = request.POST.get(f"v-{code}", "" if had is None else _editable_text(had.value, lang)).strip()
+        flag = request.POST.get(f"f-{code}", had.flag if had else "")
+        comment = request.POST.get(f"c-{code}", had.comment if had else "").strip()
         if raw == "" and (had is None or had.value is None) and not comment:
             continue
-        rows.append(Row(ref=code, indicator=code, org_unit=unit.code, value=raw or None,
+        value: Decimal | None = None
+        if raw:
+            try:
+                value = numbers.parse_local(raw, lang)
+            except ValueError:
+                unreadable.append(_unreadable(indicator, raw, lang))
+                continue
+        rows.append(Row(ref=code, indicator=code, org_unit=unit.code, value=value,
                         flag=flag, comment=comment))
-    return rows
+    return rows, unreadable
+
+
+# -- autosave: one cell (a row's value, flag and comment) through the one write path ----------
+
+def _save_cell(request: HttpRequest, regime: Regime, unit: OrgUnit,
+               period: periods.Period) -> HttpResponse:
+    """Save one row of the grid as a draft value (htmx, on change), through
+    actions.check_and_save_values: one transaction, audited, a new vintage; never a
+    submission. Answers with the row's state: saved, or why it was not."""
+    code = request.POST.get("cell", "")
+    indicator = regime.indicators.filter(formula="", code=code).select_related("unit").first()
+    if indicator is None:
+        raise Http404
+    rows, issues = _rows(request, regime, unit, period, only=code)
+    saved = False
+    if not issues and rows:
+        result = actions.check_and_save_values(regime, unit, period, rows, actor=request.user)
+        issues, saved = result.issues, result.ok
+    elif not issues:
+        saved = True  # nothing to store: a blank row that never held a value
+    submission = Submission.objects.filter(regime=regime, org_unit=unit, period=period.sdmx).first()
+    names = dict(regime.indicators.values_list("code", "name_en" if _lang(request).startswith("en") else "name_vi"))
+    cell_issues = [_named(issue, code, names) for issue in issues]
+    return render(request, "collection/_cell.html", {
+        "code": code, "indicator": indicator, "saved": saved, "issues": cell_issues,
+        "error": any(i.severity == "error" for i in issues), "submission": submission,
+        "oob": True})
+
+
+def _named(issue: Issue, code: str, names: dict[str, str]) -> dict[str, str]:
+    """An issue of one cell's save, as shown under it: another row's issue (a rule across
+    indicators) names that row."""
+    other = issue.ref.split("@")[0]
+    return {"code": issue.code, "severity": issue.severity, "vi": issue.vi, "en": issue.en,
+            "other": names.get(other, "") if other != code else ""}
+
+
+# -- the page ------------------------------------------------------------------------------
+
+# What a refused action says first, on the page (issue 20, part 2).
+REFUSED = {"save": _("Nothing was saved: correct the values marked below."),
+           "submit": _("The report was not sent for approval."),
+           "approve": _("The report was not approved."),
+           "return": _("The report was not returned."),
+           "revise": _("No revision was opened."),
+           "excel": _("Nothing was saved from the workbook."),
+           "attach": _("The file was not attached.")}
+# The summary's lines: how many rows have each kind of problem (the rows are linked).
+PROBLEMS = {
+    "outlier": ngettext_lazy("%(count)s outlier needs a comment", "%(count)s outliers need a comment", "count"),
+    "required_missing": ngettext_lazy("%(count)s required value is missing",
+                                      "%(count)s required values are missing", "count"),
+    "value_invalid": ngettext_lazy("%(count)s value cannot be read", "%(count)s values cannot be read", "count"),
+    "rule": ngettext_lazy("%(count)s value breaks a validation rule",
+                          "%(count)s values break a validation rule", "count"),
+    "rule_warning": ngettext_lazy("%(count)s value should be checked", "%(count)s values should be checked",
+                                  "count"),
+    "other": ngettext_lazy("%(count)s other problem in the rows", "%(count)s other problems in the rows", "count"),
+}
+
+
+def _kind(issue: Issue) -> str:
+    if issue.code.startswith("rule:"):
+        return "rule" if issue.severity == "error" else "rule_warning"
+    return issue.code if issue.code in PROBLEMS else "other"
+
+
+def _summary(issues: list[Issue], by_code: dict[str, list[Issue]], names: dict[str, str],
+             refused: bool) -> list[dict[str, Any]]:
+    """The summary's groups: one line per kind of problem, with links to its rows. After a
+    save that went through, only warnings (outliers to explain, rules to check) are listed."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for code, row_issues in by_code.items():
+        for issue in row_issues:
+            if not refused and issue.severity == "error":
+                continue
+            kind = _kind(issue)
+            if code not in groups[kind]:
+                groups[kind].append(code)
+    order = list(PROBLEMS)
+    return [{"kind": kind, "label": PROBLEMS[kind] % {"count": len(codes)},
+             "rows": [{"code": c, "name": names.get(c, c)} for c in codes]}
+            for kind, codes in sorted(groups.items(), key=lambda item: order.index(item[0]))]
 
 
 def _render(request: HttpRequest, regime: Regime, unit: OrgUnit, period: periods.Period,
-            issues: list[Issue], message: str) -> HttpResponse:
+            issues: list[Issue], message: str, typed: bool = False) -> HttpResponse:
+    """The page, or its form alone for htmx. ``typed``: the values posted were not stored (a
+    refused save or submit), so the grid shows them as typed."""
+    lang = _lang(request)
     submission = (Submission.objects.filter(regime=regime, org_unit=unit, period=period.sdmx)
                   .prefetch_related("transitions__actor").first())
     existing = context.existing_rows(submission) if submission else {}
@@ -181,34 +340,66 @@ def _render(request: HttpRequest, regime: Regime, unit: OrgUnit, period: periods
     for issue in issues:
         code = issue.ref.split("@")[0]
         (by_code[code] if code in form_codes else general).append(issue)
-    posted = request.POST if request.method == "POST" and not message else None
-    grid = [_grid_row(ind, existing.get((ind.code, unit.code, "")), by_code.get(ind.code, []), posted)
-            for ind in regime.indicators.filter(formula="").select_related("unit").order_by("area", "code")]
+    action = request.POST.get("action", "save") if request.method == "POST" else ""
+    refused = bool(issues) and not message
+    posted = request.POST if typed and refused else None
+    indicators = list(regime.indicators.filter(formula="").select_related("unit").order_by("area", "code"))
+    previous, last_year = period.previous(), period.same_period_last_year()
+    beside = queries.beside(unit.code, [i.code for i in indicators], [previous, last_year],
+                            scope=access.scope_q(request.user, Perm.VIEW_UNAPPROVED))
+    sections: list[dict[str, Any]] = []
+    for indicator in indicators:
+        if not sections or sections[-1]["area"] != indicator.area:
+            sections.append({"area": indicator.area, "label": Area(indicator.area).label, "rows": []})
+        sections[-1]["rows"].append(_grid_row(
+            indicator, existing.get((indicator.code, unit.code, "")), by_code.get(indicator.code, []),
+            posted, lang, [beside.get((indicator.code, p.sdmx)) for p in (previous, last_year)]))
+    names = {i.code: i.name for i in regime.indicators.all()}
+    editable = submission is None or submission.is_editable
+    can_enter = access.has_perm(request.user, Perm.ENTER_DATA, unit)
     sched = regime.schedule_for(period) if regime.frequency else None
     data: dict[str, Any] = {
-        "regime": regime, "unit": unit, "period": period, "submission": submission, "grid": grid,
+        "regime": regime, "unit": unit, "period": period, "submission": submission,
+        "sections": sections, "grid": [row for s in sections for row in s["rows"]],
+        "previous": periods.label(previous, lang), "last_year": periods.label(last_year, lang),
         "general": general, "message": message, "schedule": sched, "flags": Flag.choices,
-        "editable": submission is None or submission.is_editable,
-        "can_enter": access.has_perm(request.user, Perm.ENTER_DATA, unit),
+        "refused": REFUSED.get(action, REFUSED["save"]) if refused else "",
+        "summary": _summary(issues, by_code, names, refused),
+        "editable": editable, "can_enter": can_enter, "live": editable and can_enter,
         "can_approve": access.has_perm(request.user, Perm.APPROVE, unit),
         "states": State, "warnings": [i for i in issues if i.severity == "warning"],
         "documents": Document.objects.filter(version__submission=submission).select_related(
             "version").order_by("-id") if submission else [],
         "needs_document": regime.content in ("text", "both"),
+        "example": numbers.written(Decimal("1234.5"), 1, lang),
     }
     template = "collection/_form.html" if request.htmx else "collection/report_form.html"  # type: ignore[attr-defined]
     return render(request, template, data)
 
 
-def _grid_row(indicator: Any, row: Any, issues: list[Issue], posted: Any) -> dict[str, Any]:
+def _grid_row(indicator: Any, row: Any, issues: list[Issue], posted: Any, lang: str,
+              beside: list[Any]) -> dict[str, Any]:
     code = indicator.code
-    value = "" if row is None or row.value is None else plain(row.value)
+    stored = {"value": "" if row is None else _editable_text(row.value, lang),
+              "flag": row.flag if row else "", "comment": row.comment if row else ""}
+    shown = dict(stored)
     if posted is not None:
-        value = posted.get(f"v-{code}", value)
-    return {"indicator": indicator, "value": value,
-            "flag": posted.get(f"f-{code}", "") if posted is not None else (row.flag if row else ""),
-            "comment": posted.get(f"c-{code}", "") if posted is not None else (row.comment if row else ""),
+        shown = {"value": posted.get(f"v-{code}", stored["value"]), "flag": posted.get(f"f-{code}", stored["flag"]),
+                 "comment": posted.get(f"c-{code}", stored["comment"])}
+    return {"indicator": indicator, **shown,
+            # Typed but not stored (a refused save): leaving the page warns.
+            "dirty": any(shown[k].strip() != stored[k].strip() for k in stored),
+            "beside": [_reference(value, indicator, lang) for value in beside],
             "issues": issues, "error": any(i.severity == "error" for i in issues)}
+
+
+def _reference(row: Any, indicator: Any, lang: str) -> dict[str, Any] | None:
+    """A value beside the input (last period, same period last year), written in the page's
+    language to the indicator's decimals; ``approved`` False for one not approved yet."""
+    if row is None or row.value is None:
+        return None
+    return {"text": numbers.written(row.value, indicator.decimals, lang),
+            "approved": row.version.approved_at is not None}
 
 
 STATUS_LABELS = {"on_time": _("On time"), "late": _("Late"), "returned": _("Returned"),
