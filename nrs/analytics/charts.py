@@ -9,6 +9,7 @@ drawn as part of Đà Nẵng and Khánh Hòa and labelled.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -76,19 +77,32 @@ def as_of(known_on: datetime | None, refreshed: datetime | None) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+# Caption lines wrap so that they fit a phone's chart (about 360 px): characters per line.
+TITLE_WRAP, NOTE_WRAP = 44, 58
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
 def captioned(layout: dict[str, Any], title: str, source: str, as_of: str) -> dict[str, Any]:
     """``layout`` with the chart's title (name, place, unit) and a line naming the source and the
     date the figures are as of: Plotly's PNG (modebar or the page's button) draws the layout, so
-    an exported chart says what it shows, where from and when (issue 20, part 8)."""
+    an exported chart says what it shows, where from and when (issue 20, part 8).
+
+    Plotly wraps neither titles nor annotations: long lines are broken here to fit a phone's
+    chart, and both go in the title, from the figure's left edge (an annotation can only start
+    at the plot's, right of the axis labels). The top margin makes room for every line."""
+    heading = _wrapped(title, TITLE_WRAP)
+    note = _wrapped(f"{source} · {_('Figures as of %(at)s') % {'at': as_of}}", NOTE_WRAP)
+    small = [f'<span style="font-size:11px;color:#555">{line}</span>' for line in note]
     margin = dict(layout.get("margin") or {})
-    margin["t"] = max(margin.get("t", 0), 64)
-    note = {"text": f"{source} · {_('Figures as of %(at)s') % {'at': as_of}}",
-            "showarrow": False, "x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left",
-            "yanchor": "bottom", "yshift": 6, "font": {"size": 11, "color": "#555"}, "name": "source"}
+    margin["t"] = max(margin.get("t", 0), 8 + 19 * len(heading) + 15 * len(note) + 10)
     return {**layout, "margin": margin,
-            "title": {"text": title, "x": 0, "xanchor": "left", "xref": "paper", "y": 0.98, "yanchor": "top",
-                      "yref": "container", "font": {"size": 14}, "pad": {"l": 4}},
-            "annotations": [*layout.get("annotations", []), note]}
+            "title": {"text": "<br>".join([*heading, *small]), "x": 0, "xanchor": "left", "xref": "container",
+                      "y": 1, "yanchor": "top", "yref": "container", "font": {"size": 14},
+                      # Plotly draws a multi-line title anchored at the top about 13 px above it
+                      "pad": {"t": 16, "l": 8}}}
 
 
 PARTIAL = "#c77700"
