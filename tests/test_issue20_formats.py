@@ -281,7 +281,10 @@ def test_the_api_has_no_display_fields_unless_asked_and_refuses_an_unknown_langu
 # -- the PNG itself, drawn by Plotly in Chromium ------------------------------------------------------
 
 SHOTS = Path(os.environ.get("NRS_ENTRY_SHOTS", "/tmp/nrs20/shots"))
-PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+# The bundle the indicator page loads (npm's partial geo bundle), else the wheel's full one.
+GEO_BUNDLE = Path(__file__).resolve().parent.parent / "node_modules" / "plotly.js-geo-dist-min" / "plotly-geo.min.js"
+PLOTLY_JS = GEO_BUNDLE if GEO_BUNDLE.exists() else (
+    Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js")
 MAP_FILE = Path(__file__).resolve().parent.parent / "nrs" / "static" / "nrs" / "map" / "vn-provinces-34.geojson"
 DRAW = """async ([fig, config]) => {
   const el = document.createElement("div");
