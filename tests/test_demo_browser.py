@@ -304,7 +304,7 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     page.fill("input[name='v-EXPORT_TOTAL']", "abc")
     page.click("#save")
     page.wait_for_selector("tr.has-error[data-code='EXPORT_TOTAL'] [data-issue='value_invalid']")
-    page.fill("input[name='v-EXPORT_TOTAL']", "2500.5")
+    page.fill("input[name='v-EXPORT_TOTAL']", "2500,5")  # typed the Vietnamese way (issue 20, part 5)
     page.click("#save")
     page.wait_for_selector("#message")
     from tests.test_collection_api import PDF
@@ -331,7 +331,7 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     page.click("#approve")
     approved_at = time.monotonic()
     page.wait_for_selector("[data-state='approved']")
-    assert "2500.5" in page.input_value("input[name='v-EXPORT_TOTAL']")
+    assert page.input_value("input[name='v-EXPORT_TOTAL']") == "2.500,5"
     # The open dashboard updates by itself (Server-Sent Events), within a few seconds.
     board.wait_for_function(f"() => document.getElementById('live').dataset.refreshId !== '{before}'", timeout=5000)
     board.wait_for_function("() => (document.getElementById('series').data || [{x: []}])[0].x"

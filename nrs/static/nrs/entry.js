@@ -142,7 +142,7 @@
     var shown = document.getElementById("refusal") || document.getElementById("to-check") ||
       document.getElementById("message");
     if (shown) {
-      shown.scrollIntoView({block: "start"});
+      target.scrollIntoView({block: "start"});  // the state line, then the answer
       shown.focus({preventScroll: true});
     }
   });
