@@ -12,11 +12,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import access
 from nrs.accounts.models import Grant, Role, User
 from nrs.audit.events import EventType
 from nrs.audit.log import record
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 
@@ -47,8 +49,7 @@ def _when(value: datetime | None) -> str | None:
 
 def _refuse_self(actor: Any, user: User) -> None:
     if access.GRANTS.is_self(actor, user):
-        raise PermissionDenied("không ai tự cấp hay đổi quyền của chính mình / "
-                               "nobody grants or changes roles of their own")
+        raise PermissionDenied("{} / {}".format(*bilingual(_("nobody grants or changes roles of their own"))))
 
 
 @transaction.atomic
@@ -113,9 +114,9 @@ def set_grant_expiry(grant: Grant, expires_at: datetime | None, *, actor: Any = 
     grant = Grant.objects.select_for_update().select_related("user", "org_unit").get(pk=grant.pk)
     _refuse_self(actor, grant.user)
     if grant.revoked_at is not None:
-        raise InputError("expires_at", "quyền đã bị thu hồi", "the grant has been revoked")
+        raise InputError("expires_at", *bilingual(_("the grant has been revoked")))
     if expires_at is not None and timezone.is_naive(expires_at):
-        raise InputError("expires_at", "thời điểm hết hạn cần múi giờ", "the expiry needs a time zone")
+        raise InputError("expires_at", *bilingual(_("the expiry needs a time zone")))
     old = grant.expires_at
     if old == expires_at:
         return False

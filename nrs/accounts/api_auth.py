@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 from ninja.security import HttpBearer, SessionAuth
 
 from nrs.accounts import ratelimit
 from nrs.accounts.tokens import touch, verify_token
+from nrs.i18n import bilingual
 
 
 class TokenAuth(HttpBearer):
@@ -29,9 +31,10 @@ class BrowserSessionAuth(SessionAuth):
         return super().__call__(request)
 
 
-UNAUTHORISED = {"status": "error", "ref": "Authorization",
-                "message_vi": "Cần đăng nhập hoặc token API hợp lệ (Authorization: Bearer nrs_…)",
-                "message_en": "sign in or send a valid API token (Authorization: Bearer nrs_…)"}
+def unauthorised() -> dict[str, str]:
+    """The 401 answer's body, in both languages."""
+    vi, en = bilingual(gettext_noop("sign in or send a valid API token (Authorization: Bearer nrs_…)"))
+    return {"status": "error", "ref": "Authorization", "message_vi": vi, "message_en": en}
 
 
 def challenge(request: HttpRequest) -> str:

@@ -16,10 +16,12 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import access, machines, refusal
 from nrs.accounts.oidc import EXTERNAL_MFA_KEY
 from nrs.accounts.refusal import SignInRefused
+from nrs.i18n import bilingual
 
 IDLE_KEY = "nrs_last_seen"
 # The last-seen time is saved at most this often (seconds), not on every request.
@@ -49,8 +51,7 @@ class IdleTimeoutMiddleware:
             if isinstance(last, int) and now - last > limit:
                 logout(request)
                 return _refuse(request, reverse(settings.LOGIN_URL), status=401,
-                               vi="Phiên đã hết hạn do không hoạt động; hãy đăng nhập lại",
-                               en="Session expired after inactivity; sign in again")
+                               **bilingual(_("Session expired after inactivity; sign in again"))._asdict())
             if not isinstance(last, int) or now - last >= IDLE_RESOLUTION:
                 request.session[IDLE_KEY] = now
         return self.get_response(request)
@@ -67,7 +68,7 @@ class TwoFactorMiddleware:
         if self._must_verify(request):
             target = reverse("accounts:two_factor")
             return _refuse(request, f"{target}?{urlencode({'next': request.get_full_path()})}",
-                           status=403, vi="Cần xác thực hai lớp trước", en="Two-factor verification required first")
+                           status=403, **bilingual(_("Two-factor verification required first"))._asdict())
         return self.get_response(request)
 
     @staticmethod
@@ -88,8 +89,7 @@ def _end_machine_session(request: HttpRequest, user: Any) -> HttpResponse:
     refusal.audit(request, SignInRefused(refusal.TOKEN_ONLY, user.username, user), via="session")
     logout(request)
     return _refuse(request, reverse(settings.LOGIN_URL), status=401,
-                   vi="Tài khoản máy chỉ dùng token API, không đăng nhập trang web",
-                   en="A machine account uses API tokens only, not the web sign-in")
+                   **bilingual(_("A machine account uses API tokens only, not the web sign-in"))._asdict())
 
 
 def _refuse(request: HttpRequest, url: str, *, status: int, vi: str, en: str) -> HttpResponse:

@@ -19,10 +19,12 @@ from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django_ratelimit.core import get_usage
 
 from nrs.audit.events import EventType
 from nrs.audit.log import record
+from nrs.i18n import bilingual
 
 
 class RateLimited(Exception):
@@ -62,10 +64,12 @@ def api_rate(request: HttpRequest) -> tuple[str, str]:
 
 def api_response(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     seconds = exc.retry_after
+    vi, en = bilingual(gettext_noop("Too many requests with this token; retry after %(seconds)s seconds"),
+                       seconds=seconds)
     response = JsonResponse({
         "status": "error",
-        "message_vi": f"Quá nhiều yêu cầu với token này; thử lại sau {seconds} giây",
-        "message_en": f"Too many requests with this token; retry after {seconds} seconds",
+        "message_vi": vi,
+        "message_en": en,
         "retry_after": seconds,
     }, status=429)
     response["Retry-After"] = str(seconds)

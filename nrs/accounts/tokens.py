@@ -16,10 +16,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts.models import ApiToken, TokenScope, User
 from nrs.audit.events import EventType
 from nrs.audit.log import record
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 # last_used_at is written at most this often per token, not on every request.
@@ -38,8 +40,8 @@ def issue_token(user: User, org_unit: Any, *, name: str, scope: TokenScope | str
     max_days = settings.NRS_TOKEN_MAX_DAYS
     days = max_days if days is None else days
     if not 1 <= days <= max_days:
-        raise InputError("days", f"thời hạn token phải từ 1 đến {max_days} ngày (đã cho {days})",
-                         f"a token's lifetime must be 1 to {max_days} days (got {days})")
+        raise InputError("days", *bilingual(_("a token's lifetime must be 1 to %(max)s days (got %(days)s)"),
+                                            max=max_days, days=days))
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, org_unit=org_unit, name=name, scope=TokenScope(scope), prefix=prefix,

@@ -38,6 +38,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext_noop as _
+
+from nrs.i18n import bilingual
 
 GENESIS = "0" * 64
 
@@ -191,8 +194,7 @@ def read_anchors(path: Path | None = None) -> list[Anchor]:
             continue
         parts = line.split()
         if len(parts) != 3 or not parts[0].isdigit() or len(parts[1]) != 64:
-            raise AnchorFileError(f"{path}:{number}", "dòng neo không hợp lệ (cần: seq hash thời gian)",
-                                  "malformed anchor line (expected: seq hash time)")
+            raise AnchorFileError(f"{path}:{number}", *bilingual(_("malformed anchor line (expected: seq hash time)")))
         found.append(Anchor(int(parts[0]), parts[1], parts[2]))
     return found
 
@@ -216,15 +218,13 @@ def write_anchor(seq: int, chain_hash: str, path: Path | None = None) -> Anchor:
 
 # -- verification ----------------------------------------------------------------------------
 
-REASONS: dict[str, tuple[str, str]] = {
-    "gap": ("thiếu sự kiện (có thể đã bị xóa)", "event missing (deleted?)"),
-    "link": ("prev_hash không khớp với sự kiện trước (bị xóa, chèn hoặc đổi thứ tự)",
-             "prev_hash does not match the previous event (deleted, inserted or reordered)"),
-    "hash": ("nội dung sự kiện đã bị sửa (hash không khớp)", "event content altered (hash mismatch)"),
-    "anchor": ("hash khác với mốc neo bên ngoài (chuỗi bị viết lại)",
-               "hash differs from the external anchor (chain rewritten)"),
-    "truncated": ("chuỗi ngắn hơn mốc neo cuối (đuôi bị xóa)",
-                  "chain ends before the last anchor (tail deleted)"),
+REASONS: dict[str, str] = {  # English msgids; the Vietnamese is in django.po
+    "": _("chain intact"),
+    "gap": _("event missing (deleted?)"),
+    "link": _("prev_hash does not match the previous event (deleted, inserted or reordered)"),
+    "hash": _("event content altered (hash mismatch)"),
+    "anchor": _("hash differs from the external anchor (chain rewritten)"),
+    "truncated": _("chain ends before the last anchor (tail deleted)"),
 }
 
 
@@ -242,11 +242,11 @@ class Result:
 
     @property
     def message_vi(self) -> str:
-        return REASONS[self.reason][0] if self.reason else "chuỗi toàn vẹn"
+        return bilingual(REASONS[self.reason]).vi
 
     @property
     def message_en(self) -> str:
-        return REASONS[self.reason][1] if self.reason else "chain intact"
+        return bilingual(REASONS[self.reason]).en
 
     def fail(self, seq: int, reason: str, **detail: Any) -> Result:
         self.ok, self.broken_seq, self.reason, self.detail = False, seq, reason, detail

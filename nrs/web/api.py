@@ -9,17 +9,19 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_noop as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.parser import Parser
 
-from nrs.accounts.api_auth import UNAUTHORISED, BrowserSessionAuth, TokenAuth, challenge, install
+from nrs.accounts.api_auth import BrowserSessionAuth, TokenAuth, challenge, install, unauthorised
 from nrs.analytics.api import router as analytics_router
 from nrs.collection.api import router as collection_router
 from nrs.exchange.connectors.api import router as connectors_router
 from nrs.exchange.dhis2.api import router as dhis2_router
 from nrs.exchange.federation.api import router as federation_router
 from nrs.exchange.qcvn.api import router as qcvn_router
+from nrs.i18n import bilingual
 from nrs.lib import safejson
 from nrs.lib.errors import InputError
 from nrs.registry.api import router as registry_router
@@ -40,7 +42,7 @@ def refuse_nul(value: Any, ref: str = "") -> None:
     if isinstance(value, str):
         if "\x00" in value:
             where = ref or "body"
-            raise InputError(where, f"{where}: chuỗi chứa ký tự NUL", f"{where}: the string holds a NUL character")
+            raise InputError(where, *bilingual(_("%(ref)s: the string holds a NUL character"), ref=where))
     elif isinstance(value, dict):
         for key, item in value.items():
             inner = f"{ref}.{key}" if ref else str(key)
@@ -89,7 +91,7 @@ install(api)  # rate-limited tokens get 429 with Retry-After
 @api.exception_handler(AuthenticationError)
 def _unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     """No valid token or session: 401 with a Bearer challenge and a bilingual body."""
-    response = api.create_response(request, UNAUTHORISED, status=401)
+    response = api.create_response(request, unauthorised(), status=401)
     response["WWW-Authenticate"] = challenge(request)
     return response
 
@@ -101,9 +103,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(cause, InputError):
         return api.create_response(request, cause.as_dict(), status=400)
     if isinstance(cause, ValueError):  # malformed JSON or bad UTF-8
-        return api.create_response(request, {
-            "status": "error", "ref": "body", "message_vi": "JSON không hợp lệ",
-            "message_en": "malformed JSON"}, status=400)
+        return api.create_response(request, InputError("body", *bilingual(_("malformed JSON"))).as_dict(), status=400)
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
@@ -111,9 +111,9 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (bigger ones never get past nrs/asgi.py)."""
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    vi, en = bilingual(_("request too large: at most %(limit)s MB"), limit=limit)
     return api.create_response(request, {
-        "status": "error", "ref": "body", "message_vi": f"Yêu cầu quá lớn: tối đa {limit} MB",
-        "message_en": f"request too large: at most {limit} MB"}, status=413)
+        "status": "error", "ref": "body", "message_vi": vi, "message_en": en}, status=413)
 api.add_router("/registry", registry_router)
 api.add_router("", collection_router)
 api.add_router("", analytics_router)

@@ -48,9 +48,11 @@ from django.core.serializers import jsonl
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils.translation import gettext_noop as _
 
 from nrs.audit.events import EventType
 from nrs.audit.log import record
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 FORMAT = "nrs-backup/1"
@@ -371,16 +373,14 @@ def verify_archive(path: Path, progress: Progress = _noop) -> dict[str, Any]:
             body = archive.read(MANIFEST)
             expected = archive.read(MANIFEST_SUM).decode().strip()
             if hashlib.sha256(body).hexdigest() != expected:
-                raise _refuse(MANIFEST, "tệp kê khai của bản sao lưu bị hỏng",
-                              "the archive's manifest is corrupted")
+                raise _refuse(MANIFEST, *bilingual(_("the archive's manifest is corrupted")))
             manifest = json.loads(body)
             if manifest.get("format") != FORMAT:
-                raise _refuse(MANIFEST, "không phải bản sao lưu NRS", "not an NRS backup archive")
+                raise _refuse(MANIFEST, *bilingual(_("not an NRS backup archive")))
             listed = set(manifest["files"]) | {MANIFEST, MANIFEST_SUM}
             extra = sorted(set(archive.namelist()) - listed)
             if extra:
-                raise _refuse(extra[0], f"tệp lạ trong bản sao lưu: {extra[0]}",
-                              f"unexpected file in the archive: {extra[0]}")
+                raise _refuse(extra[0], *bilingual(_("unexpected file in the archive: %(name)s"), name=extra[0]))
             files = manifest["files"]
             for n, (name, want) in enumerate(sorted(files.items()), start=1):
                 digest, size = hashlib.sha256(), 0
@@ -389,37 +389,32 @@ def verify_archive(path: Path, progress: Progress = _noop) -> dict[str, Any]:
                         digest.update(chunk)
                         size += len(chunk)
                 if digest.hexdigest() != want["sha256"] or size != want["size"]:
-                    raise _refuse(name, f"tổng kiểm tra SHA-256 của {name} không khớp",
-                                  f"the SHA-256 checksum of {name} does not match")
+                    raise _refuse(name, *bilingual(_("the SHA-256 checksum of %(name)s does not match"), name=name))
                 progress("verify", n, len(files))
     except BackupError:
         raise
     except KeyError as exc:
-        raise _refuse(str(path), f"bản sao lưu thiếu {exc}", f"the archive lacks {exc}") from None
+        raise _refuse(str(path), *bilingual(_("the archive lacks %(name)s"), name=exc)) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError, ValueError,
             UnicodeDecodeError) as exc:
-        raise _refuse(str(path), f"bản sao lưu bị hỏng hoặc không đọc được: {exc}",
-                      f"the archive is corrupted or unreadable: {exc}") from None
+        raise _refuse(str(path), *bilingual(_("the archive is corrupted or unreadable: %(error)s"),
+                                            error=exc)) from None
     return manifest
 
 
 def _check_target(manifest: dict[str, Any]) -> list[type[models.Model]]:
     if applied_migrations() != manifest["migrations"]:
-        raise _refuse("migrations", "lược đồ cơ sở dữ liệu khác với bản sao lưu (hãy chạy "
-                      "`nrs migrate` cùng phiên bản)",
-                      "the database schema differs from the archive's (run `nrs migrate` "
-                      "with the same version)")
+        raise _refuse("migrations", *bilingual(_("the database schema differs from the archive's (run `nrs migrate` "
+                                                 "with the same version)")))
     tables = backup_models()
     labels = {m._meta.label_lower for m in tables}
     if set(manifest["tables"]) != labels:
-        raise _refuse("tables", "danh sách bảng khác với bản sao lưu",
-                      "the tables differ from the archive's")
+        raise _refuse("tables", *bilingual(_("the tables differ from the archive's")))
     busy = [m._meta.label_lower for m in tables
             if m._meta.label_lower not in SEEDED and m._base_manager.exists()]
     if busy:
-        raise _refuse(busy[0], "chỉ khôi phục vào cơ sở dữ liệu trống (đã migrate); bảng "
-                      f"{busy[0]} đã có dữ liệu",
-                      f"restore needs an empty migrated database; table {busy[0]} has rows")
+        raise _refuse(busy[0], *bilingual(_("restore needs an empty migrated database; table %(table)s has rows"),
+                                          table=busy[0]))
     return tables
 
 
@@ -446,12 +441,12 @@ def _write_media(archive: zipfile.ZipFile, names: list[str], root: Path) -> list
         for name in names:
             target = (root / name.removeprefix("media/")).resolve()
             if not target.is_relative_to(root.resolve()):
-                raise _refuse(name, f"đường dẫn tệp không hợp lệ: {name}", f"invalid file path: {name}")
+                raise _refuse(name, *bilingual(_("invalid file path: %(name)s"), name=name))
             data = archive.read(name)
             if target.exists():
                 if target.read_bytes() != data:
-                    raise _refuse(name, f"tệp {name} đã tồn tại với nội dung khác",
-                                  f"the file {name} already exists with other content")
+                    raise _refuse(name, *bilingual(_("the file %(name)s already exists with other content"),
+                                                   name=name))
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
@@ -507,9 +502,8 @@ def _load(archive: zipfile.ZipFile, tables: list[type[models.Model]],
         found = checksums(progress)
         wrong = sorted(label for label, want in manifest["tables"].items() if found[label] != want)
         if wrong:
-            raise _refuse(wrong[0], f"dữ liệu khôi phục của bảng {wrong[0]} không khớp tổng kiểm tra; "
-                          "đã hủy toàn bộ", f"the restored rows of {wrong[0]} do not match their "
-                          "checksum; nothing was restored")
+            raise _refuse(wrong[0], *bilingual(_("the restored rows of %(table)s do not match their "
+                                                 "checksum; nothing was restored"), table=wrong[0]))
         record(EventType.BACKUP_RESTORED, summary="backup restored",
                data={"tables": len(tables), "rows": total,
                      "files": sum(1 for n in manifest["files"] if n.startswith("media/"))})
