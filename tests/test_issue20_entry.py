@@ -191,7 +191,7 @@ def test_autosave_refuses_an_unreadable_value_naming_the_cell(hanoi_reporter) ->
     client = browser(hanoi_reporter, "en")
     body = text(cell(client, "EXPORT_TOTAL", "1.234,5").content.decode())  # Vietnamese, on an English page
     assert stored("EXPORT_TOTAL") == []
-    assert "Not saved: Merchandise exports" in body
+    assert "Not saved yet" in body
     assert "Merchandise exports: “1.234,5” cannot be read as a number; write it like 1,234.5" in body
     body = cell(client, "EXPORT_TOTAL", "1,234.5").content.decode()
     assert stored("EXPORT_TOTAL") == [Decimal("1234.5")] and 'data-status="saved"' in body
@@ -214,7 +214,7 @@ def test_autosave_on_a_sent_report_stores_nothing(hanoi_reporter) -> None:  # ty
     before = DataValue.objects.count()
     body = text(cell(client, "EXPORT_TOTAL", "7").content.decode())
     assert DataValue.objects.count() == before and state() == "submitted"
-    assert "Not saved" in body and "cannot be edited" in body
+    assert "Not saved: Merchandise exports" in body and "cannot be edited" in body
 
 
 def test_autosave_outside_ones_units_is_forbidden(make_user) -> None:  # type: ignore[no-untyped-def]

@@ -264,8 +264,10 @@ def _save_cell(request: HttpRequest, regime: Regime, unit: OrgUnit,
     submission = Submission.objects.filter(regime=regime, org_unit=unit, period=period.sdmx).first()
     names = dict(regime.indicators.values_list("code", "name_en" if _lang(request).startswith("en") else "name_vi"))
     cell_issues = [_named(issue, code, names) for issue in issues]
+    # The unreadable-number message names its cell already: "Not saved" need not repeat it.
+    named = any(i["code"] == "value_invalid" and i["en"].startswith(indicator.name_en) for i in cell_issues)
     return render(request, "collection/_cell.html", {
-        "code": code, "indicator": indicator, "saved": saved, "issues": cell_issues,
+        "code": code, "indicator": indicator, "saved": saved, "issues": cell_issues, "named": named,
         "error": any(i.severity == "error" for i in issues), "submission": submission,
         "oob": True})
 
