@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
@@ -33,6 +34,7 @@ from nrs.exchange.connectors.models import (
     RunStatus,
     Subscription,
 )
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 # Who may configure connectors and webhooks: whoever may steward the catalogue for the unit
@@ -50,8 +52,8 @@ def check_run_as(connector: Connector) -> None:
     cannot make it write as a person, nor outside that user's grants."""
     user = connector.run_as
     if Role.SYSTEM not in access.roles(user) or not access.has_perm(user, Perm.ENTER_DATA, connector.org_unit):
-        raise InputError("run_as", "phải là người dùng hệ thống có quyền nhập số liệu cho đơn vị này",
-                         "must be a system user who may enter data for this org unit")
+        raise InputError("run_as", *bilingual(_("must be a system user who may enter data for "
+                                                "this org unit")))
 
 
 def check_connector(connector: Connector) -> None:
@@ -88,7 +90,7 @@ def save_subscription(subscription: Subscription, *, actor: Any, changed: list[s
         subscription.sealed_secret = secretbox.seal(secret)
         changed = [*changed, "secret"]
     if not subscription.sealed_secret:
-        raise InputError("secret", "cần khóa bí mật để ký", "a signing secret is required")
+        raise InputError("secret", *bilingual(_("a signing secret is required")))
     adding = subscription._state.adding
     if adding:
         subscription.owner = actor
@@ -102,8 +104,7 @@ def save_subscription(subscription: Subscription, *, actor: Any, changed: list[s
 
 # -- runs (runner.py) -------------------------------------------------------------------------------
 
-INTERRUPTED_VI = "bị gián đoạn: tiến trình nền đã dừng trước khi lượt chạy kết thúc"
-INTERRUPTED_EN = "interrupted: the worker stopped before the run ended"
+INTERRUPTED = _("interrupted: the worker stopped before the run ended")
 
 
 @transaction.atomic
@@ -127,7 +128,7 @@ def fail_interrupted_runs(connector: Connector, *, started_before: datetime, now
         connector=connector, status=RunStatus.RUNNING, started_at__lte=started_before).order_by("pk"))
     for run in stale:
         run.status, run.finished_at, run.ref = RunStatus.FAILED, now, "worker"
-        run.message_vi, run.message_en = INTERRUPTED_VI, INTERRUPTED_EN
+        run.message_vi, run.message_en = bilingual(INTERRUPTED)
         run.save(update_fields=["status", "finished_at", "ref", "message_vi", "message_en"])  # the outcome only
         record(EventType.CONNECTOR_RUN, actor=connector.run_as, org_unit=connector.org_unit, obj=connector,
                summary=f"{connector.name} #{run.pk}: {run.status} (interrupted)",

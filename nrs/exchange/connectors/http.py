@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from django.conf import settings
+from django.utils.translation import gettext_noop as _
 
+from nrs.i18n import bilingual
 from nrs.lib import destinations
 from nrs.lib.errors import InputError
 
@@ -44,7 +46,7 @@ class DestinationRefused(InputError):
     ``host`` and ``reason`` are for the audit log."""
 
     def __init__(self, host: str, reason: str) -> None:
-        super().__init__("url", "địa chỉ đích không được phép", "destination not allowed")
+        super().__init__("url", *bilingual(_("destination not allowed")))
         self.host, self.reason = host, reason
 
 
@@ -62,11 +64,9 @@ def allow_list() -> destinations.Allow:
 
 def _refused(exc: destinations.Refused) -> InputError:
     if exc.reason == destinations.BAD_URL:
-        return InputError("url", "chỉ chấp nhận địa chỉ http:// hoặc https://",
-                          "only http:// or https:// URLs are accepted")
+        return InputError("url", *bilingual(_("only http:// or https:// URLs are accepted")))
     if exc.reason == destinations.USERINFO:
-        return InputError("url", "địa chỉ không được chứa tên người dùng hoặc mật khẩu",
-                          "the URL must not contain a user name or password")
+        return InputError("url", *bilingual(_("the URL must not contain a user name or password")))
     return DestinationRefused(exc.host, exc.reason)
 
 
@@ -125,7 +125,8 @@ def _once(destination: destinations.Destination, method: str, body: bytes | None
             return answer.status, answer.getheader("Content-Type", "") or "", location, b""
         data = answer.read(cap + 1)
         if len(data) > cap:
-            raise FetchError("body", f"dữ liệu vượt quá {cap} byte", f"the answer is over {cap} bytes")
+            raise FetchError("body", *bilingual(_("the answer is over %(cap)s bytes"),
+                                                cap=cap))
         return answer.status, answer.getheader("Content-Type", "") or "", "", data
     finally:
         conn.close()
@@ -163,16 +164,16 @@ def request(url: str, *, method: str = "GET", body: bytes | None = None,
         except FetchError:
             raise
         except TimeoutError:
-            raise FetchError("url", "hết thời gian chờ", "timed out") from None
+            raise FetchError("url", *bilingual(_("timed out"))) from None
         except (OSError, http.client.HTTPException, ValueError):
             raise _failed() from None
         if not location or method not in ("GET", "HEAD"):
             return Answer(status, data, content_type, followed)
         if len(followed) >= MAX_REDIRECTS:
-            raise FetchError("url", "quá nhiều lần chuyển hướng", "too many redirects")
+            raise FetchError("url", *bilingual(_("too many redirects")))
         url = urljoin(url, location)
         followed.append(url)
 
 
 def _failed() -> FetchError:
-    return FetchError("url", "không kết nối được", "connection failed")
+    return FetchError("url", *bilingual(_("connection failed")))

@@ -19,10 +19,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from nrs.exchange.connectors import actions, kinds, refusals, writer
 from nrs.exchange.connectors.http import DestinationRefused, FetchError
 from nrs.exchange.connectors.models import Connector, ConnectorRun, RunStatus
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -75,10 +77,9 @@ def run_connector(connector: Connector, *, trigger: str = "schedule", now: datet
             return _failed(connector, run, InputError(outcome.ref, outcome.vi, outcome.en), now, retry=False)
         run.values_read, run.values_stored = outcome.read, outcome.stored
         run.status = RunStatus.STORED if outcome.stored else RunStatus.UNCHANGED
-        run.message_vi = (f"đã đọc {outcome.read} giá trị, lưu {outcome.stored}"
-                          + (" (nội dung không đổi từ lần trước)" if outcome.replayed else ""))
-        run.message_en = (f"read {outcome.read} values, stored {outcome.stored}"
-                          + (" (content unchanged since a previous run)" if outcome.replayed else ""))
+        run.message_vi, run.message_en = bilingual(
+            _("read %(read)s values, stored %(stored)s (content unchanged since a previous run)") if outcome.replayed
+            else _("read %(read)s values, stored %(stored)s"), read=outcome.read, stored=outcome.stored)
         actions.finish_run(connector, run, now, next_at=now + timedelta(minutes=connector.interval_minutes),
                            attempt=1)
     return run

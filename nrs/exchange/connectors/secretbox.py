@@ -17,7 +17,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.utils.translation import gettext_noop as _
 
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 _INFO = b"nrs.exchange.connectors credentials v1"
@@ -52,7 +54,6 @@ def unseal(sealed: str) -> str:
     try:
         return _box().decrypt(sealed.encode("ascii")).decode()
     except InvalidToken:
-        raise SecretUnreadable(
-            "credentials", "không giải mã được thông tin xác thực: khóa NRS_CREDENTIALS_KEY đã đổi? Hãy nhập lại",
-            "the stored credentials cannot be decrypted: did NRS_CREDENTIALS_KEY change? Enter them again",
-        ) from None
+        raise SecretUnreadable("credentials", *bilingual(
+            _("the stored credentials cannot be decrypted: did NRS_CREDENTIALS_KEY change? "
+              "Enter them again"))) from None

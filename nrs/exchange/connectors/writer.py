@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_noop as _
 
 from nrs.collection import actions, idempotency
 from nrs.collection.validation import Row, errors
+from nrs.i18n import bilingual
 from nrs.lib import periods
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
@@ -34,17 +36,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Validation codes whose message comes from the configuration, not from the fetched content.
 _KEEP = frozenset({"required_missing", "period_kind", "period_not_open", "idempotency", "forbidden"})
-_WHAT = {  # code: (vi, en), position-only
-    "value_invalid": ("giá trị không phải là số hợp lệ", "the value is not a valid number"),
-    "indicator_not_in_regime": ("chỉ tiêu không thuộc chế độ báo cáo", "the indicator is not in the regime"),
-    "indicator_derived": ("chỉ tiêu được tính, không nhập", "the indicator is derived, not entered"),
-    "unit_unknown": ("đơn vị không tồn tại", "unknown org unit"),
-    "unit_not_valid": ("đơn vị không còn hiệu lực", "the org unit is not valid for the period"),
-    "unit_ended": ("đơn vị không còn hiệu lực", "the org unit is not valid for the period"),
-    "breakdown_invalid": ("phân tổ không hợp lệ", "invalid breakdown"),
-    "flag_unknown": ("cờ không hợp lệ", "unknown flag"),
-    "duplicate_row": ("giá trị bị trùng", "the value appears twice"),
-    "unmapped": ("mã không có trong bảng ánh xạ", "the code is not in the mapping table"),
+_WHAT = {  # code: English msgid (the Vietnamese in django.po), position-only
+    "value_invalid": _("the value is not a valid number"),
+    "indicator_not_in_regime": _("the indicator is not in the regime"),
+    "indicator_derived": _("the indicator is derived, not entered"),
+    "unit_unknown": _("unknown org unit"),
+    "unit_not_valid": _("the org unit is not valid for the period"),
+    "unit_ended": _("the org unit is not valid for the period"),
+    "breakdown_invalid": _("invalid breakdown"),
+    "flag_unknown": _("unknown flag"),
+    "duplicate_row": _("the value appears twice"),
+    "unmapped": _("the code is not in the mapping table"),
 }
 
 
@@ -52,7 +54,7 @@ def position_only(code: str, vi: str, en: str) -> tuple[str, str]:
     """The message of a refused record without anything quoted from the record."""
     if code.startswith("rule:") or code in _KEEP:
         return vi, en
-    return _WHAT.get(code, ("giá trị không được chấp nhận", "the value is not accepted"))
+    return bilingual(_WHAT.get(code, _("the value is not accepted")))
 
 
 @dataclass
@@ -99,7 +101,7 @@ def _by_period(records: list[Record]) -> dict[periods.Period, list[Row]]:
         try:
             period = periods.parse(record.period)
         except periods.PeriodError:  # its message quotes the fetched text: the place only
-            raise InputError(record.row.where("period"), "kỳ không hợp lệ", "invalid period") from None
+            raise InputError(record.row.where("period"), *bilingual(_("invalid period"))) from None
         groups[period].append(record.row)
     return groups
 
@@ -132,7 +134,8 @@ def write(connector: Connector, records: list[Record], key: str) -> Outcome:
     except _Refused as exc:
         return exc.outcome
     except PermissionDenied:
-        return Outcome.refused("run_as", f"người dùng '{actor}' không có quyền nhập số liệu cho đơn vị này",
-                               f"the user '{actor}' may not enter data for this org unit", read=len(records))
+        return Outcome.refused("run_as", *bilingual(_("the user '%(actor)s' may not enter data "
+                                                      "for this org unit"),
+                                                    actor=actor), read=len(records))
     replayed = bool(body.get("replayed"))
     return Outcome(ok=True, read=len(records), stored=0 if replayed else int(body["stored"]), replayed=replayed)

@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop as _
 from ninja import Router, Status
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
 from nrs.exchange.dhis2 import importer, parsers
+from nrs.i18n import error_body
 from nrs.registry.api import ApiError, Detail, Strict, Text
 
 router = Router(tags=["dhis2"])
@@ -62,8 +64,11 @@ class ImportSummaryOut(Strict):
 REFUSED = ApiError | Detail
 # Every refusal is an import summary (conflicts say why), or a bilingual error before the import.
 ANSWERS = {200: ImportSummaryOut, **{code: ImportSummaryOut | REFUSED for code in (400, 403, 413, 415, 422)}}
-FORBIDDEN = {"status": "error", "message_vi": "Không có quyền nhập số liệu",
-             "message_en": "you may not enter data"}
+
+
+def _forbidden() -> dict[str, str]:
+    return error_body(_("you may not enter data"))
+
 SUMMARY = {"type": "object", "description": "DHIS2-style import summary: status, importCount, "
            "conflicts [{object, value, message_vi, message_en}], message_vi, message_en"}
 
@@ -102,7 +107,7 @@ def _answer(request: HttpRequest, media_type: str, dry_run: bool, system: str,
             data_set: str) -> Status[dict[str, Any]]:
     token = request_token(request)
     if not access.has_perm(request.user, Perm.ENTER_DATA, token=token):
-        return Status(403, FORBIDDEN)
+        return Status(403, _forbidden())
     summary = importer.import_payload(
         request.body, media_type, actor=request.user, token=token, system=system,
         dry_run=dry_run, idempotency_key=request.headers.get("Idempotency-Key", ""),

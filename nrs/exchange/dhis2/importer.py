@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
@@ -35,6 +36,7 @@ from nrs.exchange.dhis2.models import (
     OrgUnitMap,
     PartnerSystem,
 )
+from nrs.i18n import bilingual
 from nrs.lib import periods
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit, Regime
@@ -77,13 +79,12 @@ class ImportSummary:
 
     def _message(self) -> tuple[str, str]:
         if not self.ok:
-            return (f"Không lưu giá trị nào: {len(self.conflicts)} lỗi",
-                    f"nothing stored: {len(self.conflicts)} error(s)")
-        vi = f"{self.imported} giá trị mới, {self.updated} cập nhật, {self.ignored} không đổi"
-        en = f"{self.imported} imported, {self.updated} updated, {self.ignored} unchanged"
+            return bilingual(_("nothing stored: %(count)s error(s)"), count=len(self.conflicts))
+        counts = bilingual(_("%(imported)s imported, %(updated)s updated, %(ignored)s unchanged"),
+                           imported=self.imported, updated=self.updated, ignored=self.ignored)
         if self.dry_run:
-            return f"Chạy thử, chưa lưu: {vi}", f"dry run, nothing stored: {en}"
-        return f"Đã nhập: {vi}", f"imported: {en}"
+            return bilingual(_("dry run, nothing stored: %(counts)s"), counts=counts)
+        return bilingual(_("imported: %(counts)s"), counts=counts)
 
     @classmethod
     def from_answer(cls, status_code: int, body: dict[str, Any]) -> ImportSummary:
@@ -162,30 +163,29 @@ class Translator:
             return value.data_element, combo
         if any(key[0] == value.data_element for key in self.elements):
             raise InputError(value.where("combo"),
-                             f"tổ hợp phân tổ '{value.combo}' của '{value.data_element}' chưa được ánh xạ",
-                             f"category option combo '{value.combo}' of data element "
-                             f"'{value.data_element}' is not mapped")
+                             *bilingual(_("category option combo '%(combo)s' of data element "
+                                          "'%(data_element)s' is not mapped"),
+                                        combo=value.combo, data_element=value.data_element))
         raise InputError(value.where("data_element"),
-                         f"mã chỉ tiêu (data element) '{value.data_element}' chưa được ánh xạ",
-                         f"unknown data element '{value.data_element}'")
+                         *bilingual(_("unknown data element '%(data_element)s'"),
+                                    data_element=value.data_element))
 
     def unit(self, value: parsers.RemoteValue, period: periods.Period) -> OrgUnit:
         """Our org unit: the version of the mapped code that is valid in the period."""
         remote = value.org_unit
         if not remote:
-            raise InputError(value.where("org_unit"), "thiếu đơn vị (orgUnit)", "missing orgUnit")
+            raise InputError(value.where("org_unit"), *bilingual(_("missing orgUnit")))
         code = self.units.get(remote) or (remote if self.fallback else None)
         if code is None:
-            raise InputError(value.where("org_unit"), f"đơn vị '{remote}' chưa được ánh xạ",
-                             f"unknown org unit '{remote}'")
+            raise InputError(value.where("org_unit"), *bilingual(_("unknown org unit '%(remote)s'"),
+                                                                 remote=remote))
         if (code, period) not in self.unit_versions:
             versions = list(OrgUnit.objects.filter(code=code).order_by("-valid_from"))
             self.unit_versions[(code, period)] = next(
                 (u for u in versions if u.is_valid_on(period.end)), versions[0] if versions else None)
         found = self.unit_versions[(code, period)]
         if found is None:
-            raise InputError(value.where("org_unit"), f"đơn vị '{remote}' không tồn tại",
-                             f"unknown org unit '{remote}'")
+            raise InputError(value.where("org_unit"), *bilingual(_("unknown org unit '%(unit)s'"), unit=remote))
         return found
 
     def regime(self, remote: str, ref: str, unit: OrgUnit, period: periods.Period,
@@ -197,8 +197,8 @@ class Translator:
             if found is None and self.fallback:
                 found = Regime.objects.filter(code=remote).first()
             if found is None:
-                raise InputError(ref, f"bộ dữ liệu (dataSet) '{remote}' chưa được ánh xạ",
-                                 f"unknown data set '{remote}'")
+                raise InputError(ref, *bilingual(_("unknown data set '%(remote)s'"),
+                                                 remote=remote))
             return found
         if self.system is not None and self.system.default_regime is not None:
             return self.system.default_regime
@@ -207,9 +207,9 @@ class Translator:
     def attribute_combo(self, value: parsers.RemoteValue) -> None:
         if value.attribute_combo not in self.default_combos:
             raise InputError(value.where("attribute_combo"),
-                             f"NRS không có chiều thuộc tính: '{value.attribute_combo}'",
-                             f"NRS has no attribute dimension: '{value.attribute_combo}' "
-                             "(send the default attribute option combo)")
+                             *bilingual(_("NRS has no attribute dimension: '%(attribute_combo)s' "
+                                          "(send the default attribute option combo)"),
+                                        attribute_combo=value.attribute_combo))
 
 
 def _infer_regime(ref: str, unit: OrgUnit, period: periods.Period, codes: set[str]) -> Regime:
@@ -223,9 +223,8 @@ def _infer_regime(ref: str, unit: OrgUnit, period: periods.Period, codes: set[st
     if len(found) > 1:
         found = [r for r in found if r.reporting_units(period.end).filter(pk=unit.pk).exists()]
     if len(found) != 1:
-        raise InputError(ref, "không xác định được chế độ báo cáo; hãy ghi rõ bộ dữ liệu (dataSet)",
-                         "cannot tell which regime these values belong to; name the data set "
-                         "(dataSet)")
+        raise InputError(ref, *bilingual(_("cannot tell which regime these values belong to; "
+                                           "name the data set (dataSet)")))
     return found[0]
 
 
@@ -240,7 +239,7 @@ def translate(values: list[parsers.RemoteValue], translator: Translator
         try:
             period = dhis2_periods.parse_id(value.period, value.where("period")) if value.period else None
             if period is None:
-                raise InputError(value.where("period"), "thiếu kỳ (period)", "missing period")
+                raise InputError(value.where("period"), *bilingual(_("missing period")))
             unit = translator.unit(value, period)
             translator.attribute_combo(value)
             code, breakdown = translator.element(value)
@@ -279,8 +278,8 @@ class _Undo(Exception):
 
 def _forbidden(group: Group) -> dict[str, Any]:
     return _conflict(Issue(group.rows[0].where("orgUnit"), "orgUnit", "forbidden", "error",
-                           f"đơn vị '{group.unit.code}' nằm ngoài phạm vi được phân quyền",
-                           f"org unit '{group.unit.code}' is outside your scope"))
+                           *bilingual(_("org unit '%(code)s' is outside your scope"),
+                                      code=group.unit.code)))
 
 
 def _submission(regime: Regime, unit: OrgUnit, period: periods.Period) -> Submission | None:
@@ -331,7 +330,8 @@ def _run(body: bytes, media_type: str, *, actor: Any, token: Any, system: str, d
     if len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         return _failed(413, [_input_conflict(InputError(
-            "body", f"nội dung quá lớn: tối đa {limit} MB", f"the message is too large: at most {limit} MB"))],
+            "body", *bilingual(_("the message is too large: at most %(limit)s MB"),
+                               limit=limit)))],
             dry_run)
     try:
         values = parsers.parse(body, media_type)
@@ -359,8 +359,8 @@ def _partner(code: str) -> PartnerSystem | None:
         return None
     found = PartnerSystem.objects.filter(code=code, active=True).select_related("default_regime").first()
     if found is None:
-        raise InputError("system", f"hệ thống đối tác '{code}' không tồn tại hoặc đã ngừng",
-                         f"unknown or inactive partner system '{code}'")
+        raise InputError("system", *bilingual(_("unknown or inactive partner system '%(code)s'"),
+                                              code=code))
     return found
 
 
@@ -373,8 +373,7 @@ def import_payload(body: bytes, media_type: str, *, actor: Any, token: Any = Non
     answered with the first answer."""
     if not access.has_perm(actor, Perm.ENTER_DATA, token=token):
         return _failed(403, [_conflict(Issue("actor", "actor", "forbidden", "error",
-                                             "không có quyền nhập số liệu",
-                                             "not allowed to enter data"))], dry_run)
+                                             *bilingual(_("not allowed to enter data"))))], dry_run)
 
     def run() -> ImportSummary:
         return _run(body, media_type, actor=actor, token=token, system=system,

@@ -29,8 +29,10 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+from django.utils.translation import gettext_noop as _
 
 from nrs.collection.payloads import MAX_ROWS, csv_records, load_json, ragged
+from nrs.i18n import bilingual
 from nrs.lib import safejson
 from nrs.lib.errors import InputError
 
@@ -66,13 +68,13 @@ def _text(raw: object, ref: str, *, limit: int = MAX_ID) -> str:
     if raw is None:
         return ""
     if isinstance(raw, bool) or not isinstance(raw, str | int):
-        raise InputError(ref, "phải là chuỗi", "must be a string")
+        raise InputError(ref, *bilingual(_("must be a string")))
     text = str(raw).strip()
     if len(text) > limit:
-        raise InputError(ref, f"dài quá {limit} ký tự", f"longer than {limit} characters")
+        raise InputError(ref, *bilingual(_("longer than %(limit)s characters"),
+                                         limit=limit))
     if _CONTROL.search(text):
-        raise InputError(ref, "chứa ký tự điều khiển hoặc không hợp lệ",
-                         "contains control or invalid characters")
+        raise InputError(ref, *bilingual(_("contains control or invalid characters")))
     return text
 
 
@@ -84,16 +86,16 @@ def _value(raw: object, ref: str) -> object:
 
 
 def _too_many(ref: str) -> InputError:
-    return InputError(ref, f"tối đa {MAX_ROWS} giá trị mỗi lần gửi",
-                      f"at most {MAX_ROWS} values per message")
+    return InputError(ref, *bilingual(_("at most %(max_rows)s values per message"),
+                                      max_rows=MAX_ROWS))
 
 
 def parse(body: bytes, media_type: str) -> list[RemoteValue]:
     """The message's values, by media type (application/json, text/csv, application/adx+xml)."""
     readers = {JSON: parse_json, CSV: parse_csv, ADX: parse_adx}
     if media_type not in readers:
-        raise InputError("Content-Type", f"không nhận kiểu nội dung '{media_type}'",
-                         f"unsupported content type '{media_type}'")
+        raise InputError("Content-Type", *bilingual(_("unsupported content type '%(media_type)s'"),
+                                                    media_type=media_type))
     return readers[media_type](body)
 
 
@@ -128,13 +130,13 @@ def parse_json(body: bytes) -> list[RemoteValue]:
     except InputError:  # NaN or Infinity: already says where and why
         raise
     except ValueError as exc:  # malformed JSON, bad UTF-8, a number of over 4,300 digits
-        raise InputError("body", f"JSON không hợp lệ: {exc}", f"malformed JSON: {exc}") from None
+        raise InputError("body", *bilingual(_("malformed JSON: %(error)s"), error=exc)) from None
     if not isinstance(data, dict):
-        raise InputError("body", "nội dung phải là một đối tượng JSON", "the body must be a JSON object")
+        raise InputError("body", *bilingual(_("the body must be a JSON object")))
     header = {key: _pick(data, names, "") for key, names in _JSON_FIELDS.items()}
     items = data.get("dataValues")
     if not isinstance(items, list):
-        raise InputError("dataValues", "'dataValues' phải là một mảng", "'dataValues' must be an array")
+        raise InputError("dataValues", *bilingual(_("'dataValues' must be an array")))
     if len(items) > MAX_ROWS:
         raise _too_many("dataValues")
     return [_json_value(item, n, header) for n, item in enumerate(items)]
@@ -143,13 +145,13 @@ def parse_json(body: bytes) -> list[RemoteValue]:
 def _json_value(item: object, n: int, header: dict[str, tuple[str, str]]) -> RemoteValue:
     ref = f"dataValues[{n}]"
     if not isinstance(item, dict):
-        raise InputError(ref, "mỗi giá trị phải là một đối tượng", "each value must be an object")
+        raise InputError(ref, *bilingual(_("each value must be an object")))
     found = {key: _pick(item, names, ref) for key, names in _JSON_VALUE_FIELDS.items()}
     for key, (text, where) in header.items():  # a value's own period/orgUnit/… win
         if not found.get(key, ("", ""))[0]:
             found[key] = (text, where)
     if not found["data_element"][0]:
-        raise InputError(f"{ref}.dataElement", "thiếu 'dataElement'", "missing 'dataElement'")
+        raise InputError(f"{ref}.dataElement", *bilingual(_("missing 'dataElement'")))
     texts: dict[str, Any] = {key: text for key, (text, _w) in found.items()}
     value = RemoteValue(ref=ref, value=_value(item.get("value"), f"{ref}.value"), **texts)
     value.refs = {key: where for key, (_t, where) in found.items()} | {"value": f"{ref}.value"}
@@ -169,9 +171,9 @@ def parse_csv(body: bytes) -> list[RemoteValue]:
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("body", "CSV phải mã hóa UTF-8", "CSV must be UTF-8") from None
+        raise InputError("body", *bilingual(_("CSV must be UTF-8"))) from None
     if "\x00" in text:
-        raise InputError("body", "CSV chứa ký tự NUL", "CSV contains a NUL character")
+        raise InputError("body", *bilingual(_("CSV contains a NUL character")))
     try:
         lines = [(n, cells) for n, cells in csv_records(text) if any(cell.strip() for cell in cells)]
     except InputError as exc:
@@ -182,19 +184,18 @@ def parse_csv(body: bytes) -> list[RemoteValue]:
     if lines and lines[0][1][0].strip().lower() in ("dataelement", "data_element"):
         columns = [name.strip().lower().replace("_", "") for name in lines[0][1]]
         if "dataelement" not in columns or "value" not in columns:
-            raise InputError("line 1", "CSV cần cột 'dataelement' và 'value'",
-                             "CSV needs the columns 'dataelement' and 'value'")
+            raise InputError("line 1", *bilingual(_("CSV needs the columns 'dataelement' and 'value'")))
         width = len(columns)
         lines = lines[1:]
     else:  # by position: every row as wide as the first, and no wider than DHIS2's columns
         width = len(lines[0][1]) if lines else 0
         if width > len(CSV_COLUMNS):
             raise ragged(f"line {lines[0][0]}", width, len(CSV_COLUMNS),
-                         ("định dạng CSV của DHIS2", "DHIS2's CSV format"))
+                         bilingual(_("DHIS2's CSV format")))
     for line, cells in lines:
         if len(cells) != width:
-            raise ragged(f"line {line}", len(cells), width, ("dòng tiêu đề", "the header") if
-                         columns is not CSV_COLUMNS else ("dòng đầu tiên", "the first row"))
+            raise ragged(f"line {line}", len(cells), width, bilingual(_("the header")) if
+                         columns is not CSV_COLUMNS else bilingual(_("the first row")))
     return [_csv_value(cells, line, columns) for line, cells in lines]
 
 
@@ -207,8 +208,7 @@ def _csv_value(cells: list[str], line: int, columns: Sequence[str]) -> RemoteVal
             limit = 2000 if key == "comment" else MAX_ID
             found[key] = _text(cell, f"{ref}, {name}", limit=limit)
     if not found.get("data_element"):
-        raise InputError(f"{ref}, dataelement", "thiếu mã chỉ tiêu (dataelement)",
-                         "missing the data element (dataelement)")
+        raise InputError(f"{ref}, dataelement", *bilingual(_("missing the data element (dataelement)")))
     value = RemoteValue(ref=ref, **{"value": "", **found})
     value.refs = {key: f"{ref}, {name}" for name, key in _CSV_FIELDS.items()}
     return value
@@ -227,12 +227,11 @@ def _xml(body: bytes) -> Element:
     try:
         return fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise InputError("adx", "XML chứa DTD, thực thể hoặc tham chiếu ngoài: bị từ chối",
-                         "the XML carries a DTD, entities or external references: refused") from None
+        raise InputError("adx", *bilingual(_("the XML carries a DTD, entities or external references: "
+                                             "refused"))) from None
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
-        raise InputError(f"adx: line {line}, column {column}", "XML không hợp lệ",
-                         "malformed XML") from None
+        raise InputError(f"adx: line {line}, column {column}", *bilingual(_("malformed XML"))) from None
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -243,8 +242,8 @@ def _local(tag: str) -> tuple[str, str]:
 def parse_adx(body: bytes) -> list[RemoteValue]:
     root = _xml(body)
     if _local(root.tag) != (ADX_NS, "adx"):
-        raise InputError("adx", f"phần tử gốc phải là <adx xmlns=\"{ADX_NS}\">",
-                         f"the root element must be <adx xmlns=\"{ADX_NS}\">")
+        raise InputError("adx", *bilingual(_("the root element must be <adx xmlns=\"%(adx_ns)s\">"),
+                                           adx_ns=ADX_NS))
     found: list[RemoteValue] = []
     for g, group in enumerate(_children(root, "group", "adx"), start=1):
         where = f"group[{g}]"
@@ -260,8 +259,8 @@ def _children(parent: Element, name: str, where: str) -> list[Element]:
     children = list(parent)
     for n, child in enumerate(children, start=1):
         if _local(str(child.tag)) != (ADX_NS, name):
-            raise InputError(f"{where}/*[{n}]", f"chỉ nhận phần tử <{name}> ở đây",
-                             f"only <{name}> elements are allowed here")
+            raise InputError(f"{where}/*[{n}]", *bilingual(_("only <%(name)s> elements are allowed here"),
+                                                           name=name))
     return children
 
 
@@ -272,12 +271,12 @@ def _group_header(group: Element, where: str) -> dict[str, Any]:
             header[_GROUP_FIELDS[name]] = _text(raw, f"{where}/@{name}")
         elif name not in _GROUP_IGNORED and not name.startswith("{"):
             raise InputError(f"{where}/@{name}",
-                             f"NRS không có chiều thuộc tính (attribute option) '{name}'",
-                             f"NRS has no attribute dimension '{name}'")
+                             *bilingual(_("NRS has no attribute dimension '%(name)s'"),
+                                        name=name))
     for required in ("orgUnit", "period"):
         if not header.get(_GROUP_FIELDS[required]):
-            raise InputError(f"{where}/@{required}", f"thiếu thuộc tính '{required}'",
-                             f"missing attribute '{required}'")
+            raise InputError(f"{where}/@{required}", *bilingual(_("missing attribute '%(required)s'"),
+                                                                required=required))
     return header
 
 
@@ -285,17 +284,15 @@ def _adx_value(element: Element, ref: str, header: dict[str, Any], group: str) -
     attrs = {name: raw for name, raw in element.attrib.items() if not name.startswith("{")}
     code = _text(attrs.get("dataElement"), f"{ref}/@dataElement")
     if not code:
-        raise InputError(f"{ref}/@dataElement", "thiếu thuộc tính 'dataElement'",
-                         "missing attribute 'dataElement'")
+        raise InputError(f"{ref}/@dataElement", *bilingual(_("missing attribute 'dataElement'")))
     if "value" not in attrs:
-        raise InputError(f"{ref}/@value", "thiếu thuộc tính 'value'", "missing attribute 'value'")
+        raise InputError(f"{ref}/@value", *bilingual(_("missing attribute 'value'")))
     combo = ";".join(f"{name}={_text(attrs[name], f'{ref}/@{name}')}"
                      for name in sorted(attrs) if name not in _VALUE_RESERVED)
     comment = ""
     for n, child in enumerate(element, start=1):
         if _local(str(child.tag)) != (ADX_NS, "annotation"):
-            raise InputError(f"{ref}/*[{n}]", "chỉ nhận phần tử <annotation> ở đây",
-                             "only an <annotation> element is allowed here")
+            raise InputError(f"{ref}/*[{n}]", *bilingual(_("only an <annotation> element is allowed here")))
         comment = _text(child.text or "", f"{ref}/annotation", limit=2000)
     value = RemoteValue(ref=ref, data_element=code, value=_text(attrs["value"], f"{ref}/@value"),
                         combo=combo, comment=comment, **header)

@@ -14,19 +14,22 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from django.utils.translation import gettext_noop as _
+
+from nrs.i18n import Pair, bilingual
 from nrs.lib import periods
 from nrs.lib.errors import InputError
 
 _ISO = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})/P(?P<n>\d{1,3})(?P<unit>[YMWD])$")
 
-# DHIS2 period types NRS does not collect, by the shape of their ids: (pattern, vi, en).
+# DHIS2 period types NRS does not collect, by the shape of their ids: (pattern, message msgid).
 _UNSUPPORTED = [
-    (re.compile(r"^\d{8}$"), "kỳ ngày", "daily"),
-    (re.compile(r"^\d{4}(Wed|Thu|Sat|Sun)?W\d{1,2}$"), "kỳ tuần", "weekly"),
-    (re.compile(r"^\d{4}BiW\d{1,2}$"), "kỳ hai tuần", "bi-weekly"),
-    (re.compile(r"^\d{6}B$"), "kỳ hai tháng", "bi-monthly"),
-    (re.compile(r"^\d{4}(April|July|Oct|Nov)$"), "năm tài chính", "financial-year"),
-    (re.compile(r"^\d{4}(April|Nov)S\d$"), "nửa năm lệch lịch", "six-monthly (non-calendar)"),
+    (re.compile(r"^\d{8}$"), _("NRS has no daily periods")),
+    (re.compile(r"^\d{4}(Wed|Thu|Sat|Sun)?W\d{1,2}$"), _("NRS has no weekly periods")),
+    (re.compile(r"^\d{4}BiW\d{1,2}$"), _("NRS has no bi-weekly periods")),
+    (re.compile(r"^\d{6}B$"), _("NRS has no bi-monthly periods")),
+    (re.compile(r"^\d{4}(April|July|Oct|Nov)$"), _("NRS has no financial-year periods")),
+    (re.compile(r"^\d{4}(April|Nov)S\d$"), _("NRS has no six-monthly (non-calendar) periods")),
 ]
 
 # Months (duration) an ADX period may span, the period kind, and the months it may start in.
@@ -36,14 +39,13 @@ _SPANS = {1: (periods.Kind.MONTH, range(1, 13)), 3: (periods.Kind.QUARTER, (1, 4
 
 
 def _refuse(ref: str, text: str, vi: str, en: str) -> InputError:
-    return InputError(ref, f"kỳ '{text}': {vi}", f"period '{text}': {en}")
+    return InputError(ref, *bilingual(_("period '%(period)s': %(error)s"), period=text, error=Pair(vi, en)))
 
 
 def _unsupported(text: str, ref: str) -> InputError | None:
-    for pattern, vi, en in _UNSUPPORTED:
+    for pattern, message in _UNSUPPORTED:
         if pattern.match(text):
-            return _refuse(ref, text, f"NRS không thu thập số liệu {vi}",
-                           f"NRS has no {en} periods")
+            return _refuse(ref, text, *bilingual(message))
     return None
 
 
@@ -51,21 +53,19 @@ def parse_iso(text: str, ref: str) -> periods.Period:
     """An ADX period: a start date and a duration that together make one of our kinds."""
     match = _ISO.match(text)
     if not match:
-        raise _refuse(ref, text, "không phải dạng ISO 8601 ngày-bắt-đầu/thời-lượng "
-                      "(ví dụ 2026-10-01/P1M)",
-                      "not an ISO 8601 start/duration (e.g. 2026-10-01/P1M)")
+        raise _refuse(ref, text, *bilingual(_("not an ISO 8601 start/duration (e.g. "
+                                              "2026-10-01/P1M)")))
     try:
         start = date(int(match["y"]), int(match["m"]), int(match["d"]))
     except ValueError:
-        raise _refuse(ref, text, "ngày bắt đầu không tồn tại", "the start date does not exist") from None
+        raise _refuse(ref, text, *bilingual(_("the start date does not exist"))) from None
     months = int(match["n"]) * {"Y": 12, "M": 1}.get(match["unit"], 0)
     if months == 0:
-        raise _refuse(ref, text, "NRS không có kỳ theo tuần hoặc ngày",
-                      "NRS has no periods in weeks or days")
+        raise _refuse(ref, text, *bilingual(_("NRS has no periods in weeks or days")))
     kind, starts = _SPANS.get(months, (None, ()))
     if kind is None or start.day != 1 or start.month not in starts:
-        raise _refuse(ref, text, "không ứng với tháng, quý, 6 tháng, 9 tháng hay năm nào của NRS",
-                      "does not match an NRS month, quarter, half year, nine months or year")
+        raise _refuse(ref, text, *bilingual(_("does not match an NRS month, quarter, half year, "
+                                              "nine months or year")))
     try:
         return periods.Period.containing(kind, start)
     except periods.PeriodError as exc:
@@ -84,7 +84,5 @@ def parse_id(text: str, ref: str) -> periods.Period:
     try:
         return periods.parse(text)
     except periods.PeriodError:
-        raise _refuse(ref, text, "không phải mã kỳ DHIS2 (202610, 2026Q3, 2026S1, 2026) "
-                      "hay ISO 8601 (2026-10-01/P1M)",
-                      "not a DHIS2 period id (202610, 2026Q3, 2026S1, 2026) or an ISO 8601 "
-                      "period (2026-10-01/P1M)") from None
+        raise _refuse(ref, text, *bilingual(_("not a DHIS2 period id (202610, 2026Q3, 2026S1, "
+                                              "2026) or an ISO 8601 period (2026-10-01/P1M)"))) from None

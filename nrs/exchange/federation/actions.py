@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import actions as accounts
 from nrs.accounts import tokens
@@ -22,6 +23,7 @@ from nrs.audit.log import record
 from nrs.collection.models import Submission
 from nrs.exchange.federation import batches, signing
 from nrs.exchange.federation.models import FederatedVersion, Node, ReceivedBatch
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
 
@@ -61,7 +63,7 @@ def register_node(code: str, public_key: str, unit_codes: list[str], *, name: st
     a write token for it (shown once)."""
     code = code.strip()
     if not code or len(code) > 40 or any(c.isspace() for c in code):
-        raise InputError("code", "mã nút không hợp lệ", "invalid node code")
+        raise InputError("code", *bilingual(_("invalid node code")))
     key = signing.public_text(signing.parse_public(public_key))
     units = _units(unit_codes)
     with transaction.atomic():
@@ -81,13 +83,13 @@ def register_node(code: str, public_key: str, unit_codes: list[str], *, name: st
 
 def _units(codes: list[str]) -> list[OrgUnit]:
     if not codes:
-        raise InputError("units", "nút cần ít nhất một đơn vị", "a node needs at least one org unit")
+        raise InputError("units", *bilingual(_("a node needs at least one org unit")))
     found = []
     for code in codes:
         unit = OrgUnit.objects.current().filter(code=code).first()
         if unit is None:
-            raise InputError(f"units.{code}", f"không có đơn vị hiện hành '{code}'",
-                             f"no current org unit '{code}'")
+            raise InputError(f"units.{code}", *bilingual(_("no current org unit '%(code)s'"),
+                                                         code=code))
         found.append(unit)
     return found
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from nrs.audit.events import EventType
 from nrs.audit.log import record
@@ -28,6 +29,7 @@ from nrs.collection.workflow import WorkflowError
 from nrs.exchange.federation import actions as federation
 from nrs.exchange.federation import batches, signing
 from nrs.exchange.federation.models import FederatedVersion, Node, ReceivedBatch
+from nrs.i18n import bilingual, error_body
 from nrs.lib import periods
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit, Regime
@@ -65,20 +67,20 @@ class Counts:
     versions: list[FederatedVersion] = field(default_factory=list)
 
 
-NOT_A_NODE = {"status": "error", "message_vi": "tài khoản này không phải của một nút liên thông đã đăng ký",
-              "message_en": "this account is not a registered federated node"}
+def _not_a_node() -> dict[str, str]:
+    return error_body(_("this account is not a registered federated node"))
 
 
 def receive(user: Any, token: Any, body: bytes, signature: str) -> Outcome:
     user_pk = getattr(user, "pk", None)
     node = Node.objects.filter(user_id=user_pk, active=True).first() if user_pk else None
     if node is None:
-        return Outcome(403, NOT_A_NODE)
+        return Outcome(403, _not_a_node())
     digest = hashlib.sha256(body).hexdigest()
     try:
         if not signing.verify(node.public_key, body, signature):
-            raise Refused(403, "X-NRS-Signature", "chữ ký của lô không hợp lệ với khóa đã đăng ký của nút",
-                          "the batch's signature does not verify with the node's registered key")
+            raise Refused(403, "X-NRS-Signature", *bilingual(_("the batch's signature does not verify "
+                                                               "with the node's registered key")))
         batch = _parse(node, body)
         resolved = [_resolve(node, e) for e in batch.entries]
         return _accept(node, batch, resolved, digest, signature, user=user, token=token)
@@ -97,8 +99,9 @@ def _parse(node: Node, body: bytes) -> batches.Batch:
     except InputError as exc:
         raise Refused(400, exc.ref, exc.vi, exc.en) from None
     if batch.node != node.code:
-        raise Refused(403, "node", f"lô ghi nút '{batch.node}' nhưng tài khoản là của nút '{node.code}'",
-                      f"the batch names node '{batch.node}' but the account is node '{node.code}'")
+        raise Refused(403, "node", *bilingual(_("the batch names node '%(node)s' but the account "
+                                                "is node '%(code)s'"),
+                                              node=batch.node, code=node.code))
     return batch
 
 
@@ -111,17 +114,18 @@ def _resolve(node: Node, entry: batches.Entry) -> Resolved:
     within the node's units, or the whole batch is refused, naming the unit."""
     regime = Regime.objects.filter(code=entry.regime).first()
     if regime is None:
-        raise Refused(400, f"{entry.ref}.regime", f"chế độ báo cáo '{entry.regime}' không tồn tại",
-                      f"unknown regime '{entry.regime}'")
+        raise Refused(400, f"{entry.ref}.regime", *bilingual(_("unknown regime '%(regime)s'"),
+                                                             regime=entry.regime))
     try:
         period = periods.parse(entry.period)
     except periods.PeriodError as exc:
-        raise Refused(400, f"{entry.ref}.period", f"kỳ không hợp lệ: {exc}", f"invalid period: {exc}") from None
+        raise Refused(400, f"{entry.ref}.period", *bilingual(_("invalid period: %(error)s"),
+                                                             error=exc)) from None
     versions = list(OrgUnit.objects.filter(code=entry.org_unit).order_by("-valid_from"))
     unit = next((u for u in versions if u.is_valid_on(period.end)), None) or next(iter(versions), None)
     if unit is None:
-        raise Refused(400, f"{entry.ref}.orgUnit", f"đơn vị '{entry.org_unit}' không tồn tại",
-                      f"unknown org unit '{entry.org_unit}'")
+        raise Refused(400, f"{entry.ref}.orgUnit", *bilingual(_("unknown org unit '%(org_unit)s'"),
+                                                              org_unit=entry.org_unit))
     if not _owned(node, unit):
         raise _not_owned(node, f"{entry.ref}.orgUnit", entry.org_unit)
     codes = {str(row.org_unit) for row in entry.rows} - {unit.code}
@@ -135,8 +139,9 @@ def _resolve(node: Node, entry: batches.Entry) -> Resolved:
 
 
 def _not_owned(node: Node, ref: str, code: str) -> Refused:
-    return Refused(403, ref, f"đơn vị '{code}' không thuộc các đơn vị của nút '{node.code}'",
-                   f"org unit '{code}' is not one of node '{node.code}''s units")
+    return Refused(403, ref, *bilingual(_("org unit '%(code)s' is not one of node '%(code2)s''s "
+                                          "units"),
+                                        code=code, code2=node.code))
 
 
 def _accept(node: Node, batch: batches.Batch, resolved: list[Resolved], digest: str,
@@ -169,14 +174,15 @@ def _import(node: Node, received: ReceivedBatch, item: Resolved, counts: Counts,
                                        source_version=entry.source_version).exists():
         counts.skipped += 1
         return
-    reason = (f"Liên thông từ nút {node.code} (báo cáo {entry.source_submission} v{entry.source_version}) / "
-              f"federated from node {node.code} (submission {entry.source_submission} v{entry.source_version})")
+    reason = "{} / {}".format(*bilingual(_("federated from node %(node)s (submission %(submission)s v%(version)s)"),
+                                         node=node.code, submission=entry.source_submission,
+                                         version=entry.source_version))
     try:
         submission = _write(item, reason, user=user, token=token, counts=counts)
     except PermissionDenied:
         raise Refused(403, f"{entry.ref}.orgUnit",
-                      f"token của nút không có quyền với đơn vị '{entry.org_unit}'",
-                      f"the node's token may not write for org unit '{entry.org_unit}'") from None
+                      *bilingual(_("the node's token may not write for org unit '%(org_unit)s'"),
+                                 org_unit=entry.org_unit)) from None
     except WorkflowError as exc:
         raise Refused(422, entry.ref, exc.vi, exc.en, [i.as_dict() for i in exc.issues]) from None
     except DocumentError as exc:
@@ -197,8 +203,7 @@ def _write(item: Resolved, reason: str, *, user: Any, token: Any, counts: Counts
         errors = validation.errors(result.issues)
         first = errors[0] if errors else None
         raise Refused(422, first.ref if first else entry.ref,
-                      first.vi if first else "báo cáo không hợp lệ",
-                      first.en if first else "the report is not valid",
+                      *((first.vi, first.en) if first else bilingual(_("the report is not valid"))),
                       [i.as_dict() for i in errors])
     counts.values += result.saved
     submission = result.submission

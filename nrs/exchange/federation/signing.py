@@ -18,7 +18,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.utils.translation import gettext_noop as _
 
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 
@@ -45,8 +47,7 @@ def generate(path: Path) -> Ed25519PrivateKey:
 def load_private(path: Path) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise InputError(str(path), "khóa của nút không phải Ed25519",
-                         "the node key is not an Ed25519 key")
+        raise InputError(str(path), *bilingual(_("the node key is not an Ed25519 key")))
     return key
 
 
@@ -69,8 +70,8 @@ def parse_public(text: str) -> Ed25519PublicKey:
             return Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
     except (ValueError, binascii.Error, UnicodeEncodeError):
         pass
-    raise InputError("public_key", "khóa công khai Ed25519 không hợp lệ (base64 32 byte hoặc PEM)",
-                     "not a valid Ed25519 public key (base64 of 32 bytes, or PEM)")
+    raise InputError("public_key", *bilingual(_("not a valid Ed25519 public key (base64 of 32 "
+                                                "bytes, or PEM)")))
 
 
 def sign(key: Ed25519PrivateKey, data: bytes) -> str:

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from nrs.audit.events import EventType
 from nrs.audit.log import record
@@ -32,6 +33,7 @@ from nrs.exchange.connectors import http, refusals
 from nrs.exchange.connectors.secretbox import seal, unseal
 from nrs.exchange.federation import batches, signing
 from nrs.exchange.federation.models import Upstream
+from nrs.i18n import Pair, bilingual
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
 
@@ -159,14 +161,14 @@ def post(config: Upstream, body: bytes, signature: str, timeout: float = 120) ->
         refusals.record_refused(exc, obj=config, what="federation")
         raise SyncError(exc.vi, exc.en) from None
     except InputError as exc:  # connection failed, timed out, too big: generic on purpose
-        raise SyncError(f"không kết nối được nút cấp trên: {exc.vi}",
-                        f"cannot reach the upstream node: {exc.en}") from None
+        raise SyncError(*bilingual(_("cannot reach the upstream node: %(error)s"),
+                                   error=Pair(exc.vi, exc.en))) from None
     if answer.status != 200:
         raise _refused(answer.status, answer.body)
     try:
         return dict(json.loads(answer.body))
     except (ValueError, TypeError):
-        raise SyncError("nút cấp trên trả lời không phải JSON", "the upstream's answer is not JSON") from None
+        raise SyncError(*bilingual(_("the upstream's answer is not JSON"))) from None
 
 
 def _refused(status: int, body: bytes) -> SyncError:
@@ -177,8 +179,8 @@ def _refused(status: int, body: bytes) -> SyncError:
     where = f" [{answer['ref']}]" if isinstance(answer, dict) and answer.get("ref") else ""
     vi = answer.get("message_vi", "") if isinstance(answer, dict) else ""
     en = answer.get("message_en", "") if isinstance(answer, dict) else ""
-    return SyncError(f"nút cấp trên từ chối lô (HTTP {status}){where}: {vi}",
-                     f"the upstream refused the batch (HTTP {status}){where}: {en}")
+    return SyncError(*bilingual(_("the upstream refused the batch (HTTP %(status)s)%(where)s: %(error)s"),
+                                status=status, where=where, error=Pair(vi, en)))
 
 
 def acknowledge(config: Upstream, approvals: list[Transition], answer: dict[str, Any]) -> None:
@@ -199,8 +201,7 @@ def run(*, batch_size: int | None = None, key_path: Path | None = None,
     """Send every unacknowledged approval, batch by batch, until none is left."""
     config = upstream()
     if config is None:
-        raise SyncError("chưa cấu hình nút cấp trên (nrs federation upstream)",
-                        "no upstream configured (nrs federation upstream)")
+        raise SyncError(*bilingual(_("no upstream configured (nrs federation upstream)")))
     key: Ed25519PrivateKey = signing.load_private(key_path or settings.NRS_NODE_KEY)
     size = max(1, batch_size or settings.NRS_FEDERATION_BATCH)
     result = SyncResult()

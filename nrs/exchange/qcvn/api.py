@@ -9,12 +9,14 @@ parameter annotation (the packet type's Params schema) from the function object.
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, create_model
 
 from nrs.accounts.api_auth import request_token
 from nrs.exchange.qcvn import envelope
 from nrs.exchange.qcvn.registry import Caller, PacketType, QcvnNoParams, Refused, packets
+from nrs.i18n import error_body
 from nrs.lib.errors import InputError
 
 router = Router(tags=["qcvn"])
@@ -43,8 +45,8 @@ class QcvnPacketList(Schema):
     packets: list[QcvnPacketTypeInfo]
 
 
-FORBIDDEN = {"status": "error", "ref": "", "message_vi": "Bạn không có quyền xem gói tin này",
-             "message_en": "you may not read this packet"}
+def _forbidden() -> dict[str, str]:
+    return {**error_body(_("you may not read this packet")), "ref": ""}
 
 
 def _path(packet: PacketType) -> str:
@@ -77,7 +79,7 @@ def answer(packet: PacketType, request: HttpRequest, query: Any) -> Status[Any]:
     """Check who asks, build the payload, wrap it; refusals in Vietnamese and English."""
     caller = Caller(request.user, request_token(request))
     if not packet.allowed(caller):
-        return Status(403, FORBIDDEN)
+        return Status(403, _forbidden())
     try:
         payload = packet.build(caller, query)
     except InputError as exc:

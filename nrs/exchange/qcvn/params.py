@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from nrs.collection.models import Submission
+from nrs.i18n import bilingual
 from nrs.lib import periods
 from nrs.lib.errors import InputError
 from nrs.registry.models import Indicator, OrgUnit, Regime
@@ -18,7 +20,8 @@ MAX_CODES = 500  # codes in one comma-separated parameter
 def required(value: str, ref: str) -> str:
     value = value.strip()
     if not value:
-        raise InputError(ref, f"thiếu tham số '{ref}'", f"the parameter '{ref}' is required")
+        raise InputError(ref, *bilingual(_("the parameter '%(ref)s' is required"),
+                                         ref=ref))
     return value
 
 
@@ -26,7 +29,7 @@ def regime(code: str, ref: str = "regime") -> Regime:
     code = required(code, ref)
     found = Regime.objects.filter(code=code).first()
     if found is None:
-        raise InputError(ref, f"chế độ báo cáo '{code}' không tồn tại", f"unknown regime '{code}'")
+        raise InputError(ref, *bilingual(_("unknown regime '%(code)s'"), code=code))
     return found
 
 
@@ -35,7 +38,7 @@ def period(text: str, ref: str = "period") -> periods.Period:
     try:
         return periods.parse(text)
     except periods.PeriodError as exc:
-        raise InputError(ref, f"kỳ báo cáo không hợp lệ: {exc}", f"invalid period: {exc}") from None
+        raise InputError(ref, *bilingual(_("invalid period: %(error)s"), error=exc)) from None
 
 
 def optional_period(text: str, ref: str) -> periods.Period | None:
@@ -50,7 +53,7 @@ def unit(code: str, ref: str = "orgUnit", on: date | None = None) -> OrgUnit:
     found = next((u for u in versions if on is not None and u.is_valid_on(on)), None)
     found = found or (versions[0] if versions else None)
     if found is None:
-        raise InputError(ref, f"đơn vị '{code}' không tồn tại", f"unknown org unit '{code}'")
+        raise InputError(ref, *bilingual(_("unknown org unit '%(code)s'"), code=code))
     return found
 
 
@@ -62,7 +65,7 @@ def flag(text: str, ref: str, default: bool) -> bool:
         return True
     if value in ("false", "0"):
         return False
-    raise InputError(ref, f"'{ref}' phải là true hoặc false", f"'{ref}' must be true or false")
+    raise InputError(ref, *bilingual(_("'%(ref)s' must be true or false"), ref=ref))
 
 
 def day(text: str, ref: str) -> date:
@@ -75,9 +78,9 @@ def day(text: str, ref: str) -> date:
         found = None
     # A year inside the period range, with a year to spare on each side for navigation.
     if found is None or not periods.MIN_YEAR < found.year < periods.MAX_YEAR:
-        raise InputError(ref, f"'{ref}' phải là ngày dạng YYYY-MM-DD, năm từ {periods.MIN_YEAR + 1} "
-                              f"đến {periods.MAX_YEAR - 1}",
-                         f"'{ref}' must be a date as YYYY-MM-DD, in {periods.MIN_YEAR + 1}-{periods.MAX_YEAR - 1}")
+        raise InputError(ref, *bilingual(_("'%(ref)s' must be a date as YYYY-MM-DD, in "
+                                           "%(first)s-%(last)s"),
+                                         ref=ref, first=periods.MIN_YEAR + 1, last=periods.MAX_YEAR - 1))
     return found
 
 
@@ -87,15 +90,17 @@ def year(text: str, ref: str = "year") -> int:
         return timezone.localdate().year
     value = text.strip()
     if not (value.isascii() and value.isdigit()) or not periods.MIN_YEAR <= int(value) <= periods.MAX_YEAR:
-        raise InputError(ref, f"'{ref}' phải là năm từ {periods.MIN_YEAR} đến {periods.MAX_YEAR}",
-                         f"'{ref}' must be a year from {periods.MIN_YEAR} to {periods.MAX_YEAR}")
+        raise InputError(ref, *bilingual(_("'%(ref)s' must be a year from %(min_year)s to "
+                                           "%(max_year)s"),
+                                         ref=ref, min_year=periods.MIN_YEAR, max_year=periods.MAX_YEAR))
     return int(value)
 
 
 def codes(text: str, ref: str) -> list[str]:
     found = [c.strip() for c in text.split(",") if c.strip()]
     if len(found) > MAX_CODES:
-        raise InputError(ref, f"'{ref}' có quá {MAX_CODES} mã", f"'{ref}' names more than {MAX_CODES} codes")
+        raise InputError(ref, *bilingual(_("'%(ref)s' names more than %(max_codes)s codes"),
+                                         ref=ref, max_codes=MAX_CODES))
     return found
 
 
@@ -104,8 +109,8 @@ def indicators(text: str, ref: str = "indicator") -> list[Indicator]:
     found = {i.code: i for i in Indicator.objects.filter(code__in=wanted)}
     unknown = [c for c in wanted if c not in found]
     if unknown:
-        raise InputError(ref, f"chỉ tiêu không tồn tại: {', '.join(unknown[:5])}",
-                         f"unknown indicator: {', '.join(unknown[:5])}")
+        raise InputError(ref, *bilingual(_("unknown indicator: %(codes)s"),
+                                         codes=', '.join(unknown[:5])))
     return [found[c] for c in wanted]
 
 
@@ -116,8 +121,7 @@ def area(text: str, ref: str = "area") -> int | None:
         return None
     value = text.strip()
     if not (value.isascii() and value.isdigit()) or int(value) not in Area.values:
-        raise InputError(ref, "'area' phải là mã lĩnh vực từ 1 đến 9",
-                         "'area' must be an area code from 1 to 9")
+        raise InputError(ref, *bilingual(_("'area' must be an area code from 1 to 9")))
     return int(value)
 
 

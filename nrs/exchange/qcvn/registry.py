@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext_noop
 from ninja import Schema
 
 from nrs.accounts import access
+from nrs.i18n import bilingual
 
 
 class Refused(Exception):
@@ -29,8 +31,7 @@ class Refused(Exception):
 
 
 def outside_scope(ref: str = "orgUnit") -> Refused:
-    return Refused(403, "Đơn vị nằm ngoài phạm vi được phân quyền",
-                   "this org unit is outside your scope", ref)
+    return Refused(403, *bilingual(gettext_noop("this org unit is outside your scope")), ref)
 
 
 @dataclass(frozen=True)

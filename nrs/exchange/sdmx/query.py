@@ -13,12 +13,14 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Greatest
+from django.utils.translation import gettext_noop as _
 
 from nrs.collection import queries
 from nrs.collection.models import DataValue
 from nrs.exchange.sdmx.messages import ALL_DIMENSIONS
 from nrs.exchange.sdmx.national import NationalAreas
 from nrs.exchange.sdmx.structures import AGENCY_ID, TIME, VERSION, Structures
+from nrs.i18n import bilingual
 from nrs.lib import moments, periods
 from nrs.lib.errors import InputError
 
@@ -63,8 +65,8 @@ def parse_flow(ref: str, structures: Structures) -> str:
     if (len(parts) > 3 or agency not in (AGENCY_ID, "all", "*") or version not in (VERSION, "latest", "*")
             or flow not in structures.dataflows):
         known = ", ".join(structures.dataflows)
-        raise NotFound("flow", f"Không có luồng dữ liệu '{ref}'; các luồng: {known}",
-                       f"no dataflow '{ref}'; the dataflows are: {known}")
+        raise NotFound("flow", *bilingual(_("no dataflow '%(ref)s'; the dataflows are: %(known)s"),
+                                          ref=ref, known=known))
     return flow
 
 
@@ -79,8 +81,9 @@ def parse_key(key: str, structures: Structures) -> list[frozenset[str] | None]:
     if len(parts) == 3:
         parts += [""] * (len(dims) - 3)
     if len(parts) != len(dims):
-        raise InputError("key", f"Khóa '{key}' có {len(parts)} phần; cần 3 hoặc {len(dims)} ({'.'.join(dims)})",
-                         f"key '{key}' has {len(parts)} parts; expected 3 or {len(dims)} ({'.'.join(dims)})")
+        raise InputError("key", *bilingual(_("key '%(key)s' has %(parts)s parts; expected 3 or "
+                                             "%(dims)s (%(dimensions)s)"),
+                                           key=key, parts=len(parts), dims=len(dims), dimensions='.'.join(dims)))
     wanted: list[frozenset[str] | None] = []
     for position, (dim, part) in enumerate(zip(dims, parts, strict=True), start=1):
         if not part:
@@ -91,8 +94,9 @@ def parse_key(key: str, structures: Structures) -> list[frozenset[str] | None]:
         unknown = sorted(c for c in codes if c not in codelist.items)
         if unknown:
             raise InputError(f"key part {position} ({dim})",
-                             f"Mã '{'+'.join(unknown)}' không có trong {codelist.id} (phần {position} của khóa, {dim})",
-                             f"code '{'+'.join(unknown)}' is not in {codelist.id} (key part {position}, {dim})")
+                             *bilingual(_("code '%(codes)s' is not in %(id)s (key part "
+                                          "%(position)s, %(dim)s)"),
+                                        codes='+'.join(unknown), id=codelist.id, position=position, dim=dim))
         wanted.append(codes)
     return wanted
 
@@ -103,8 +107,9 @@ def parse_period(name: str, text: str) -> periods.Period | None:
     try:
         return periods.parse_sdmx(text)
     except periods.PeriodError:
-        raise InputError(name, f"{name} '{text}' không phải kỳ SDMX (2026, 2026-S1, 2026-Q1, 2026-01)",
-                         f"{name} '{text}' is not an SDMX period (2026, 2026-S1, 2026-Q1, 2026-01)") from None
+        raise InputError(name, *bilingual(_("%(name)s '%(text)s' is not an SDMX period (2026, "
+                                            "2026-S1, 2026-Q1, 2026-01)"),
+                                          name=name, text=text)) from None
 
 
 def parse_moment(name: str, text: str) -> datetime | None:
@@ -118,8 +123,8 @@ def parse_count(name: str, text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit() or int(text) < 1:
-        raise InputError(name, f"{name} phải là số nguyên dương (1, 2, 3…)",
-                         f"{name} must be a positive integer (1, 2, 3…)")
+        raise InputError(name, *bilingual(_("%(name)s must be a positive integer (1, 2, 3…)"),
+                                          name=name))
     return int(text)
 
 
@@ -127,8 +132,9 @@ def parse_dim_at_obs(text: str) -> str:
     dim_at_obs = text or TIME
     if dim_at_obs not in (TIME, ALL_DIMENSIONS):
         raise InputError("dimensionAtObservation",
-                         f"dimensionAtObservation chỉ nhận {TIME} hoặc {ALL_DIMENSIONS}",
-                         f"dimensionAtObservation must be {TIME} or {ALL_DIMENSIONS}")
+                         *bilingual(_("dimensionAtObservation must be %(time)s or "
+                                      "%(all_dimensions)s"),
+                                    time=TIME, all_dimensions=ALL_DIMENSIONS))
     return dim_at_obs
 
 
@@ -137,11 +143,12 @@ def parse_detail(text: str, dim_at_obs: str) -> str:
     series without observations, so they need series (dimensionAtObservation=TIME_PERIOD)."""
     detail = text or FULL
     if detail not in DETAILS:
-        raise InputError("detail", f"detail chỉ nhận {', '.join(DETAILS)}",
-                         f"detail must be one of {', '.join(DETAILS)}")
+        raise InputError("detail", *bilingual(_("detail must be one of %(values)s"),
+                                              values=', '.join(DETAILS)))
     if detail in (SERIES_KEYS_ONLY, NO_DATA) and dim_at_obs != TIME:
-        raise InputError("detail", f"detail={detail} trả về chuỗi số liệu: cần dimensionAtObservation={TIME}",
-                         f"detail={detail} answers series: it needs dimensionAtObservation={TIME}")
+        raise InputError("detail", *bilingual(_("detail=%(detail)s answers series: it needs "
+                                                "dimensionAtObservation=%(time)s"),
+                                              detail=detail, time=TIME))
     return detail
 
 

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -20,6 +21,7 @@ from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import authenticate_bearer, bearer_secret, request_token
 from nrs.exchange.sdmx import messages, national, query, structures, xsd
 from nrs.exchange.sdmx.query import NotFound
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 XML_DATA = "application/vnd.sdmx.structurespecificdata+xml;version=2.1"
@@ -65,8 +67,8 @@ def _authenticate(request: HttpRequest, as_json: bool) -> Any:
             return token
     elif request.user.is_authenticated and request.user.is_active:
         return None
-    response = error(401, UNAUTHORISED, "Authorization", "Cần đăng nhập hoặc token API hợp lệ",
-                     "sign in or send a valid API token (Authorization: Bearer nrs_…)", as_json=as_json)
+    message = bilingual(gettext_noop("sign in or send a valid API token (Authorization: Bearer nrs_…)"))
+    response = error(401, UNAUTHORISED, "Authorization", *message, as_json=as_json)
     response["WWW-Authenticate"] = "Bearer"
     raise Refused(response)
 
@@ -76,8 +78,8 @@ def _format(request: HttpRequest) -> str:
     name = request.GET.get("format", "")
     if name:
         if name not in FORMATS:
-            raise InputError("format", f"format chỉ nhận {', '.join(FORMATS)}",
-                             f"format must be one of {', '.join(FORMATS)}")
+            raise InputError("format", *bilingual(gettext_noop("format must be one of %(formats)s"),
+                                                  formats=', '.join(FORMATS)))
         return FORMATS[name]
     accept = request.headers.get("Accept", "").replace(" ", "").lower()
     if CSV2_DATA in accept:
@@ -107,7 +109,8 @@ def structure(request: HttpRequest, path: str) -> HttpResponse:
             message = messages.structure_message(everything, kind, None if ident in wildcard else ident,
                                                  references)
         if message is None:
-            raise NotFound("structure", f"Không có cấu trúc '{path}'", f"no structure '{path}'")
+            raise NotFound("structure", *bilingual(gettext_noop("no structure '%(path)s'"),
+                                                   path=path))
         return HttpResponse(messages.to_xml(message), content_type=XML_STRUCTURE)
     except Refused as refused:
         return refused.response
@@ -128,7 +131,8 @@ def schema(request: HttpRequest, path: str) -> HttpResponse:
         known = {"datastructure": [structures.DSD_ID], "dataflow": list(everything.dataflows)}
         if (ident not in known.get(context, []) or agency not in (structures.AGENCY_ID, "all", "*")
                 or version not in (structures.VERSION, "latest", "*", "+", "~")):
-            raise NotFound("schema", f"Không có cấu trúc '{path}'", f"no structure '{path}'")
+            raise NotFound("schema", *bilingual(gettext_noop("no structure '%(path)s'"),
+                                                path=path))
         dim_at_obs = query.parse_dim_at_obs(request.GET.get("dimensionAtObservation", ""))
         namespace = messages.dsd_namespace(everything, dim_at_obs)
         return HttpResponse(xsd.build(everything, namespace, dim_at_obs), content_type="application/xml")
@@ -158,8 +162,8 @@ def data(request: HttpRequest, path: str) -> HttpResponse:
         found = messages.observations(query.rows(parsed, everything, scope, areas).iterator(chunk_size=5000),
                                       everything, parsed.wanted, areas)
         if not found:
-            return error(404, NO_RESULTS, "data", "Không có số liệu phù hợp (trong phạm vi được phân quyền)",
-                         "no data match the query (within your scope)", as_json=as_json)
+            return error(404, NO_RESULTS, "data", *bilingual(gettext_noop("no data match the query (within your "
+                                                                          "scope)")), as_json=as_json)
         return _data_response(media, everything, parsed, messages.limit(found, parsed.first_n, parsed.last_n))
     except Refused as refused:
         return refused.response

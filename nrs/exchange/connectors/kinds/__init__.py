@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_noop as _
+
 from nrs.collection.validation import Row
 from nrs.exchange.connectors import http, secretbox
 from nrs.exchange.connectors.http import FetchError
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,8 +58,8 @@ class Kind:
         headers = {"Accept": self.accept, **auth_header(connector)}
         answer = http.request(connector.url, headers=headers)
         if not 200 <= answer.status < 300:
-            raise FetchError("url", f"máy chủ nguồn trả lời HTTP {answer.status}",
-                             f"the upstream answered HTTP {answer.status}")
+            raise FetchError("url", *bilingual(_("the upstream answered HTTP %(status)s"),
+                                               status=answer.status))
         return answer.body
 
     def parse(self, body: bytes, mapping: Mapping[str, Any]) -> list[Record]:
@@ -95,31 +98,31 @@ def check_mapping(mapping: Mapping[str, Any]) -> None:
     """The common shape: {"fields": {field: source name}, "codes": {field: {theirs: ours}},
     "period": fixed period, "records": where the list is, "dimensions": [SDMX dims]}."""
     if not isinstance(mapping, Mapping):
-        raise _bad("", "phải là một đối tượng JSON", "must be a JSON object")
+        raise _bad("", *bilingual(_("must be a JSON object")))
     unknown = sorted(set(mapping) - MAPPING_KEYS)
     if unknown:
-        raise _bad(unknown[0], f"khóa không hỗ trợ '{unknown[0]}'", f"unsupported key '{unknown[0]}'")
+        raise _bad(unknown[0], *bilingual(_("unsupported key '%(unknown)s'"),
+                                          unknown=unknown[0]))
     fields = mapping.get("fields", {})
     if not isinstance(fields, Mapping) or not all(isinstance(v, str) and v for v in fields.values()):
-        raise _bad("fields", "phải ánh xạ tên trường sang tên cột nguồn",
-                   "must map field names to source column names")
+        raise _bad("fields", *bilingual(_("must map field names to source column names")))
     for name in fields:
         if name not in FIELDS:
-            raise _bad(f"fields.{name}", f"trường không hỗ trợ '{name}'", f"unsupported field '{name}'")
+            raise _bad(f"fields.{name}", *bilingual(_("unsupported field '%(name)s'"),
+                                                    name=name))
     for name in REQUIRED:
         if name not in fields:
-            raise _bad(f"fields.{name}", f"thiếu trường '{name}'", f"the field '{name}' is missing")
+            raise _bad(f"fields.{name}", *bilingual(_("the field '%(name)s' is missing"),
+                                                    name=name))
     if "period" not in fields and not isinstance(mapping.get("period"), str):
-        raise _bad("period", "cần trường 'period' hoặc một kỳ cố định",
-                   "needs a 'period' field or a fixed period")
+        raise _bad("period", *bilingual(_("needs a 'period' field or a fixed period")))
     codes = mapping.get("codes", {})
     if not isinstance(codes, Mapping):
-        raise _bad("codes", "phải là một đối tượng JSON", "must be a JSON object")
+        raise _bad("codes", *bilingual(_("must be a JSON object")))
     for name, table in codes.items():
         if name not in FIELDS or not isinstance(table, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
-            raise _bad(f"codes.{name}", "phải ánh xạ mã nguồn sang mã NRS",
-                       "must map source codes to NRS codes")
+            raise _bad(f"codes.{name}", *bilingual(_("must map source codes to NRS codes")))
 
 
 def dotted(ref: str, source: str) -> str:
@@ -157,9 +160,10 @@ def records(items: Iterable[tuple[str, Mapping[str, Any]]], mapping: Mapping[str
 def _field(item: Mapping[str, Any], source: str, ref: str, required: bool) -> Any:
     value = item.get(source)
     if isinstance(value, (dict, list)):
-        raise InputError(ref, f"'{source}' phải là một giá trị đơn", f"'{source}' must be a single value")
+        raise InputError(ref, *bilingual(_("'%(source)s' must be a single value"),
+                                         source=source))
     if required and value in (None, ""):
-        raise InputError(ref, f"thiếu '{source}'", f"'{source}' is missing")
+        raise InputError(ref, *bilingual(_("'%(source)s' is missing"), source=source))
     return value.strip() if isinstance(value, str) else value
 
 
@@ -168,8 +172,8 @@ def _translate(table: Mapping[str, str], value: Any, ref: str, name: str) -> str
     log never quotes fetched content)."""
     text = str(value)
     if text not in table:
-        raise InputError(ref, f"mã của trường {name} không có trong bảng ánh xạ",
-                         f"the code of {name} is not in the mapping table")
+        raise InputError(ref, *bilingual(_("the code of %(name)s is not in the mapping table"),
+                                         name=name))
     return table[text]
 
 
@@ -190,7 +194,8 @@ def get(code: str) -> Kind:
     try:
         return load()[code]
     except KeyError:
-        raise InputError("kind", f"loại kết nối không tồn tại: '{code}'", f"unknown connector kind '{code}'") from None
+        raise InputError("kind", *bilingual(_("unknown connector kind '%(code)s'"),
+                                            code=code)) from None
 
 
 def load() -> dict[str, Kind]:

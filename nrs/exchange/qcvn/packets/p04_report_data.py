@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_noop as _
 from ninja import Schema
 from pydantic import AwareDatetime, Field
 
@@ -24,6 +25,7 @@ from nrs.exchange.qcvn.common import (
     value_out,
 )
 from nrs.exchange.qcvn.registry import Caller, PacketType, Refused, outside_scope, register
+from nrs.i18n import bilingual
 
 
 class QcvnVintageOut(Schema):
@@ -46,10 +48,9 @@ def basis_report(caller: Caller, query: Any) -> tuple[Submission, bool]:
     if not caller.may(Perm.VIEW_DATA if approved else Perm.VIEW_UNAPPROVED, unit):
         raise outside_scope()
     if submission is None:
-        raise Refused(404, "chưa có báo cáo cho chế độ, đơn vị và kỳ này",
-                      "there is no report for this regime, unit and period", "period")
+        raise Refused(404, *bilingual(_("there is no report for this regime, unit and period")), "period")
     if approved and not submission.versions.filter(approved_at__isnull=False).exists():
-        raise Refused(404, "báo cáo chưa được phê duyệt", "the report has not been approved", "approved")
+        raise Refused(404, *bilingual(_("the report has not been approved")), "approved")
     return submission, approved
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop as _
 from ninja import Schema
 from pydantic import AwareDatetime, Field
 
@@ -12,6 +13,7 @@ from nrs.accounts.access import Perm
 from nrs.exchange.qcvn import params
 from nrs.exchange.qcvn.common import QcvnReportOut, QcvnReportParams, local, report_out
 from nrs.exchange.qcvn.registry import Caller, PacketType, Refused, outside_scope, register
+from nrs.i18n import bilingual
 
 
 class QcvnActor(Schema):
@@ -60,8 +62,7 @@ class ReportStatus(PacketType):
         if not caller.may(Perm.VIEW_UNAPPROVED, unit):
             raise outside_scope()
         if submission is None:
-            raise Refused(404, "chưa có báo cáo cho chế độ, đơn vị và kỳ này",
-                          "there is no report for this regime, unit and period", "period")
+            raise Refused(404, *bilingual(_("there is no report for this regime, unit and period")), "period")
         report = report_out(submission)
         first = local(submission.first_submitted_at)
         return {

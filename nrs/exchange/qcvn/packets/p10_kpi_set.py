@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop as _
 from ninja import Schema
 from pydantic import Field
 
 from nrs.exchange.qcvn.common import Text, catalogue_codes, named
 from nrs.exchange.qcvn.registry import Caller, PacketType, register
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 from nrs.registry.models import Indicator, Regime
 
@@ -67,7 +69,7 @@ def _fixed(code: str) -> dict[str, Any]:
         return named(code, "Bộ chỉ tiêu phục vụ chỉ đạo, điều hành (Quyết định 293/QĐ-TTg)",
                      "Indicators for the Government's direction (Decision 293/QĐ-TTg)",
                      basis="decision293", indicators=_catalogue())
-    return named(code, "Chỉ tiêu chủ yếu", "Headline KPIs", basis="headline", indicators=_catalogue(headline=True))
+    return named(code, *bilingual(_("Headline KPIs")), basis="headline", indicators=_catalogue(headline=True))
 
 
 def all_sets() -> list[dict[str, Any]]:
@@ -82,8 +84,9 @@ def one_set(code: str) -> dict[str, Any]:
     regime = Regime.objects.filter(code=code.removeprefix(REGIME_PREFIX)).first() \
         if code.startswith(REGIME_PREFIX) else None
     if regime is None:
-        raise InputError("set", f"bộ chỉ tiêu '{code}' không tồn tại (QD293, HEADLINE, REGIME.<mã chế độ>)",
-                         f"unknown KPI set '{code}' (QD293, HEADLINE, REGIME.<regime code>)")
+        raise InputError("set", *bilingual(_("unknown KPI set '%(code)s' (QD293, HEADLINE, "
+                                             "REGIME.<regime code>)"),
+                                           code=code))
     return _regime_set(regime)
 
 
@@ -92,5 +95,5 @@ def set_indicators(code: str) -> list[str]:
     try:
         return list(one_set(code)["indicators"])
     except InputError:
-        raise InputError("kpiSet", f"bộ chỉ tiêu '{code}' không tồn tại", f"unknown KPI set '{code}'") from None
+        raise InputError("kpiSet", *bilingual(_("unknown KPI set '%(code)s'"), code=code)) from None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop as _
 from ninja import Schema
 from pydantic import Field
 
@@ -16,6 +17,7 @@ from nrs.exchange.qcvn import params
 from nrs.exchange.qcvn.common import QcvnValueOut, Text, value_out
 from nrs.exchange.qcvn.packets.p10_kpi_set import set_indicators
 from nrs.exchange.qcvn.registry import Caller, PacketType, register
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
 
@@ -62,14 +64,13 @@ class KpiData(PacketType):
 
 def _indicators(query: Any) -> list[str]:
     if query.indicator.strip() and query.kpiSet.strip():
-        raise InputError("kpiSet", "chỉ dùng một trong hai tham số indicator hoặc kpiSet",
-                         "give either indicator or kpiSet, not both")
+        raise InputError("kpiSet", *bilingual(_("give either indicator or kpiSet, not both")))
     if query.kpiSet.strip():
         return set_indicators(query.kpiSet.strip())
     found = [i.code for i in params.indicators(query.indicator)]
     if not found:
-        raise InputError("indicator", "thiếu tham số 'indicator' (hoặc 'kpiSet')",
-                         "the parameter 'indicator' (or 'kpiSet') is required")
+        raise InputError("indicator", *bilingual(_("the parameter 'indicator' (or 'kpiSet') is "
+                                                   "required")))
     return found
 
 
@@ -79,8 +80,8 @@ def _units(text: str) -> list[str]:
     known = set(OrgUnit.objects.filter(code__in=wanted).values_list("code", flat=True))
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        raise InputError("orgUnit", f"đơn vị không tồn tại: {', '.join(unknown[:5])}",
-                         f"unknown org unit: {', '.join(unknown[:5])}")
+        raise InputError("orgUnit", *bilingual(_("unknown org unit: %(units)s"),
+                                               units=', '.join(unknown[:5])))
     return wanted
 
 
@@ -91,7 +92,7 @@ def _periods(rows: Any, query: Any) -> Any:
     start = params.optional_period(query.startPeriod, "startPeriod")
     end = params.optional_period(query.endPeriod, "endPeriod")
     if start is not None and end is not None and end.end < start.start:
-        raise InputError("endPeriod", "endPeriod phải sau startPeriod", "endPeriod must not precede startPeriod")
+        raise InputError("endPeriod", *bilingual(_("endPeriod must not precede startPeriod")))
     if start is not None:
         rows = rows.filter(period_start__gte=start.start)
     if end is not None:

@@ -16,8 +16,10 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from nrs.exchange.connectors.kinds import Kind, Record, register
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,15 +39,16 @@ class Dhis2(Kind):
 
     def check_mapping(self, mapping: Mapping[str, Any]) -> None:
         if not isinstance(mapping, Mapping):
-            raise InputError("mapping", "phải là một đối tượng JSON", "must be a JSON object")
+            raise InputError("mapping", *bilingual(gettext_noop("must be a JSON object")))
         for key, value in mapping.items():
             if key not in ("system", "dataSet") or not isinstance(value, str):
-                raise InputError(f"mapping.{key}", "chỉ có 'system' và 'dataSet' (chuỗi): mã DHIS2 được ánh xạ "
-                                 "trong bảng ánh xạ DHIS2", "only 'system' and 'dataSet' (strings): DHIS2 ids are "
-                                 "translated by the DHIS2 mapping tables")
+                raise InputError(f"mapping.{key}", *bilingual(gettext_noop("only 'system' and 'dataSet' (strings): "
+                                                                           "DHIS2 ids are translated by the DHIS2 "
+                                                                           "mapping tables")))
 
     def parse(self, body: bytes, mapping: Mapping[str, Any]) -> list[Record]:
-        raise InputError("kind", "DHIS2 được nhập bằng bộ nhập DHIS2", "DHIS2 payloads go through the DHIS2 importer")
+        raise InputError("kind", *bilingual(gettext_noop("DHIS2 payloads go through the DHIS2 "
+                                                         "importer")))
 
     def store(self, connector: Connector, body: bytes, key: str) -> Outcome:
         from nrs.exchange.connectors.writer import Outcome, position_only
@@ -53,7 +56,7 @@ class Dhis2(Kind):
         try:
             importer = _importer()
         except ImportError:
-            return Outcome.refused("kind", "bộ nhập DHIS2 chưa được cài đặt", "the DHIS2 importer is not installed")
+            return Outcome.refused("kind", *bilingual(gettext_noop("the DHIS2 importer is not installed")))
         media_type = "text/csv" if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"[") else "application/json"
         mapping = connector.mapping or {}
         summary = importer.import_payload(body, media_type, actor=connector.run_as,

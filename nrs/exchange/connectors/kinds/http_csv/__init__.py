@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from nrs.exchange.connectors.kinds import Kind, Record, column, records, register
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 MAX_ROWS = 100_000
@@ -26,24 +28,25 @@ def read_csv(body: bytes, required: list[str]) -> list[tuple[str, dict[str, Any]
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("body", "CSV phải mã hóa UTF-8", "CSV must be UTF-8") from None
+        raise InputError("body", *bilingual(gettext_noop("CSV must be UTF-8"))) from None
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in required if name not in header]
     if missing:
-        raise InputError("line 1", f"thiếu cột '{missing[0]}'", f"the column '{missing[0]}' is missing")
+        raise InputError("line 1", *bilingual(gettext_noop("the column '%(missing)s' is missing"),
+                                              missing=missing[0]))
     reader.fieldnames = header
     found = []
     try:
         for line, row in enumerate(reader, start=2):
             if line > MAX_ROWS + 1:
-                raise InputError(f"line {line}", f"tối đa {MAX_ROWS} dòng", f"at most {MAX_ROWS} rows")
+                raise InputError(f"line {line}", *bilingual(gettext_noop("at most %(max_rows)s rows"),
+                                                            max_rows=MAX_ROWS))
             if None in row:
-                raise InputError(f"line {line}", "dòng có nhiều ô hơn tiêu đề",
-                                 "the line has more cells than the header")
+                raise InputError(f"line {line}", *bilingual(gettext_noop("the line has more cells than the header")))
             found.append((f"line {line}", dict(row)))
     except csv.Error:  # the place only: the run log never quotes fetched content
-        raise InputError(f"line {reader.line_num}", "CSV không hợp lệ", "malformed CSV") from None
+        raise InputError(f"line {reader.line_num}", *bilingual(gettext_noop("malformed CSV"))) from None
     return found
 
 

@@ -23,9 +23,11 @@ import sdmx
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from sdmx.model import v21
 
 from nrs.exchange.connectors.kinds import Kind, Record, check_mapping, records, register
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 ATTRIBUTES = ("comment", "flag", "breakdown")
@@ -35,8 +37,8 @@ def _dims(mapping: Mapping[str, Any]) -> list[str]:
     dims = mapping.get("dimensions")
     if not isinstance(dims, list) or not dims or not all(isinstance(d, str) and d for d in dims):
         raise InputError("mapping.dimensions",
-                         "cần danh sách các chiều của khóa chuỗi (vd. [\"INDICATOR\", \"REF_AREA\"])",
-                         "needs the list of series key dimensions (e.g. [\"INDICATOR\", \"REF_AREA\"])")
+                         *bilingual(gettext_noop("needs the list of series key dimensions (e.g. "
+                                                 "[\"INDICATOR\", \"REF_AREA\"])")))
     return [str(d) for d in dims]
 
 
@@ -59,11 +61,10 @@ def _check_xml(body: bytes) -> None:
     try:
         SafeET.fromstring(body, forbid_dtd=True)
     except DefusedXmlException:
-        raise InputError("body", "XML có DTD hoặc thực thể: bị từ chối",
-                         "XML with a DTD or entities is refused") from None
+        raise InputError("body", *bilingual(gettext_noop("XML with a DTD or entities is refused"))) from None
     except SafeET.ParseError as exc:
         line, col = getattr(exc, "position", (0, 0))
-        raise InputError(f"body: line {line}, column {col}", "XML không hợp lệ", "malformed XML") from None
+        raise InputError(f"body: line {line}, column {col}", *bilingual(gettext_noop("malformed XML"))) from None
 
 
 def _observations(message: Any) -> Iterator[dict[str, Any]]:
@@ -96,8 +97,8 @@ class Sdmx(Kind):
             items = list(_observations(message))
         except Exception:  # sdmx1 raises many types for bad content; each is the input's fault
             kind = "SDMX-ML" if is_xml else "SDMX-CSV"  # (its messages quote the content: not shown)
-            raise InputError("body", f"không đọc được dữ liệu {kind}",
-                             f"cannot read the {kind} data") from None
+            raise InputError("body", *bilingual(gettext_noop("cannot read the %(kind)s data"),
+                                                kind=kind)) from None
         value = mapping["fields"]["value"]
         for item in items:  # the measure's value is the observation's, whatever its column is called
             item[value] = item.pop("__value__")
