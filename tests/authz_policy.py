@@ -223,6 +223,9 @@ REPORT = {"regime_code": "{regime}", "unit_code": "{unit}", "period_id": "{draft
 URLS: dict[str, Entry] = {
     "home": page(SIGNED_IN),
     "health": page(PUBLIC),
+    # The installable app (issue 20): its manifest and service worker hold no data.
+    "pwa_manifest": page(PUBLIC),
+    "pwa_service_worker": page(PUBLIC),
     "login": page(PUBLIC),  # no POST: a wrong password counts towards the lockout
     "logout": Entry({}, (post(PUBLIC, redirect_allows=True),)),  # sent last: it ends the session
     "set_language": Entry({}, (get(PUBLIC), post(PUBLIC, data={"language": "vi", "next": "/"}))),

@@ -28,9 +28,10 @@ IDLE_KEY = "nrs_last_seen"
 IDLE_RESOLUTION = 60
 
 # Paths an unverified privileged session may still reach: the 2FA pages themselves,
-# signing out, static files, the language switch and the health probe.
+# signing out, static files, the language switch, the health probe, and the installable app's
+# manifest and service worker (they hold no data).
 _OPEN_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/static/",
-                  "/i18n/", "/health/", "/oidc/")
+                  "/i18n/", "/health/", "/oidc/", "/sw.js", "/manifest.webmanifest")
 
 
 class IdleTimeoutMiddleware:
