@@ -23,6 +23,8 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
             hashed = super().stored_name(name)
         except ValueError:  # not collected: the finders serve it under its own name
             return name
+        if not self.exists(hashed):
+            return name  # a manifest left by an older collection: the hashed copy is not there
         source = finders.find(name)
         if isinstance(source, str):
             try:
