@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_noop as _
 
 from nrs.i18n import Pair, bilingual
-from nrs.lib import periods
+from nrs.lib import numbers, periods
 
 ERROR, WARNING = "error", "warning"
 MAX_ABS = Decimal("1e17")
@@ -381,7 +381,8 @@ def check_outliers(cleans: Iterable[Clean], history: Mapping[Key, list[Decimal]]
             issues.append(_issue(
                 clean.ref, "value", "outlier",
                 *bilingual(_("unusual against this unit's history (robust z = %(z)s); check it and "
-                             "explain in a comment"), z=f"{z:.1f}"), WARNING))
+                             "explain in a comment"),
+                           z=Pair(numbers.written(z, 1, "vi"), numbers.written(z, 1, "en"))), WARNING))
     return issues
 
 

@@ -7,10 +7,12 @@ decimals ("-9.789" -> "-9,7") and Vietnamese formats have no thousands grouping.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from nrs.lib.numbers import MINUS, rounded, written
@@ -57,3 +59,16 @@ def trend(value: Any) -> str:
         return "flat"
     shown = rounded(number, 1)
     return "up" if shown > 0 else ("down" if shown < 0 else "flat")
+
+
+@register.filter
+def iso_moment(value: Any) -> Any:
+    """An ISO 8601 date-time text (an API field such as releasedAt) as a local datetime, for
+    the ``date`` filter; anything unreadable passes through unchanged."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
