@@ -159,3 +159,25 @@ def live_node(tmp_path_factory):  # type: ignore[no-untyped-def]
             yield node
         finally:
             node.stop()
+
+
+@pytest.fixture(scope="session")
+def served_demo(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One demo (`nrs init`, `nrs demo`, `nrs serve` under faketime, as tests/test_demo_browser.py
+    runs them) shared by the browser checks that only read it (axe, the phone pages): loading the
+    demo is most of their time. NRS_DEMO_BASE reuses a demo already served."""
+    import subprocess
+
+    if os.environ.get("NRS_DEMO_BASE"):
+        yield os.environ["NRS_DEMO_BASE"].rstrip("/")
+        return
+    from tests.test_demo_browser import DEMO_AT, NRS, _env, _serving
+
+    env = _env(tmp_path_factory.mktemp("shared-demo-var"), DEMO_AT)
+    # About a minute each on an idle machine; far longer beside other test runs: 30 minutes at most.
+    for args, expected in ((["init"], "Registry loaded"), (["demo"], "lanhdao")):
+        result = subprocess.run([NRS, *args], env=env, capture_output=True, text=True, timeout=1800,
+                                check=False)
+        assert result.returncode == 0 and expected in result.stdout, result.stdout + result.stderr
+    with _serving(env) as base:
+        yield base

@@ -16,7 +16,6 @@ import hmac
 import os
 import re
 import struct
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CHROMIUM
-from tests.test_demo_browser import CHROMIUM_ARGS, DEMO_AT, NRS, _env, _serving
+from tests.test_demo_browser import CHROMIUM_ARGS, DEMO_AT
 
 pytestmark = [pytest.mark.engine_independent, pytest.mark.browser]
 
@@ -86,26 +85,12 @@ ROLES: dict[str, list[str]] = {
 ANONYMOUS = ["/accounts/login/", "@bad-password"]
 
 
-def _slow_run(args: list[str], env: dict[str, str]) -> str:
-    """`nrs init` and `nrs demo` take about a minute each, far longer on a machine busy with
-    other test runs (`nrs demo` passed test_demo_browser's 600 s there): 30 minutes at most."""
-    result = subprocess.run([NRS, *args], env=env, capture_output=True, text=True, timeout=1800,
-                            check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
-def axe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def axe_server(served_demo: str) -> Iterator[str]:
     if os.environ.get("NRS_AXE_BASE"):  # a demo already served (while fixing pages)
         yield os.environ["NRS_AXE_BASE"].rstrip("/")
         return
-    var_dir = tmp_path_factory.mktemp("axe-var")
-    env = _env(var_dir, DEMO_AT)
-    assert "Registry loaded" in _slow_run(["init"], env)
-    assert "hanoi.baocao" in _slow_run(["demo"], env)
-    with _serving(env) as base:
-        yield base
+    yield served_demo  # the session's demo (tests/conftest.py), shared with the phone checks
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import CHROMIUM
-from tests.test_demo_browser import CHROMIUM_ARGS, DEMO_AT, _env, _run, _serving
+from tests.test_demo_browser import CHROMIUM_ARGS, DEMO_AT
 
 PHONES = [360, 390, 414]
 LEADER_PAGES = ["/dashboard/", "/dashboard/indicator/RETAIL_SALES/", "/dashboard/province/01/", "/briefings/"]
@@ -28,16 +28,11 @@ REPORTER_PAGES = ["/report/"]
 
 
 @pytest.fixture(scope="module")
-def phone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def phone_server(served_demo: str) -> Iterator[str]:
     if os.environ.get("NRS_PHONE_BASE"):  # a demo already served (while fixing pages)
         yield os.environ["NRS_PHONE_BASE"].rstrip("/")
         return
-    var_dir = tmp_path_factory.mktemp("phone-var")
-    env = _env(var_dir, DEMO_AT)
-    assert "Registry loaded" in _run(["init"], env)
-    assert "lanhdao" in _run(["demo"], env)
-    with _serving(env) as base:
-        yield base
+    yield served_demo  # the session's demo (tests/conftest.py), shared with the axe checks
 
 
 @pytest.fixture(scope="session")
