@@ -324,7 +324,9 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     board.wait_for_function("() => document.getElementById('series') &&"
                             " document.getElementById('series').dataset.drawn")
     before = board.get_attribute("#live", "data-refresh-id")
-    assert month not in board.evaluate("document.getElementById('series').data[0].x")
+    # The series' x axis names periods as people read them (issue 20): "Tháng 12/2026".
+    shown = periods.label(periods.Period.containing(periods.Kind.MONTH, DEMO_AT.date()), "vi")
+    assert shown not in board.evaluate("document.getElementById('series').data[0].x")
     _sign_out(page, demo_server)
     _sign_in(page, demo_server, "hanoi.duyet", landing="/report/?view=inbox")
     page.goto(form)
@@ -335,7 +337,7 @@ def test_report_through_the_web_form_and_approve(demo_server: str, page) -> None
     # The open dashboard updates by itself (Server-Sent Events), within a few seconds.
     board.wait_for_function(f"() => document.getElementById('live').dataset.refreshId !== '{before}'", timeout=5000)
     board.wait_for_function("() => (document.getElementById('series').data || [{x: []}])[0].x"
-                            f".includes('{month}')", timeout=5000)
+                            f".includes('{shown}')", timeout=5000)
     assert time.monotonic() - approved_at < 5
     _shot(board, "live-update.png")
     leader.close()
@@ -384,7 +386,9 @@ def test_dashboards_render_locally_with_the_map(demo_server: str, page) -> None:
     page.click("[data-view=YTD]")
     page.wait_for_url("**view=YTD**")
     page.wait_for_function("() => document.getElementById('series').dataset.drawn")
-    assert all("YTD" in x for x in page.evaluate("document.getElementById('series').data[0].x"))
+    # Year to date, labelled as such: "10 tháng năm 2026" (issue 20), not "2026-YTD10".
+    ytd = page.evaluate("document.getElementById('series').data[0].x")
+    assert ytd and all(re.fullmatch(r"\d{1,2} tháng năm \d{4}", x) for x in ytd), ytd
     page.click("button[data-lang=en]")
     page.wait_for_selector("text=Provinces")
     page.wait_for_function("() => document.getElementById('map') && document.getElementById('map').dataset.drawn")
