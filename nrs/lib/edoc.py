@@ -1,4 +1,5 @@
-"""Packages for the national e-document exchange platform (Trục liên thông văn bản quốc gia).
+"""NRS's provisional e-document package (nrs-edoc-1), modelled on what the national e-document
+exchange platform (Trục liên thông văn bản quốc gia) carries; not its edXML format.
 
 A package carries one administrative document: its Decree 30/2020/NĐ-CP metadata (số, ký hiệu,
 ngày ban hành, loại văn bản, độ khẩn, trích yếu…), its files (the first is the main document),
