@@ -65,6 +65,7 @@ def packet(c: Client, code: str, **query: str) -> dict[str, Any]:
     """A packet's payload, after checking its envelope."""
     body = fetch(c, code, **query)
     assert body["standard"]["code"] == "QCVN 125:2021/BTTTT"
+    assert body["standard"]["conformance"] == "provisional"  # a profile, not a claim of conformity
     assert body["packetType"]["code"] == code and body["packetType"]["name_vi"]
     assert uuid.UUID(body["packetId"]).version == 4
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", body["createdAt"]), body["createdAt"]
@@ -123,6 +124,7 @@ def test_the_list_names_thirteen_packet_types_each_fetchable(cast) -> None:  # t
     leader = client(cast["leader"], "CP")
     listing = leader.get("/api/qcvn/packets").json()
     assert [p["code"] for p in listing["packets"]] == CODES
+    assert listing["standard"]["conformance"] == "provisional"
     assert {p["code"] for p in listing["packets"] if p["scoped"]} == {"04", "05", "06", "07", "13"}
     for item in listing["packets"]:
         answer = leader.get(item["path"])  # without parameters: the directories answer, the rest ask for them

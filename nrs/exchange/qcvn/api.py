@@ -58,7 +58,7 @@ def _path(packet: PacketType) -> str:
 def list_packets(request: HttpRequest) -> dict[str, Any]:
     """The packet types of QCVN 125:2021/BTTTT this node serves, and where to fetch each."""
     return {"standard": {"code": envelope.STANDARD, "version": envelope.STANDARD_VERSION,
-                         "profile": envelope.PROFILE},
+                         "profile": envelope.PROFILE, "conformance": envelope.CONFORMANCE},
             "sender": envelope.sender(),
             "packets": [{"code": p.code, "key": p.key, "name_vi": p.name_vi, "name_en": p.name_en,
                          "summary": p.summary, "path": "/api/qcvn" + _path(p), "scoped": p.data}

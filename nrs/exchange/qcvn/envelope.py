@@ -21,6 +21,8 @@ STANDARD = "QCVN 125:2021/BTTTT"
 STANDARD_VERSION = "2021"
 # Our JSON rendering of the standard's objects: bumped when a payload changes incompatibly.
 PROFILE = "nrs-qcvn125-json-1"
+# Not a claim of conformity (hợp quy): the standard's field tables were not available.
+CONFORMANCE = "provisional"
 DEFAULT_SENDER = "CP"  # the Government's node, when NRS_NODE_UNIT is not set
 
 
@@ -28,6 +30,8 @@ class QcvnStandardOut(Schema):
     code: str = Field(description="the standard's designation")
     version: str = Field(description="the standard's year of issue")
     profile: str = Field(description="NRS's JSON rendering of the standard's objects")
+    conformance: str = Field(description="'provisional': field names, nesting and envelope are NRS's own, "
+                                         "not checked against the standard's field tables (docs/exchange.md)")
 
 
 class QcvnPacketTypeOut(Schema):
@@ -71,7 +75,8 @@ def sender() -> dict[str, str]:
 def wrap(code: str, key: str, name_vi: str, name_en: str, payload: Any) -> dict[str, Any]:
     """The envelope around ``payload``, stamped now in the local zone (Asia/Ho_Chi_Minh)."""
     return {
-        "standard": {"code": STANDARD, "version": STANDARD_VERSION, "profile": PROFILE},
+        "standard": {"code": STANDARD, "version": STANDARD_VERSION, "profile": PROFILE,
+                     "conformance": CONFORMANCE},
         "packetType": {"code": code, "key": key, "name_vi": name_vi, "name_en": name_en},
         "packetId": uuid.uuid4(),
         "sender": sender(),
