@@ -21,6 +21,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -42,10 +43,30 @@ INLINE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; 
                  "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox")
 
 
+def _kept() -> QuerySet[Document]:
+    """Text reports not removed."""
+    return Document.objects.exclude(meta__has_key=documents.REMOVED)
+
+
 def newest_document(submission: Submission) -> Document | None:
     """The text report that counts: the newest not removed, of the newest version that has one."""
-    return (Document.objects.filter(version__submission=submission).exclude(meta__has_key=documents.REMOVED)
-            .order_by("-version__number", "-id").first())
+    return _kept().filter(version__submission=submission).order_by("-version__number", "-id").first()
+
+
+def with_documents(submissions: Iterable[Submission]) -> set[int]:
+    """For lists of reports (the inbox): the ids of those with a text report not removed, in one
+    query; each links to its current one through collection:current_document."""
+    ids = [s.pk for s in submissions]
+    if not ids:
+        return set()
+    return set(_kept().filter(version__submission__in=ids).values_list("version__submission_id", flat=True))
+
+
+def _document(document_id: int) -> Document:
+    """The attached document a URL names, with its report (404 when unknown)."""
+    return get_object_or_404(
+        Document.objects.select_related("version__submission__org_unit", "version__submission__regime"),
+        pk=document_id)
 
 
 def _may_view(request: HttpRequest, submission: Submission) -> None:
@@ -69,9 +90,7 @@ def disposition(kind: str, filename: str) -> str:
 @require_GET
 def document_file(request: HttpRequest, document_id: int) -> FileResponse:
     """One attached document, for whoever may see its report (404 unknown, 403 out of scope)."""
-    document = get_object_or_404(
-        Document.objects.select_related("version__submission__org_unit", "version__submission__regime"),
-        pk=document_id)
+    document = _document(document_id)
     _may_view(request, document.version.submission)
     if document.kind not in CONTENT_TYPES:
         raise Http404
@@ -107,9 +126,7 @@ def current_document(request: HttpRequest, regime_code: str, unit_code: str, per
 @require_POST
 def remove_document(request: HttpRequest, document_id: int) -> HttpResponse:
     """Remove the attached document before submission; back to the report form with the outcome."""
-    document = get_object_or_404(
-        Document.objects.select_related("version__submission__org_unit", "version__submission__regime"),
-        pk=document_id)
+    document = _document(document_id)
     submission = document.version.submission
     _may_view(request, submission)
     try:

@@ -30,8 +30,9 @@ def attachment_rows(docs: Iterable[Any], submission: Any) -> list[dict[str, Any]
 
 
 @register.simple_tag
-def current_document(submission: Any) -> Any:
-    """For lists of reports (the inbox): the document a link should open, or None."""
-    from nrs.collection.files import newest_document  # the view module, loaded on first use
+def with_text_reports(rows: Iterable[Any]) -> set[int]:
+    """For lists of reports (the inbox; rows with a ``submission``): the ids of the reports that
+    have a text report to open, in one query rather than one per row."""
+    from nrs.collection.files import with_documents  # the view module, loaded on first use
 
-    return newest_document(submission) if submission is not None else None
+    return with_documents(row.submission for row in rows)
