@@ -17,7 +17,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils.translation import gettext_noop as _
 
+from nrs.i18n import Pair, bilingual
 from nrs.lib import edoc, signatures
 from nrs.lib.errors import InputError
 
@@ -35,43 +37,39 @@ class DocumentError(Exception):
         return f"{self.vi} / {self.en}"
 
 
-# The form field every message names, so a person knows which upload is meant.
-FIELD_VI, FIELD_EN = "Báo cáo văn bản (PDF/DOCX)", "Text report (PDF/DOCX)"
 # Key of Document.meta set when a document is removed before submission: the row and its
 # file stay (the audit trail points at them), but it no longer counts as the report's text.
 REMOVED = "removed"
 
 
-def _refused(vi: str, en: str) -> DocumentError:
-    return DocumentError(f"{FIELD_VI}: {vi}", f"{FIELD_EN}: {en}")
+def _refused(problem: Pair) -> DocumentError:
+    """The problem, after the form field it is about (so a person knows which upload is meant)."""
+    return DocumentError(*bilingual(_("Text report (PDF/DOCX): %(problem)s"), problem=problem))
 
 
 def sniff(data: bytes, filename: str) -> str:
     """'pdf' or 'docx', judged by content; raises DocumentError otherwise. A PDF must
     parse and have at least one page: a ``%PDF`` header alone is not a report."""
     if len(data) > MAX_BYTES:
-        raise _refused(f"tệp quá lớn (tối đa {MAX_BYTES // 1024 // 1024} MB)",
-                       f"the file is too large (at most {MAX_BYTES // 1024 // 1024} MB)")
+        raise _refused(bilingual(_("the file is too large (at most %(limit)s MB)"), limit=MAX_BYTES // 1024 // 1024))
     if not data:
-        raise _refused(f"tệp '{filename}' rỗng", f"the file '{filename}' is empty")
+        raise _refused(bilingual(_("the file '%(name)s' is empty"), name=filename))
     if data.startswith(b"%PDF-"):
         _check_pdf(data, filename)
         return "pdf"
     if data.startswith(b"PK\x03\x04") and _is_docx(data):
         return "docx"
-    raise _refused(f"'{filename}' không phải tệp PDF hoặc DOCX",
-                   f"'{filename}' is not a PDF or DOCX file")
+    raise _refused(bilingual(_("'%(name)s' is not a PDF or DOCX file"), name=filename))
 
 
 def _check_pdf(data: bytes, filename: str) -> None:
     try:
         pages = signatures.page_count(data)
     except signatures.SignatureError:
-        raise _refused(f"'{filename}' không phải là tệp PDF đọc được (tệp hỏng hoặc không đúng cấu trúc)",
-                       f"'{filename}' is not a readable PDF (damaged or malformed)") from None
+        raise _refused(bilingual(_("'%(name)s' is not a readable PDF (damaged or malformed)"),
+                                 name=filename)) from None
     if pages < 1:
-        raise _refused(f"'{filename}' là tệp PDF không có trang nào",
-                       f"'{filename}' is a PDF without a single page")
+        raise _refused(bilingual(_("'%(name)s' is a PDF without a single page"), name=filename))
 
 
 def _is_docx(data: bytes) -> bool:
@@ -81,8 +79,7 @@ def _is_docx(data: bytes) -> bool:
             total = sum(m.file_size for m in members)
             if total > MAX_UNZIPPED or any(
                     m.compress_size and m.file_size / m.compress_size > MAX_RATIO for m in members):
-                raise _refused("tệp nén bất thường (nghi zip bomb)",
-                               "the archive expands abnormally (zip bomb?)")
+                raise _refused(bilingual(_("the archive expands abnormally (zip bomb?)")))
             return "word/document.xml" in {m.filename for m in members}
     except zipfile.BadZipFile:
         return False
@@ -169,15 +166,15 @@ def unpack(data: bytes) -> Unpacked:
     """The report document carried by an e-document exchange package, with its metadata.
     Raises DocumentError naming what is wrong."""
     if len(data) > MAX_BYTES:
-        raise _refused(f"gói văn bản quá lớn (tối đa {MAX_BYTES // 1024 // 1024} MB)",
-                       f"the package is too large (at most {MAX_BYTES // 1024 // 1024} MB)")
+        raise _refused(bilingual(_("the package is too large (at most %(limit)s MB)"),
+                                 limit=MAX_BYTES // 1024 // 1024))
     try:
         package = edoc.parse(data)
     except InputError as exc:
-        raise _refused(f"{exc.ref}: {exc.vi}", f"{exc.ref}: {exc.en}") from None
+        raise _refused(Pair(f"{exc.ref}: {exc.vi}", f"{exc.ref}: {exc.en}")) from None  # nrs.lib's own pair
     documents = [a for a in package.attachments if a.filename.lower().endswith((".pdf", ".docx"))]
     if not documents:
-        raise _refused("gói văn bản không có tệp PDF hoặc DOCX", "the package holds no PDF or DOCX file")
+        raise _refused(bilingual(_("the package holds no PDF or DOCX file")))
     meta = package.meta
     return Unpacked(documents[0].data, documents[0].filename, {
         "package_id": package.package_id, "number": meta.number, "symbol": meta.symbol,

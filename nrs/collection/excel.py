@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 # deployment without it fails loudly instead of parsing uploads unprotected.
 import defusedxml  # noqa: F401
 from defusedxml import DefusedXmlException
+from django.utils.translation import gettext_noop as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -49,6 +50,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from nrs.collection.models import Flag
 from nrs.collection.validation import ERROR, MAX_ABS, Issue, Row
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 
 if TYPE_CHECKING:
@@ -61,6 +63,9 @@ SHEET, META_SHEET = "BaoCao", "_meta"
 FORMAT = "nrs-excel/1"
 HEADER_ROW, FIRST_ROW = 6, 8          # Vietnamese header row; first indicator row
 COL_NO, COL_CODE, COL_NAME, COL_UNIT, COL_VALUE, COL_FLAG, COL_COMMENT = "ABCDEFG"
+# The headers are the template's fixed layout (an upload is recognised by the Vietnamese code
+# header), not catalogue messages: the catalogue's one Vietnamese per msgid differs ("Indicator"
+# is "Chỉ tiêu", "No." is "Số:").
 COLUMNS = (  # letter, Vietnamese header, English header, width
     (COL_NO, "STT", "No.", 6),
     (COL_CODE, "Mã chỉ tiêu", "Indicator code", 26),
@@ -75,10 +80,16 @@ FLAGS = ("estimate", "provisional", "revised", "confidential")
 # collection.models.Flag); English templates list the codes, which are English words.
 FLAG_NAMES_VI = {"estimate": "Ước tính", "provisional": "Sơ bộ", "revised": "Điều chỉnh",
                  "confidential": "Mật"}
-# The visible cells that show what _meta records (rows 2-4 of the title block).
-META_CELLS = {"org_unit": ("A", 2, "đơn vị báo cáo", "reporting unit"),
-              "period": ("A", 3, "kỳ báo cáo", "period"),
-              "regime": ("A", 4, "chế độ báo cáo", "report regime")}
+# The visible cells that show what _meta records (rows 2-4 of the title block), with the
+# messages for a template made for another target and for a template that lost the value.
+META_CELLS = {
+    "org_unit": ("A", 2, _("this template is for the reporting unit '%(got)s', not '%(want)s' of the open report"),
+                 _("the template's reporting unit is missing; download the Excel template again")),
+    "period": ("A", 3, _("this template is for the period '%(got)s', not '%(want)s' of the open report"),
+               _("the template's period is missing; download the Excel template again")),
+    "regime": ("A", 4, _("this template is for the report regime '%(got)s', not '%(want)s' of the open report"),
+               _("the template's report regime is missing; download the Excel template again")),
+}
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNCOMPRESSED = 50 * 1024 * 1024   # sum of all members, as unpacked
@@ -111,10 +122,8 @@ class ParsedWorkbook:
         for name, got, want in (("regime", self.regime, regime), ("org_unit", self.org_unit, org_unit),
                                 ("period", self.period, period)):
             if got != want:
-                letter, row, vi, en = META_CELLS[name]
-                raise ExcelError(_ref(letter, row),
-                                 f"tệp mẫu này dành cho {vi} '{got}', không phải '{want}' của báo cáo đang mở",
-                                 f"this template is for the {en} '{got}', not '{want}' of the open report")
+                letter, row, wrong, _missing = META_CELLS[name]
+                raise ExcelError(_ref(letter, row), *bilingual(wrong, got=got, want=want))
 
 
 def safe_text(value: object) -> str:
@@ -153,11 +162,13 @@ def _name(obj: Any, english: bool) -> str:
 def _title_block(ws: Worksheet, regime: Regime, unit: OrgUnit, period: Period, english: bool) -> None:
     lines = (
         (safe_text(_name(regime, english)), Font(bold=True, size=14)),
-        (safe_text(f"Đơn vị báo cáo / Reporting unit: {_name(unit, english)} ({unit.code})"), Font(bold=True)),
+        (safe_text("{} / {}: {} ({})".format(*bilingual(_("Reporting unit")), _name(unit, english), unit.code)),
+         Font(bold=True)),
+        # Not from the catalogue: its "Period" is "Kỳ", the template's label "Kỳ báo cáo".
         (safe_text(f"Kỳ báo cáo / Period: {period.sdmx}"), Font(bold=True)),
-        (safe_text(f"Mã chế độ báo cáo / Regime code: {regime.code}"), Font(size=10)),
-        ("Chỉ nhập vào các cột Giá trị, Cờ, Ghi chú. / Enter data only in the Value, Flag and "
-         "Comment columns.", Font(italic=True, size=9, color="555555")),
+        (safe_text("{} / {}: {}".format(*bilingual(_("Regime code")), regime.code)), Font(size=10)),
+        ("{} / {}".format(*bilingual(_("Enter data only in the Value, Flag and Comment columns."))),
+         Font(italic=True, size=9, color="555555")),
     )
     last = COLUMNS[-1][0]
     for row, (text, font) in enumerate(lines, start=1):
@@ -230,19 +241,24 @@ def _validations(ws: Worksheet, indicators: list[Indicator], english: bool = Fal
     if not indicators:
         return
     limit = str(int(MAX_ABS) - 1)
+    # Excel allows 32 characters in a title: room for the Vietnamese only.
+    invalid = bilingual(_("Invalid value")).vi
     whole = DataValidation(type="whole", operator="between", formula1=f"-{limit}", formula2=limit,
-                           allow_blank=True, showErrorMessage=True, errorTitle="Giá trị không hợp lệ",
-                           error="Chỉ tiêu này nhận số nguyên. / This indicator takes whole numbers.")
+                           allow_blank=True, showErrorMessage=True, errorTitle=invalid,
+                           error="{} / {}".format(*bilingual(_("This indicator takes whole numbers."))))
     decimal = DataValidation(type="decimal", operator="between", formula1=f"-{limit}", formula2=limit,
-                             allow_blank=True, showErrorMessage=True, errorTitle="Giá trị không hợp lệ",
-                             error="Giá trị phải là số. / The value must be a number.")
+                             allow_blank=True, showErrorMessage=True, errorTitle=invalid,
+                             error="{} / {}".format(*bilingual(_("The value must be a number."))))
     names = flag_names(english)
     legend = "; ".join(f"{FLAG_NAMES_VI[code]} ({code})" for code in FLAGS)
+    # The list's legend (Vietnamese names) is in the Vietnamese half only, as before.
     flags = DataValidation(type="list", formula1='"{}"'.format(",".join(names)), allow_blank=True,
-                           showErrorMessage=True, errorTitle="Cờ không hợp lệ / Invalid flag",
-                           error=f"Chọn một cờ trong danh sách: {legend}. / Choose a flag from the list.",
-                           showInputMessage=True, promptTitle="Cờ / Flag",
-                           prompt=f"Để trống nếu số liệu chính thức. {legend}.")
+                           showErrorMessage=True, errorTitle="{} / {}".format(*bilingual(_("Invalid flag"))),
+                           error="{} / {}".format(bilingual(_("Choose a flag from the list: %(flags)s."),
+                                                            flags=legend).vi,
+                                                  bilingual(_("Choose a flag from the list.")).en),
+                           showInputMessage=True, promptTitle="{} / {}".format(*bilingual(_("Flag"))),
+                           prompt=bilingual(_("Leave blank if the figure is official. %(flags)s."), flags=legend).vi)
     for n, indicator in enumerate(indicators):
         row = FIRST_ROW + n
         (whole if indicator.value_type == "integer" else decimal).add(f"{COL_VALUE}{row}")
@@ -279,7 +295,7 @@ def parse_upload(data: bytes, *, max_bytes: int = MAX_BYTES) -> ParsedWorkbook:
     try:
         meta = _read_meta(wb)
         if SHEET not in wb.sheetnames:
-            raise ExcelError(SHEET, f"không có trang tính '{SHEET}'", f"the workbook has no sheet '{SHEET}'")
+            raise ExcelError(SHEET, *bilingual(_("the workbook has no sheet '%(sheet)s'"), sheet=SHEET))
         ws = wb[SHEET]
         rows = list(_read_rows(ws, meta["org_unit"]))
     except (DefusedXmlException, SyntaxError, zipfile.BadZipFile):  # XML refused or malformed
@@ -290,14 +306,12 @@ def parse_upload(data: bytes, *, max_bytes: int = MAX_BYTES) -> ParsedWorkbook:
 
 
 def _not_xlsx() -> ExcelError:
-    return ExcelError("file", "tệp không phải là bảng tính Excel (.xlsx) hợp lệ",
-                      "the file is not a valid Excel workbook (.xlsx)")
+    return ExcelError("file", *bilingual(_("the file is not a valid Excel workbook (.xlsx)")))
 
 
 def _check_size(data: bytes, max_bytes: int) -> None:
     if len(data) > max_bytes:
-        raise ExcelError("file", f"tệp quá lớn (tối đa {max_bytes // 1024} KB)",
-                         f"the file is too large (at most {max_bytes // 1024} KB)")
+        raise ExcelError("file", *bilingual(_("the file is too large (at most %(limit)s KB)"), limit=max_bytes // 1024))
 
 
 def _check_zip(data: bytes) -> None:
@@ -329,13 +343,11 @@ def _check_no_dtd(data: bytes, members: list[zipfile.ZipInfo]) -> None:
                 except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
                     raise _not_xlsx() from None
                 if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw or b"<\x00!\x00" in raw:
-                    raise ExcelError("file", "tệp chứa khai báo DTD/thực thể XML, không xử lý",
-                                     "the file declares an XML DTD or entities; refused")
+                    raise ExcelError("file", *bilingual(_("the file declares an XML DTD or entities; refused")))
 
 
 def _bomb() -> ExcelError:
-    return ExcelError("file", "tệp nén bất thường (dung lượng giải nén quá lớn), không xử lý",
-                      "the file unpacks to an unreasonable size (possible zip bomb); refused")
+    return ExcelError("file", *bilingual(_("the file unpacks to an unreasonable size (possible zip bomb); refused")))
 
 
 def _open(data: bytes) -> Any:
@@ -348,22 +360,20 @@ def _open(data: bytes) -> Any:
 
 def _read_meta(wb: Any) -> dict[str, str]:
     if META_SHEET not in wb.sheetnames:
-        raise ExcelError("file", "tệp không phải mẫu báo cáo tải từ hệ thống (thiếu thông tin định danh); "
-                         "hãy tải mẫu Excel của báo cáo này và nhập vào đó",
-                         "the file is not a report template downloaded from NRS (its identifying data is "
-                         "missing); download this report's Excel template and fill that in")
+        raise ExcelError("file", *bilingual(_("the file is not a report template downloaded from NRS (its identifying "
+                                              "data is missing); download this report's Excel template and fill "
+                                              "that in")))
     meta: dict[str, str] = {}
     for row in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
         if row and row[0] is not None:
             meta[str(row[0]).strip()] = "" if row[1] is None else str(row[1]).strip()
     if meta.get("format") != FORMAT:
-        raise ExcelError("file", "phiên bản mẫu báo cáo không được hỗ trợ; hãy tải lại mẫu Excel",
-                         "this template version is not supported; download the Excel template again")
+        raise ExcelError("file", *bilingual(_("this template version is not supported; download the Excel "
+                                              "template again")))
     for key in ("regime", "org_unit", "period"):
         if not meta.get(key):
-            letter, row, vi, en = META_CELLS[key]
-            raise ExcelError(_ref(letter, row), f"mẫu báo cáo thiếu thông tin {vi}; hãy tải lại mẫu Excel",
-                             f"the template's {en} is missing; download the Excel template again")
+            letter, row, _wrong, missing = META_CELLS[key]
+            raise ExcelError(_ref(letter, row), *bilingual(missing))
     return meta
 
 
@@ -376,8 +386,7 @@ def _read_rows(ws: Any, org_unit: str) -> Iterator[Row]:
     header: tuple[Any, ...] = next(lines, ())
     code_header = header[1].value if len(header) > 1 else None
     if code_header != COLUMNS[1][1]:
-        raise ExcelError(_ref(COL_CODE, HEADER_ROW), "bố cục trang tính đã bị thay đổi",
-                         "the sheet's layout has been changed")
+        raise ExcelError(_ref(COL_CODE, HEADER_ROW), *bilingual(_("the sheet's layout has been changed")))
     for row, cells in enumerate(lines, start=HEADER_ROW + 1):
         if row < FIRST_ROW:
             continue
@@ -385,8 +394,7 @@ def _read_rows(ws: Any, org_unit: str) -> Iterator[Row]:
         if parsed is None:
             continue
         if row >= FIRST_ROW + MAX_DATA_ROWS:
-            raise ExcelError(_ref(COL_VALUE, row), f"tối đa {MAX_DATA_ROWS} dòng số liệu",
-                             f"at most {MAX_DATA_ROWS} data rows")
+            raise ExcelError(_ref(COL_VALUE, row), *bilingual(_("at most %(max)s data rows"), max=MAX_DATA_ROWS))
         yield parsed
 
 
@@ -420,8 +428,7 @@ def _text_value(cell: Any, letter: str, row: int) -> str | None:
         return None
     text = str(value)
     if getattr(cell, "data_type", None) == "f":
-        raise ExcelError(_ref(letter, row), "không nhận công thức, chỉ nhận văn bản",
-                         "formulas are not accepted here, only text")
+        raise ExcelError(_ref(letter, row), *bilingual(_("formulas are not accepted here, only text")))
     return text
 
 
@@ -439,13 +446,12 @@ def place(ref: str) -> tuple[str, str]:
     visible sheet, the sheet, or the file; never the hidden sheet's internal keys."""
     found = _CELL.match(ref)
     if found and found["sheet"] != META_SHEET:
-        return (f"ô {found['cell']} của trang {found['sheet']}", f"cell {found['cell']} of the {found['sheet']} sheet")
+        return bilingual(_("cell %(cell)s of the %(sheet)s sheet"), cell=found["cell"], sheet=found["sheet"])
     if ref == SHEET:
-        return f"trang {SHEET}", f"the {SHEET} sheet"
+        return bilingual(_("the %(sheet)s sheet"), sheet=SHEET)
     if "@" in ref:  # a rule between indicators: "CODE@unit"
-        code = ref.split("@")[0]
-        return f"chỉ tiêu {code}", f"indicator {code}"
-    return "tệp", "the file"
+        return bilingual(_("indicator %(code)s"), code=ref.split("@")[0])
+    return bilingual(_("the file"))
 
 
 @dataclass(frozen=True)
