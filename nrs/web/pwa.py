@@ -6,6 +6,7 @@ overview offline stamped with its refresh time (nrs/templates/pwa/sw.js)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -28,15 +29,17 @@ def _htmx() -> list[str]:
     return re.findall(r'src="([^"]+)"', tag)
 
 
-def _shell() -> tuple[list[str], str]:
-    """The shell's URLs and a version that changes whenever one of the files does."""
+@functools.cache
+def _shell() -> tuple[tuple[str, ...], str]:
+    """The shell's URLs and a version that changes whenever one of the files does: static files
+    change with a deployment, which restarts the processes, so each process hashes them once."""
     digest = hashlib.sha256()
     for name in SHELL:
         found = finders.find(name)
         if isinstance(found, str):
             with open(found, "rb") as fh:
                 digest.update(fh.read())
-    urls = [static(name) for name in SHELL] + _htmx()
+    urls = (*(static(name) for name in SHELL), *_htmx())
     digest.update("\n".join(urls).encode())
     return urls, digest.hexdigest()[:16]
 
