@@ -265,14 +265,24 @@ def label(period: Period | str, lang: str | None = "vi", *, style: str = "title"
     administrative documents' wording, as their dates are written: tháng 10 năm 2026,
     quý IV năm 2026, năm 2026).
     """
-    if style not in ("title", "inline", "document"):
+    if style not in _VI_STYLES:
         raise ValueError(f"unknown label style '{style}'")
     if isinstance(period, str):
         period = parse(period)
     if (lang or "vi").split("-")[0].lower() == "en":
         return _label_en(period)
-    text = _label_vi(period, " năm " if style == "document" else "/")
-    return text[0].lower() + text[1:] if style != "title" else text
+    month_sep, capital = _VI_STYLES[style]
+    text = _label_vi(period, month_sep)
+    return text if capital else text[0].lower() + text[1:]
+
+
+# The Vietnamese styles, in one table: what joins a month or a quarter to its year, and whether
+# the label starts with a capital letter (a heading) or not (within a sentence).
+_VI_STYLES: dict[str, tuple[str, bool]] = {
+    "title": ("/", True),  # Tháng 10/2026, Quý IV/2026
+    "inline": ("/", False),  # tháng 10/2026, quý IV/2026
+    "document": (" năm ", False),  # tháng 10 năm 2026, quý IV năm 2026
+}
 
 
 def _label_vi(period: Period, month_sep: str) -> str:
