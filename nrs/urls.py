@@ -24,6 +24,8 @@ urlpatterns = [
     path("audit/", include("nrs.web.audit_views")),
     path("sdmx/", include("nrs.exchange.sdmx.urls")),
     path("connectors/", include("nrs.exchange.connectors.urls")),
+    # DHIS2-compatible push, one mount per partner system (issue 19, part 4).
+    path("dhis2/", include("nrs.exchange.dhis2.urls")),
     # One sign-in page (rate limited, lockout, OIDC button) for the admin too.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),

@@ -79,3 +79,69 @@ def request_token(request: HttpRequest) -> Any:
 def install(api: Any) -> None:
     """Answer the API's rate-limit refusals with 429, a bilingual JSON body and Retry-After."""
     api.add_exception_handler(ratelimit.RateLimited, ratelimit.api_response)
+
+
+# -- DHIS2-style credentials (the /dhis2/{system}/api/ mount, issue 19 part 4) -------------------
+
+DHIS2_CHALLENGE = 'Basic realm="DHIS2"'
+
+
+def dhis2_token_text(secret: str) -> str:
+    """An NRS token as DHIS2 clients may spell it: ``d2pat_<prefix>_<secret>`` (DHIS2's personal
+    access token prefix) is the same token as ``nrs_<prefix>_<secret>``."""
+    secret = secret.strip()
+    return "nrs_" + secret[len("d2pat_"):] if secret.startswith("d2pat_") else secret
+
+
+def _system_account(user: Any) -> bool:
+    from nrs.accounts.models import Grant, Role
+
+    return bool(user is not None and user.is_active
+                and Grant.objects.active().filter(user=user, role=Role.SYSTEM).exists())
+
+
+def authenticate_dhis2(request: HttpRequest) -> Any:
+    """The credentials DHIS2 and dhis2-java-client send, checked the one way tokens are:
+
+    - ``Authorization: ApiToken <token>`` (a DHIS2 personal access token header) carrying an NRS
+      API token, written ``nrs_…`` or ``d2pat_…``;
+    - ``Authorization: Basic`` with a user name and one of that user's API tokens as the password;
+    - ``Authorization: Basic`` with a system account's user name and password (a user holding the
+      SYSTEM role: people sign in with two factors, so their passwords are refused here), through
+      Django's authenticate and so django-axes' lockout.
+
+    Returns the token (or the user, for a password), having set request.user; None when the
+    credentials are missing or wrong. Raises ratelimit.RateLimited when over the token's rate."""
+    import base64
+    import binascii
+
+    from django.contrib.auth import authenticate
+
+    scheme, _sep, credentials = request.headers.get("Authorization", "").partition(" ")
+    scheme, credentials = scheme.lower(), credentials.strip()
+    if not credentials:
+        return None
+    if scheme in ("apitoken", "bearer"):
+        return authenticate_bearer(request, dhis2_token_text(credentials))
+    if scheme != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep or not username or not password:
+        return None
+    text = dhis2_token_text(password)
+    if text.startswith("nrs_"):
+        found = verify_token(text)
+        if found is None or found.user.get_username() != username:
+            return None
+        return authenticate_bearer(request, text)
+    if ratelimit.account_locked(username):
+        return None
+    user = authenticate(request, username=username, password=password)
+    if user is None or not _system_account(user):
+        return None
+    request.user = user
+    return user

@@ -28,8 +28,8 @@ class MappingAdmin(GuardedAdmin):
 
 @admin.register(PartnerSystem)
 class PartnerSystemAdmin(MappingAdmin):
-    list_display = ["code", "name", "default_regime", "codes_fallback", "active"]
-    list_filter = ["active", "codes_fallback"]
+    list_display = ["code", "name", "default_regime", "codes_fallback", "partial_import", "active"]
+    list_filter = ["active", "codes_fallback", "partial_import"]
     search_fields = ["code", "name"]
     raw_id_fields = ["default_regime"]
 

@@ -36,6 +36,11 @@ class PartnerSystem(models.Model):
     codes_fallback = models.BooleanField(
         _("unmapped ids are NRS codes"), default=False,
         help_text=_("Ids missing from the tables are taken as NRS codes instead of refused."))
+    partial_import = models.BooleanField(
+        _("import the mapped values, report unmapped ones"), default=False,
+        help_text=_("As DHIS2 does: values whose ids are not mapped are ignored and reported as "
+                    "conflicts (status WARNING), the rest is imported. Off: one unmapped id "
+                    "refuses the whole message."))
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -49,7 +54,8 @@ class PartnerSystem(models.Model):
     def describe(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "default_combo": self.default_combo,
                 "default_regime": self.default_regime.code if self.default_regime else "",
-                "codes_fallback": self.codes_fallback, "active": self.active}
+                "codes_fallback": self.codes_fallback, "partial_import": self.partial_import,
+                "active": self.active}
 
 
 class RemoteIdMap(models.Model):
@@ -162,3 +168,26 @@ class OrgUnitMap(RemoteIdMap):
         verbose_name_plural = _("org unit mappings")
         constraints = [models.UniqueConstraint(fields=["system", "remote_id"],
                                                name="dhis2_orgunit_map_uniq")]
+
+
+class ImportJob(models.Model):
+    """An import asked for with ``async=true`` on the DHIS2 mount: NRS runs it at once and keeps
+    its summary here, so DHIS2's job API (/api/system/tasks/…, /api/system/taskSummaries/…)
+    can answer the client that polls for it (dhis2-java-client always does)."""
+
+    uid = models.CharField(_("job id"), max_length=11, unique=True)
+    system = models.ForeignKey(PartnerSystem, verbose_name=_("partner system"),
+                               on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey("accounts.User", verbose_name=_("user"), on_delete=models.PROTECT,
+                             related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10)
+    summary = models.JSONField(_("import summary"))
+
+    class Meta:
+        verbose_name = _("DHIS2 import job")
+        verbose_name_plural = _("DHIS2 import jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.system.code}: {self.uid} ({self.status})"

@@ -36,8 +36,14 @@ from nrs.i18n import bilingual
 from nrs.lib import safejson
 from nrs.lib.errors import InputError
 
-JSON, CSV, ADX = "application/json", "text/csv", "application/adx+xml"
+JSON, CSV, ADX, DXF2 = "application/json", "text/csv", "application/adx+xml", "application/xml"
 ADX_NS = "urn:ihe:qrph:adx:2015"
+DXF2_NS = "http://dhis2.org/schema/dxf/2.0"
+# Import options a message may carry itself (a JSON member, a DXF2 attribute); they win over
+# the query's (DHIS2: "Id schemes defined in the XML or JSON payload take precedence").
+MESSAGE_OPTIONS = ("idScheme", "dataElementIdScheme", "orgUnitIdScheme", "categoryOptionComboIdScheme",
+                   "attributeOptionComboIdScheme", "dataSetIdScheme", "categoryIdScheme",
+                   "categoryOptionIdScheme", "dryRun", "importStrategy")
 MAX_ID = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # and lone surrogates
 
@@ -55,6 +61,7 @@ class RemoteValue:
     attribute_combo: str = ""
     data_set: str = ""
     comment: str = ""
+    deleted: bool = False  # DHIS2's "deleted": true: a delete of this value, not a value
     refs: dict[str, str] = field(default_factory=dict)  # field -> finer place
 
     def where(self, name: str) -> str:
@@ -91,12 +98,33 @@ def _too_many(ref: str) -> InputError:
 
 
 def parse(body: bytes, media_type: str) -> list[RemoteValue]:
-    """The message's values, by media type (application/json, text/csv, application/adx+xml)."""
-    readers = {JSON: parse_json, CSV: parse_csv, ADX: parse_adx}
+    """The message's values, by media type (application/json, text/csv, application/adx+xml,
+    application/xml for DXF2)."""
+    return parse_message(body, media_type)[0]
+
+
+def parse_message(body: bytes, media_type: str) -> tuple[list[RemoteValue], dict[str, str]]:
+    """The message's values and the import options it carries itself (MESSAGE_OPTIONS)."""
+    if media_type == JSON:
+        return _parse_json(body)
+    if media_type == DXF2:
+        return parse_dxf2(body)
+    readers = {CSV: parse_csv, ADX: parse_adx}
     if media_type not in readers:
         raise InputError("Content-Type", *bilingual(_("unsupported content type '%(media_type)s'"),
                                                     media_type=media_type))
-    return readers[media_type](body)
+    return readers[media_type](body), {}
+
+
+def _flag(raw: object, ref: str) -> bool:
+    """A DHIS2 boolean (true/false, as JSON or as text)."""
+    if raw is None or raw == "":
+        return False
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    raise InputError(ref, *bilingual(_("must be true or false")))
 
 
 # -- JSON -----------------------------------------------------------------------------
@@ -123,6 +151,10 @@ def _pick(item: dict[str, Any], names: tuple[str, ...], ref: str) -> tuple[str, 
 
 
 def parse_json(body: bytes) -> list[RemoteValue]:
+    return _parse_json(body)[0]
+
+
+def _parse_json(body: bytes) -> tuple[list[RemoteValue], dict[str, str]]:
     try:
         data = load_json(body.decode("utf-8"))  # numbers exact; NaN and Infinity refused
     except safejson.TooDeep as exc:
@@ -139,7 +171,8 @@ def parse_json(body: bytes) -> list[RemoteValue]:
         raise InputError("dataValues", *bilingual(_("'dataValues' must be an array")))
     if len(items) > MAX_ROWS:
         raise _too_many("dataValues")
-    return [_json_value(item, n, header) for n, item in enumerate(items)]
+    options = {name: _text(data[name], name) for name in MESSAGE_OPTIONS if data.get(name) is not None}
+    return [_json_value(item, n, header) for n, item in enumerate(items)], options
 
 
 def _json_value(item: object, n: int, header: dict[str, tuple[str, str]]) -> RemoteValue:
@@ -153,7 +186,8 @@ def _json_value(item: object, n: int, header: dict[str, tuple[str, str]]) -> Rem
     if not found["data_element"][0]:
         raise InputError(f"{ref}.dataElement", *bilingual(_("missing 'dataElement'")))
     texts: dict[str, Any] = {key: text for key, (text, _w) in found.items()}
-    value = RemoteValue(ref=ref, value=_value(item.get("value"), f"{ref}.value"), **texts)
+    value = RemoteValue(ref=ref, value=_value(item.get("value"), f"{ref}.value"),
+                        deleted=_flag(item.get("deleted"), f"{ref}.deleted"), **texts)
     value.refs = {key: where for key, (_t, where) in found.items()} | {"value": f"{ref}.value"}
     return value
 
@@ -164,7 +198,7 @@ CSV_COLUMNS = ("dataelement", "period", "orgunit", "categoryoptioncombo", "attri
                "value", "storedby", "lastupdated", "comment", "followup")
 _CSV_FIELDS = {"dataelement": "data_element", "period": "period", "orgunit": "org_unit",
                "categoryoptioncombo": "combo", "attributeoptioncombo": "attribute_combo",
-               "value": "value", "comment": "comment", "dataset": "data_set"}
+               "value": "value", "comment": "comment", "dataset": "data_set", "deleted": "deleted"}
 
 
 def parse_csv(body: bytes) -> list[RemoteValue]:
@@ -204,7 +238,9 @@ def _csv_value(cells: list[str], line: int, columns: Sequence[str]) -> RemoteVal
     found: dict[str, Any] = {}
     for name, cell in zip(columns, cells, strict=False):
         key = _CSV_FIELDS.get(name)
-        if key is not None:
+        if key == "deleted":
+            found[key] = _flag(cell, f"{ref}, {name}")
+        elif key is not None:
             limit = 2000 if key == "comment" else MAX_ID
             found[key] = _text(cell, f"{ref}, {name}", limit=limit)
     if not found.get("data_element"):
@@ -221,17 +257,17 @@ _GROUP_IGNORED = {"completeDate"}
 _VALUE_RESERVED = {"dataElement", "value"}
 
 
-def _xml(body: bytes) -> Element:
+def _xml(body: bytes, where: str = "adx") -> Element:
     """The root element, read by defusedxml with DTDs forbidden: XXE, entity expansion
     (billion laughs) and external references never reach a parser that would follow them."""
     try:
         return fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise InputError("adx", *bilingual(_("the XML carries a DTD, entities or external references: "
+        raise InputError(where, *bilingual(_("the XML carries a DTD, entities or external references: "
                                              "refused"))) from None
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
-        raise InputError(f"adx: line {line}, column {column}", *bilingual(_("malformed XML"))) from None
+        raise InputError(f"{where}: line {line}, column {column}", *bilingual(_("malformed XML"))) from None
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -299,4 +335,69 @@ def _adx_value(element: Element, ref: str, header: dict[str, Any], group: str) -
     value.refs = {"data_element": f"{ref}/@dataElement", "value": f"{ref}/@value",
                   "combo": ref, "comment": f"{ref}/annotation",
                   **{key: f"{group}/@{name}" for name, key in _GROUP_FIELDS.items()}}
+    return value
+
+
+# -- DXF2 XML (DHIS2's own dataValueSet) ------------------------------------------------
+
+_DXF2_SET = {"dataSet": "data_set", "period": "period", "orgUnit": "org_unit",
+             "attributeOptionCombo": "attribute_combo"}
+_DXF2_VALUE = {"dataElement": "data_element", "categoryOptionCombo": "combo", "period": "period",
+               "orgUnit": "org_unit", "attributeOptionCombo": "attribute_combo", "comment": "comment"}
+# Attributes DHIS2 writes that say nothing NRS stores (who, when, follow-up), or that it
+# checks elsewhere (completeDate: NRS's workflow decides when a report is complete).
+_DXF2_IGNORED = {"completeDate", "storedBy", "created", "lastUpdated", "followup", "followUp"}
+
+
+def parse_dxf2(body: bytes) -> tuple[list[RemoteValue], dict[str, str]]:
+    """``<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0" dataSet period orgUnit …>
+    <dataValue dataElement categoryOptionCombo value comment deleted …/></dataValueSet>``,
+    read by defusedxml with DTDs and entities forbidden, as ADX is. An attribute NRS does not
+    know is refused by name, never dropped."""
+    root = _xml(body, "dataValueSet")
+    if _local(root.tag) != (DXF2_NS, "dataValueSet"):
+        raise InputError("dataValueSet", *bilingual(
+            _("the root element must be <dataValueSet xmlns=\"%(ns)s\">"), ns=DXF2_NS))
+    header: dict[str, str] = {}
+    options: dict[str, str] = {}
+    for name, raw in root.attrib.items():
+        if name in _DXF2_SET:
+            header[_DXF2_SET[name]] = _text(raw, f"dataValueSet/@{name}")
+        elif name in MESSAGE_OPTIONS:
+            options[name] = _text(raw, f"dataValueSet/@{name}")
+        elif name not in _DXF2_IGNORED and not name.startswith("{"):
+            raise InputError(f"dataValueSet/@{name}",
+                             *bilingual(_("unknown attribute '%(name)s'"), name=name))
+    found: list[RemoteValue] = []
+    for n, element in enumerate(root, start=1):
+        ref = f"dataValueSet/dataValue[{n}]"
+        if _local(str(element.tag)) != (DXF2_NS, "dataValue"):
+            raise InputError(f"dataValueSet/*[{n}]",
+                             *bilingual(_("only <%(name)s> elements are allowed here"), name="dataValue"))
+        found.append(_dxf2_value(element, ref, header))
+        if len(found) > MAX_ROWS:
+            raise _too_many(ref)
+    return found, options
+
+
+def _dxf2_value(element: Element, ref: str, header: dict[str, str]) -> RemoteValue:
+    texts = dict(header)
+    deleted = False
+    for name, raw in element.attrib.items():
+        where = f"{ref}/@{name}"
+        if name in _DXF2_VALUE:
+            texts[_DXF2_VALUE[name]] = _text(raw, where, limit=2000 if name == "comment" else MAX_ID)
+        elif name == "deleted":
+            deleted = _flag(raw, where)
+        elif name != "value" and name not in _DXF2_IGNORED and not name.startswith("{"):
+            raise InputError(where, *bilingual(_("unknown attribute '%(name)s'"), name=name))
+    if not texts.get("data_element"):
+        raise InputError(f"{ref}/@dataElement", *bilingual(_("missing attribute 'dataElement'")))
+    value = RemoteValue(ref=ref, value=_value(element.attrib.get("value"), f"{ref}/@value"),
+                        deleted=deleted, data_element=texts.pop("data_element"))
+    for key, text in texts.items():
+        setattr(value, key, text)
+    value.refs = {key: (f"{ref}/@{name}" if name in element.attrib else
+                        f"dataValueSet/@{name}" if key in header else ref)
+                  for name, key in _DXF2_VALUE.items()} | {"value": f"{ref}/@value"}
     return value
