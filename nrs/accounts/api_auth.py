@@ -3,9 +3,10 @@ per token (NRS_API_RATE for reads, NRS_API_WRITE_RATE for writes)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_noop
 from ninja.security import HttpBearer, SessionAuth
 
@@ -34,7 +35,8 @@ class BrowserSessionAuth(SessionAuth):
 def unauthorised() -> dict[str, str]:
     """The 401 answer's body, in both languages."""
     vi, en = bilingual(gettext_noop("sign in or send a valid API token (Authorization: Bearer nrs_…)"))
-    return {"status": "error", "ref": "Authorization", "message_vi": vi, "message_en": en}
+    return {"status": "error", "code": "unauthenticated", "ref": "Authorization", "message_vi": vi,
+            "message_en": en}
 
 
 def challenge(request: HttpRequest) -> str:
@@ -77,8 +79,17 @@ def request_token(request: HttpRequest) -> Any:
 
 
 def install(api: Any) -> None:
-    """Answer the API's rate-limit refusals with 429, a bilingual JSON body and Retry-After."""
-    api.add_exception_handler(ratelimit.RateLimited, ratelimit.api_response)
+    """Answer the API's rate-limit refusals with 429, a bilingual JSON body (code rate_limited)
+    and Retry-After."""
+    api.add_exception_handler(ratelimit.RateLimited, rate_limited)
+
+
+def rate_limited(request: HttpRequest, exc: ratelimit.RateLimited) -> HttpResponse:
+    """ratelimit.api_response, its body in the API's one error shape (code rate_limited)."""
+    response = ratelimit.api_response(request, exc)
+    body = json.loads(response.content)
+    response.content = json.dumps({"code": "rate_limited", **body}, ensure_ascii=False).encode()
+    return response
 
 
 # -- DHIS2-style credentials (the /dhis2/{system}/api/ mount, issue 19 part 4) -------------------

@@ -14,17 +14,20 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Router, Status
+from django.utils.translation import gettext_noop as _
+from ninja import Field, Router, Schema, Status
+from pydantic import BaseModel, ConfigDict
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
 from nrs.analytics import coverage, disclosure, pending, queries
 from nrs.analytics.models import Basis
+from nrs.i18n import Pair, bilingual, error_body
 from nrs.lib import csvsafe, moments, periods
 from nrs.lib.errors import InputError
 from nrs.lib.numbers import plain, written
-from nrs.registry.api import Text
+from nrs.registry.api import ApiError, Text
 from nrs.registry.models import Indicator, Level, OrgUnit
 
 router = Router(tags=["analytics"])
@@ -57,7 +60,8 @@ def _period(name: str, text: str) -> periods.Period | None:
     try:
         return periods.parse(text)
     except periods.PeriodError as exc:
-        raise InputError(name, f"{name}: kỳ không hợp lệ ({exc})", f"{name}: invalid period ({exc})") from None
+        raise InputError(name, *bilingual(_("%(name)s: invalid period (%(error)s)"), name=name, error=exc),
+                         code="invalid_period") from None
 
 
 DISPLAY_LANGUAGES = ("vi", "en")
@@ -72,27 +76,27 @@ def parse_question(*, indicator: str, orgUnit: str, level: str, kind: str, start
                    compare: str, basis: str, knownOn: str, asWas: bool, display: str = "") -> Question:
     codes = [c.strip() for c in indicator.split(",") if c.strip()]
     if not codes:
-        raise InputError("indicator", "cần ít nhất một mã chỉ tiêu", "at least one indicator code is required")
+        raise InputError("indicator", *bilingual(_("at least one indicator code is required")))
     found = {i.code: i for i in Indicator.objects.filter(code__in=codes).select_related("unit")}
     missing = [c for c in codes if c not in found]
     if missing:
-        raise InputError("indicator", f"không có chỉ tiêu: {', '.join(missing)}",
-                         f"unknown indicator: {', '.join(missing)}")
+        raise InputError("indicator", *bilingual(_("unknown indicator: %(codes)s"), codes=", ".join(missing)))
     unit = OrgUnit.objects.filter(code=orgUnit or "CP").order_by("-valid_from").first()
     if unit is None:
-        raise InputError("orgUnit", f"không có đơn vị '{orgUnit}'", f"unknown org unit '{orgUnit}'")
+        raise InputError("orgUnit", *bilingual(_("unknown org unit '%(unit)s'"), unit=orgUnit))
     if level and level not in Level.values:
-        raise InputError("level", f"cấp không hợp lệ: {level}", f"invalid level: {level}")
+        raise InputError("level", *bilingual(_("invalid level: %(level)s"), level=level))
     if kind and kind not in KINDS:
-        raise InputError("kind", f"loại kỳ không hợp lệ: {kind}", f"invalid period kind: {kind}")
+        raise InputError("kind", *bilingual(_("invalid period kind: %(kind)s"), kind=kind))
     wanted = [c for c in compare.split(",") if c]
     if bad := [c for c in wanted if c not in queries.COMPARISONS]:
-        raise InputError("compare", f"so sánh không hợp lệ: {', '.join(bad)}",
-                         f"unknown comparison: {', '.join(bad)} (use {', '.join(queries.COMPARISONS)})")
+        hint = Pair("", f" (use {', '.join(queries.COMPARISONS)})")  # the list, in English only
+        raise InputError("compare", *bilingual(_("unknown comparison: %(codes)s%(hint)s"),
+                                               codes=", ".join(bad), hint=hint))
     if basis not in ("approved", "preview"):
-        raise InputError("basis", "basis phải là approved hoặc preview", "basis must be approved or preview")
+        raise InputError("basis", *bilingual(_("basis must be approved or preview")))
     if display and display not in DISPLAY_LANGUAGES:
-        raise InputError("display", "display phải là vi hoặc en", "display must be vi or en")
+        raise InputError("display", *bilingual(_("display must be vi or en")))
     return Question([found[c] for c in codes], unit, level, kind, _period("start", start), _period("end", end),
                     wanted, Basis.PREVIEW if basis == "preview" else Basis.APPROVED, _known_on(knownOn), asWas,
                     display)
@@ -122,8 +126,8 @@ def answer(question: Question, user: Any, token: Any = None) -> dict[str, Any]:
             covered = _coverage(censuses, reader, indicator, unit, points)
             rows += [_row(point, covered.get(point.period.sdmx), question.display) for point in points]
             if len(rows) > MAX_ROWS:
-                raise InputError("query", f"quá {MAX_ROWS} dòng; hãy thu hẹp khoảng kỳ",
-                                 f"more than {MAX_ROWS} rows; narrow the period range")
+                raise InputError("query", *bilingual(_("more than %(limit)s rows; narrow the period range"),
+                                                     limit=MAX_ROWS), code="too_many_rows")
     return {"meta": _meta(question, reader, rows), "rows": rows}
 
 
@@ -222,7 +226,70 @@ def to_csv(result: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-@router.get("/analytics", response={200: dict, 400: dict, 403: dict})
+class AnalyticsCoverageOut(Schema):
+    """How many of the units expected reported a national figure computed over the provinces."""
+
+    reported: int
+    expected: int
+    complete: bool
+
+
+class AnalyticsRowOut(BaseModel):  # pydantic's own: a ninja Schema drops undeclared keys
+    """One figure. Besides the fields below, a row carries those of each comparison asked for
+    (lastYear, yoy, previous, prevChange, ytd, share, sharePct, perCapita, plan, planPct, planGap):
+    decimals written out in full, as strings."""
+
+    model_config = ConfigDict(extra="allow")
+
+    indicator: str
+    orgUnit: str
+    orgUnitName: str
+    period: str
+    value: str | None
+    rebuilt: bool
+    reportedValues: int
+    coverage: AnalyticsCoverageOut | None = None
+    display: dict[str, str] | None = Field(None, description="display=vi|en: the figures written for people")
+
+
+class AnalyticsSourceOut(Schema):
+    code: str
+    name_vi: str
+    name_en: str
+
+
+class AnalyticsMetaOut(BaseModel):
+    """What the rows were computed from (and the freshness of the aggregate store)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    basis: str
+    knownOn: str | None
+    display: str | None
+    computedFrom: str
+    refreshId: int
+    refreshedAt: str | None
+    reason: str
+    pendingImports: int
+    reportedValues: int
+    rebuiltRows: int
+    rules: dict[str, dict[str, Any]]
+    source: dict[str, AnalyticsSourceOut | None]
+    rows: int
+
+
+class AnalyticsOut(Schema):
+    meta: AnalyticsMetaOut
+    rows: list[AnalyticsRowOut]
+
+
+CSV_ANSWER = {"responses": {200: {"description": "the figures (format=json, the default; format=csv: "
+                                                 "one row per figure, nested objects as their own columns)",
+                                  "content": {"text/csv": {"schema": {"type": "string"}}}}}}
+
+
+@router.get("/analytics", response={200: AnalyticsOut, 400: ApiError, 403: ApiError}, exclude_unset=True,
+            openapi_extra=CSV_ANSWER)
 def get_analytics(request: HttpRequest, indicator: Text, orgUnit: Text = "CP", level: Text = "", kind: Text = "",
                   start: Text = "", end: Text = "", compare: Text = "", basis: Text = "approved",
                   knownOn: Text = "", asWas: bool = False, format: Text = "json", display: Text = "") -> Any:
@@ -244,8 +311,7 @@ def get_analytics(request: HttpRequest, indicator: Text, orgUnit: Text = "CP", l
     except InputError as exc:
         return Status(400, exc.as_dict())
     except PermissionDenied:
-        return Status(403, {"status": "error", "message_vi": "Đơn vị nằm ngoài phạm vi được phân quyền",
-                            "message_en": "this org unit is outside your scope"})
+        return Status(403, {**error_body(_("this org unit is outside your scope")), "code": "forbidden"})
     if format == "csv":
         response = HttpResponse(to_csv(result), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="nrs-analytics.csv"'

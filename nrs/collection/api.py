@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_noop as _
-from ninja import File, Path, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Path, Router, Schema, Status, UploadedFile
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
@@ -27,6 +27,7 @@ from nrs.collection.workflow import WorkflowError
 from nrs.i18n import Pair, bilingual, error_body
 from nrs.lib import moments, periods
 from nrs.lib.errors import InputError
+from nrs.lib.errors import error_body as error_shape
 from nrs.registry.api import ApiError, Detail, IssueOut, Strict, Text
 from nrs.registry.models import OrgUnit, Regime
 
@@ -72,8 +73,13 @@ class SubmissionOut(Strict):
     version: int
 
 
+def _error_code() -> Any:
+    return Field("error", description='status "error" only: the machine-readable code (ApiError)')
+
+
 class ValueSetOut(Strict):
     status: str  # ok | error (422: nothing stored)
+    code: str = _error_code()  # validation_failed (status error)
     dryRun: bool
     saved: int
     unchanged: int
@@ -95,6 +101,7 @@ class IssuesOut(Strict):
     """Refused with the issues found (a bulk import; a regime, unit or period that is not there)."""
 
     status: str
+    code: str = _error_code()
     issues: list[IssueOut]
     replayed: bool | None = None
 
@@ -169,9 +176,9 @@ def _on_line(line: int, message: Pair) -> Pair:
 
 
 def _issue(ref: str, vi: str, en: str) -> Answer:
-    return 422, {"status": "error", "issues": [{"ref": ref, "field": ref, "code": "invalid",
-                                                "severity": "error", "message_vi": vi,
-                                                "message_en": en}]}
+    return 422, {"status": "error", "code": "validation_failed",
+                 "issues": [{"ref": ref, "field": ref, "code": "invalid", "severity": "error",
+                             "message_vi": vi, "message_en": en}]}
 
 
 def _parse(request: HttpRequest, regime: str, org_unit: str, period: str) -> Header:
@@ -249,7 +256,8 @@ def _save(request: HttpRequest, header: Header, dry_run: bool) -> Answer:
     except PermissionDenied:
         return 403, _forbidden()
     body: dict[str, Any] = {
-        "status": "ok" if result.ok else "error", "dryRun": dry_run,
+        "status": "ok" if result.ok else "error", **({} if result.ok else {"code": "validation_failed"}),
+        "dryRun": dry_run,
         "saved": result.saved, "unchanged": result.unchanged,
         "issues": [issue.as_dict() for issue in result.issues],
         "submission": _submission(result.submission) if result.submission else None,
@@ -320,7 +328,8 @@ def _bulk(request: HttpRequest, sets: list[payloads.BulkSet]) -> Answer:
     except PermissionDenied:
         return 403, _forbidden()
     if result.issues:
-        return 422, {"status": "error", "issues": [i.as_dict() for i in result.issues]}
+        return 422, {"status": "error", "code": "validation_failed",
+                     "issues": [i.as_dict() for i in result.issues]}
     # The aggregates follow in the background (decision 35); GET /api/analytics says
     # how many imports are still being aggregated (meta.pendingImports).
     return 200, {"status": "ok", "reports": result.reports, "values": result.values,
@@ -406,7 +415,18 @@ def post_transition(request: HttpRequest, action: Text, payload: TransitionIn,
     if released is not None and action != "approve":
         return Status(422, InputError("releasedAt",
                                       *bilingual(_("a release date is recorded on approval only"))).as_dict())
-    return Status(*_transition(request, submission_id, action, payload.comment, released))
+    return Status(*once(request, request.body,
+                        lambda: _transition(request, submission_id, action, payload.comment, released)))
+
+
+def once(request: HttpRequest, body: bytes, work: Callable[[], Answer]) -> Answer:
+    """``work`` done once per Idempotency-Key (nrs.collection.idempotency): the same key and
+    request again get the first answer back, with "replayed": true. No key: done each time."""
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        return work()
+    fingerprint = idempotency.request_hash(request.method or "POST", request.get_full_path(), body)
+    return idempotency.run_once(request.user, key, fingerprint, work)
 
 
 def _transition(request: HttpRequest, submission_id: int, action: str, comment: str,
@@ -429,9 +449,7 @@ def _transition(request: HttpRequest, submission_id: int, action: str, comment: 
     except PermissionDenied:
         return 403, _forbidden()
     except WorkflowError as exc:
-        status = 422 if exc.issues else 409
-        return status, {"status": "error", "message_vi": exc.vi, "message_en": exc.en,
-                        "issues": [issue.as_dict() for issue in exc.issues]}
+        return (422 if exc.issues else 409), error_shape(exc, issues=[issue.as_dict() for issue in exc.issues])
     return 200, _submission(done)
 
 
@@ -454,25 +472,28 @@ def list_submissions(request: HttpRequest, regime: Text = "", period: Text = "",
 def post_document(request: HttpRequest, regime: Text, orgUnit: Text, period: Text,
                   file: File[UploadedFile]) -> Status[dict[str, Any]]:
     """Attach the text report (signed PDF or DOCX) to regime × unit × period."""
-    resolved = _resolve(Header(regime=regime, org_unit=orgUnit, period=period))
+    content, name = file.read(), file.name or "report"
+    return Status(*once(request, name.encode() + b"\n" + content,
+                        lambda: _attach(request, regime, orgUnit, period, content, name)))
+
+
+def _attach(request: HttpRequest, regime: str, org_unit: str, period: str, content: bytes, name: str) -> Answer:
+    resolved = _resolve(Header(regime=regime, org_unit=org_unit, period=period))
     if not isinstance(resolved[0], Regime):
-        return Status(*resolved)  # type: ignore[arg-type]
+        return resolved  # type: ignore[return-value]
     found_regime, unit, found_period = resolved  # type: ignore[misc]
     try:
-        document = actions.attach_document(found_regime, unit, found_period, file.read(),
-                                           file.name or "report", actor=request.user,
-                                           token=request_token(request))
+        document = actions.attach_document(found_regime, unit, found_period, content, name,
+                                           actor=request.user, token=request_token(request))
     except PermissionDenied:
-        return Status(403, _forbidden())
+        return 403, _forbidden()
     except DocumentError as exc:
-        return Status(400, {"status": "error", "message_vi": exc.vi, "message_en": exc.en})
+        return 400, error_shape(exc)
     except WorkflowError as exc:  # with issues (not a reporter): 422; a locked report: 409
-        return Status(422 if exc.issues else 409, {
-            "status": "error", "message_vi": exc.vi, "message_en": exc.en,
-            "issues": [issue.as_dict() for issue in exc.issues]})
-    return Status(200, {"status": "ok", "document": document.pk, "kind": document.kind,
-                        "sha256": document.sha256, "size": document.size, "signature": document.signature,
-                        "signer": document.signer, "meta": document.meta})
+        return (422 if exc.issues else 409), error_shape(exc, issues=[issue.as_dict() for issue in exc.issues])
+    return 200, {"status": "ok", "document": document.pk, "kind": document.kind,
+                 "sha256": document.sha256, "size": document.size, "signature": document.signature,
+                 "signer": document.signer, "meta": document.meta}
 
 
 @router.get("/compliance", response={200: ComplianceOut, 400: REFUSED, 403: REFUSED, 404: REFUSED},

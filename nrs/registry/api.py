@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_noop as _
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict
@@ -17,6 +17,7 @@ from pydantic import ConfigDict
 from nrs.accounts import access
 from nrs.i18n import bilingual
 from nrs.lib import periods
+from nrs.lib.errors import InputError
 from nrs.registry.models import Indicator, OrgUnit, Regime
 
 router = Router(tags=["registry"])
@@ -42,24 +43,30 @@ class IssueOut(Strict):
 
 
 class ApiError(Strict):
-    """A refusal in Vietnamese and English; ``ref``: the parameter, field or line at fault."""
+    """Every refusal of the API, in one shape (nrs.lib.errors): ``status`` "error", a stable
+    machine-readable ``code`` (nrs.lib.errors.DESCRIPTIONS), where the bad input is (``ref``:
+    the parameter, JSON path or source; ``field``; ``line``; ``cell``), and the message in
+    Vietnamese and English."""
 
-    status: str
+    status: str = Field(description='always "error"')
+    code: str = Field("error", description="machine-readable, stable: see the table of codes")
     message_vi: str
     message_en: str
-    ref: str | None = None
+    ref: str | None = Field(None, description="the parameter, JSON path, source or line at fault")
+    field: str | None = None
+    line: int | str | None = None
+    cell: str | None = None
     issues: list[IssueOut] | list[dict[str, Any]] | None = None
+    detail: Any = Field(None, description="a parameter that does not parse: Django Ninja's list")
+    retry_after: int | None = Field(None, description="429: seconds to wait (also Retry-After)")
     replayed: bool | None = None  # an Idempotency-Key's stored answer, sent again
 
 
 class Detail(Strict):
-    """Django Ninja's own answer to a parameter or body that does not parse (422)."""
+    """Django Ninja's own answer to a parameter or body that does not parse (422); the API now
+    answers those as an ApiError that keeps ``detail`` (kept for clients that expect it)."""
 
     detail: Any
-
-
-class Error(Schema):
-    detail: str
 
 
 class OrgUnitOut(Schema):
@@ -158,10 +165,10 @@ class Page(LimitOffsetPagination):
 
 def _require_reader(request: HttpRequest) -> None:
     if not access.can_browse_registry(request.user):
-        raise HttpError(403, "forbidden")
+        raise HttpError(403, "forbidden")  # answered as an ApiError, code "forbidden" (nrs.web.api)
 
 
-@router.get("/orgunits", response={200: list[OrgUnitOut], 403: Error})
+@router.get("/orgunits", response={200: list[OrgUnitOut], 403: ApiError})
 @paginate(Page)
 def list_orgunits(request: HttpRequest, level: Text | None = None, on: date | None = None,
                   parent: int | None = Query(None, ge=1, le=MAX_ID),
@@ -177,21 +184,21 @@ def list_orgunits(request: HttpRequest, level: Text | None = None, on: date | No
     return units
 
 
-@router.get("/orgunits/{unit_id}", response={200: OrgUnitOut, 403: Error, 404: Error})
+@router.get("/orgunits/{unit_id}", response={200: OrgUnitOut, 403: ApiError, 404: ApiError})
 def get_orgunit(request: HttpRequest, unit_id: int = Path(..., ge=1, le=MAX_ID)) -> OrgUnit:
     _require_reader(request)
     return get_object_or_404(OrgUnit, pk=unit_id)
 
 
 @router.get("/orgunits/{unit_id}/lineage",
-            response={200: list[LineageOut], 403: Error, 404: Error})
+            response={200: list[LineageOut], 403: ApiError, 404: ApiError})
 def get_lineage(request: HttpRequest, unit_id: int = Path(..., ge=1, le=MAX_ID)) -> list[object]:
     _require_reader(request)
     unit = get_object_or_404(OrgUnit, pk=unit_id)
     return [*unit.predecessor_links.all(), *unit.successor_links.all()]
 
 
-@router.get("/indicators", response={200: list[IndicatorOut], 403: Error})
+@router.get("/indicators", response={200: list[IndicatorOut], 403: ApiError})
 @paginate(Page)
 def list_indicators(request: HttpRequest, area: int | None = Query(None, ge=0, le=MAX_ID),
                     q: Text | None = None):  # type: ignore[no-untyped-def]
@@ -206,13 +213,13 @@ def list_indicators(request: HttpRequest, area: int | None = Query(None, ge=0, l
     return indicators
 
 
-@router.get("/indicators/{code}", response={200: IndicatorOut, 403: Error, 404: Error})
+@router.get("/indicators/{code}", response={200: IndicatorOut, 403: ApiError, 404: ApiError})
 def get_indicator(request: HttpRequest, code: Text) -> Indicator:
     _require_reader(request)
     return get_object_or_404(Indicator.objects.select_related("unit", "weight"), code=code)
 
 
-@router.get("/regimes", response={200: list[RegimeOut], 403: Error})
+@router.get("/regimes", response={200: list[RegimeOut], 403: ApiError})
 def list_regimes(request: HttpRequest) -> list[Regime]:
     _require_reader(request)
     today = timezone.localdate()
@@ -226,15 +233,16 @@ def list_regimes(request: HttpRequest) -> list[Regime]:
 
 
 @router.get("/regimes/{code}/periods/{period_id}",
-            response={200: PeriodOut, 400: Error | ApiError, 403: Error, 404: Error})
-def regime_period(request: HttpRequest, code: Text, period_id: Text) -> dict[str, object]:
+            response={200: PeriodOut, 400: ApiError, 403: ApiError, 404: ApiError}, exclude_unset=True)
+def regime_period(request: HttpRequest, code: Text, period_id: Text) -> Any:
     """The cut-off window and deadline of one period (SDMX or DHIS2 id) under a regime."""
     _require_reader(request)
     regime = get_object_or_404(Regime, code=code)
     try:
         period = periods.parse(period_id)
     except periods.PeriodError as exc:
-        raise HttpError(400, "{} / {}: {}".format(*bilingual(_("invalid period")), exc)) from None
+        vi, en = bilingual(_("invalid period: %(error)s"), error=exc)
+        return Status(400, InputError("period_id", vi, en, code="invalid_period").as_dict())
     sched = regime.schedule_for(period)
     try:
         dhis2: str | None = period.dhis2

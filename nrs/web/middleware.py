@@ -19,6 +19,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_noop
+
+from nrs.i18n import bilingual
+from nrs.lib.errors import InputError
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
@@ -75,14 +79,15 @@ class BadInputMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         problem = bad_input(request)
         if problem is not None:
-            return refusal(request, *problem)
+            return refusal(request, problem)
         return self.get_response(request)
 
 
-def bad_input(request: HttpRequest) -> tuple[str, str, str] | None:
-    """(ref, Vietnamese, English) for the first bad part of the request, or None."""
+def bad_input(request: HttpRequest) -> InputError | None:
+    """The first bad part of the request (its ref, both messages and its code), or None."""
     if _CONTROL_IN_PATH.search(request.path) or _CONTROL_IN_PATH.search(request.path_info):
-        return ("path", "Đường dẫn chứa ký tự điều khiển (NUL)", "the path holds a control character (NUL)")
+        return InputError("path", *bilingual(gettext_noop("the path holds a control character (NUL)")),
+                          code="control_character")
     fields: list[tuple[str, list[str]]] = list(request.GET.lists())
     if request.method == "POST" and request.content_type in FORM_TYPES:
         # Keep the raw body while it fits in memory: an API view that reads request.body after
@@ -99,23 +104,25 @@ def bad_input(request: HttpRequest) -> tuple[str, str, str] | None:
     return _bad_field(fields)
 
 
-def _bad_field(fields: Iterable[tuple[str, list[str]]]) -> tuple[str, str, str] | None:
+def _bad_field(fields: Iterable[tuple[str, list[str]]]) -> InputError | None:
     for name, values in fields:
         ref = _CONTROL_IN_PATH.sub("?", name)[:100]
         if any(_CONTROL_IN_VALUE.search(text) for text in (name, *values)):
-            return (ref, f"Tham số {ref} chứa ký tự điều khiển (NUL)",
-                    f"parameter {ref} holds a control character (NUL)")
+            vi, en = bilingual(gettext_noop("parameter %(ref)s holds a control character (NUL)"), ref=ref)
+            return InputError(ref, vi, en, code="control_character")
         if any(len(text) > MAX_QUERY_VALUE for text in (name, *values)):
-            return (ref, f"Tham số {ref} quá dài: tối đa {MAX_QUERY_VALUE} ký tự",
-                    f"parameter {ref} is too long: at most {MAX_QUERY_VALUE} characters")
+            vi, en = bilingual(gettext_noop("parameter %(ref)s is too long: at most %(limit)s characters"),
+                               ref=ref, limit=MAX_QUERY_VALUE)
+            return InputError(ref, vi, en, code="value_too_long")
     return None
 
 
-def refusal(request: HttpRequest, ref: str, vi: str, en: str) -> HttpResponse:
-    """The bilingual 400: JSON for machine paths and JSON clients, a small page otherwise."""
+def refusal(request: HttpRequest, problem: InputError) -> HttpResponse:
+    """The bilingual 400: JSON for machine paths and JSON clients (the API's error shape, with
+    its code), a small page otherwise."""
+    vi, en = problem.vi, problem.en
     if request.path.startswith(MACHINE_PREFIXES) or "json" in request.headers.get("Accept", ""):
-        return JsonResponse({"status": "error", "ref": ref, "message_vi": vi, "message_en": en},
-                            status=400, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(problem.as_dict(), status=400, json_dumps_params={"ensure_ascii": False})
     page = (f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>400</title>'
             f'<h1>{html.escape(vi)}</h1><p lang="en">{html.escape(en)}</p>'
             f'<p><a href="/">Trang chủ / Home</a></p></html>')
@@ -212,11 +219,10 @@ class BodyLimit:
 
     async def _refuse(self, scope: dict[str, Any], receive: ASGIApp, send: ASGIApp) -> None:
         megabytes = self.limit // (1024 * 1024)
-        vi = f"Yêu cầu quá lớn: tối đa {megabytes} MB"
-        en = f"request too large: at most {megabytes} MB"
+        vi, en = bilingual(gettext_noop("request too large: at most %(limit)s MB"), limit=megabytes)
         accept = dict(scope.get("headers") or []).get(b"accept", b"")
         if scope.get("path", "").startswith("/api/") or b"json" in accept:
-            body = json.dumps({"status": "error", "ref": "body", "message_vi": vi,
+            body = json.dumps({"status": "error", "code": "too_large", "ref": "body", "message_vi": vi,
                                "message_en": en}, ensure_ascii=False).encode()
             content_type = b"application/json"
         else:

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from nrs.accounts.api_auth import request_token
+from nrs.collection.api import once
 from nrs.exchange.federation import batches, receive
 from nrs.registry.api import ApiError, Detail, Strict
 
@@ -48,7 +49,16 @@ def post_batch(request: HttpRequest) -> Status[dict[str, Any]]:
     """Receive one signed batch of approved submissions from a registered node (the caller's
     account is the node's). The signature is verified over the exact body bytes; every unit
     must be the node's; the batch is imported in one transaction, or refused whole. A batch
-    or a submission version seen before is acknowledged without writing again."""
-    outcome = receive.receive(request.user, request_token(request), request.body,
-                              request.headers.get("X-NRS-Signature", ""))
-    return Status(outcome.status, outcome.body)
+    or a submission version seen before is acknowledged without writing again (and so is a
+    request resent with its Idempotency-Key)."""
+    signature = request.headers.get("X-NRS-Signature", "")
+    return Status(*once(request, signature.encode() + b"\n" + request.body,
+                        lambda: _receive(request, signature)))
+
+
+def _receive(request: HttpRequest, signature: str) -> tuple[int, dict[str, Any]]:
+    outcome = receive.receive(request.user, request_token(request), request.body, signature)
+    body = outcome.body
+    if outcome.status >= 400 and "code" not in body:  # the one error shape (nrs.lib.errors)
+        body = {**body, "code": "batch_refused" if outcome.status != 403 else "forbidden"}
+    return outcome.status, body
