@@ -357,3 +357,21 @@ def test_adx_over_http_on_a_live_node(live_node) -> None:  # type: ignore[no-unt
                            "ORDER BY i.code", ("2026-06",))
     assert [(code, breakdown, plain(Decimal(str(value)))) for code, breakdown, value in rows] == [
         ("JOBS_CREATED", "SEX=F", "300"), ("RETAIL_SALES", "", "4100.5")]
+
+
+# -- DHIS2's import options on the native endpoint too (issue 19, part 4) -------------------------
+
+def test_import_options_are_honoured_or_refused_on_the_native_endpoint(partner, hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
+    """Before: importStrategy=DELETE answered 200 and the values stayed; idScheme was ignored."""
+    client = api(hanoi_reporter)
+    assert post_json(client, dhis2_json()).status_code == 200
+    deleted = post_json(client, dhis2_json(), query=f"?system={SYSTEM}&importStrategy=DELETE")
+    assert deleted.status_code == 200, deleted.json()
+    assert deleted.json()["importCount"] == {"imported": 0, "updated": 0, "ignored": 0, "deleted": 3}
+    assert {v for v in DataValue.objects.order_by("-id").values_list("value", flat=True)[:3]} == {None}
+    for query, option in (("&idScheme=NAME", "idScheme"), ("&async=true", "async"),
+                          ("&skipAudit=true", "skipAudit")):
+        refused = post_json(client, dhis2_json(), query=f"?system={SYSTEM}{query}")
+        assert refused.status_code == 409, refused.json()
+        assert refused.json()["conflicts"][0]["object"] == option
+    assert DataValue.objects.count() == 6

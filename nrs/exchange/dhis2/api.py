@@ -16,7 +16,8 @@ from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import request_token
 from nrs.exchange.dhis2 import importer, parsers
-from nrs.i18n import error_body
+from nrs.i18n import bilingual, error_body
+from nrs.lib.errors import InputError
 from nrs.registry.api import ApiError, Detail, Strict, Text
 
 router = Router(tags=["dhis2"])
@@ -63,7 +64,8 @@ class ImportSummaryOut(Strict):
 
 REFUSED = ApiError | Detail
 # Every refusal is an import summary (conflicts say why), or a bilingual error before the import.
-ANSWERS = {200: ImportSummaryOut, **{code: ImportSummaryOut | REFUSED for code in (400, 403, 413, 415, 422)}}
+ANSWERS = {200: ImportSummaryOut, **{code: ImportSummaryOut | REFUSED
+                                     for code in (400, 403, 409, 413, 415, 422)}}
 
 
 def _forbidden() -> dict[str, str]:
@@ -108,10 +110,17 @@ def _answer(request: HttpRequest, media_type: str, dry_run: bool, system: str,
     token = request_token(request)
     if not access.has_perm(request.user, Perm.ENTER_DATA, token=token):
         return Status(403, _forbidden())
+    # DHIS2's import options (importStrategy, idScheme…), honoured or refused by name (options.py).
+    query = {name: request.GET.get(name, "") for name in request.GET if name not in ("system", "dataSet")}
+    if query.get("async", "").strip().lower() == "true":
+        refused = importer.option_refused(InputError("async", *bilingual(_(
+            "async=true is served on /dhis2/{system}/api/dataValueSets, with DHIS2's job API; "
+            "this endpoint imports at once"))))
+        return Status(refused.status_code, refused.as_dict())
     summary = importer.import_payload(
         request.body, media_type, actor=request.user, token=token, system=system,
         dry_run=dry_run, idempotency_key=request.headers.get("Idempotency-Key", ""),
-        data_set=data_set)
+        data_set=data_set, query=query)
     return Status(summary.status_code, summary.as_dict())
 
 
