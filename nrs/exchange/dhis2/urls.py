@@ -13,5 +13,5 @@ urlpatterns = [
             name="dhis2_task"),
     re_path(_BASE + r"system/taskSummaries/(?P<job_type>[A-Z_]{1,40})/(?P<uid>[A-Za-z0-9]{1,11})/?$",
             push.task_summary, name="dhis2_task_summary"),
-    re_path(r"^(?P<rest>.*)$", push.not_served),
+    re_path(r"^(?P<rest>.*)$", push.not_served, name="dhis2_not_served"),
 ]
