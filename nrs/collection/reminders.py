@@ -14,10 +14,12 @@ from datetime import date
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts.models import Grant, Role
 from nrs.collection import compliance
 from nrs.collection.models import Notice
+from nrs.i18n import Pair, bilingual
 from nrs.lib import periods
 from nrs.registry.models import Frequency, Regime
 
@@ -67,19 +69,21 @@ def _recipients(unit_id: int) -> list[str]:
 
 
 def _message(due: Due) -> tuple[str, str]:
+    """Subject and body: the Vietnamese line, then the English one (which has never named the unit)."""
     when = f"{due.deadline:%d/%m/%Y}"
+    params = {"regime": Pair(due.regime.name_vi, due.regime.name_en),
+              "period": Pair(periods.label(due.period, "vi", style="inline"), periods.label(due.period, "en")),
+              "unit": Pair(f", {due.unit_name}", ""), "date": Pair(when, f"{due.deadline:%Y-%m-%d}")}
     if due.kind == "reminder":
-        subject = f"[NRS] Nhắc hạn báo cáo / Report due {when}: {due.regime.code} {due.period}"
-        body = (f"{due.regime.name_vi}, kỳ {periods.label(due.period, 'vi', style='inline')}, {due.unit_name}: "
-                f"hạn gửi {when}.\n"
-                f"{due.regime.name_en}, period {periods.label(due.period, 'en')}: due on {due.deadline:%Y-%m-%d}.\n")
+        title = bilingual(_("Report due"))
+        subject = f"[NRS] {title.vi} / {title.en} {when}: {due.regime.code} {due.period}"
+        # Translators: %(unit)s is ", <the unit's name>" in Vietnamese and empty in English.
+        line = bilingual(_("%(regime)s, period %(period)s%(unit)s: due on %(date)s."), **params)
     else:
-        subject = f"[NRS] Quá hạn báo cáo / Report overdue: {due.regime.code} {due.period}"
-        body = (f"{due.regime.name_vi}, kỳ {periods.label(due.period, 'vi', style='inline')}, {due.unit_name}: "
-                f"đã quá hạn {when}.\n"
-                f"{due.regime.name_en}, period {periods.label(due.period, 'en')}: overdue since "
-                f"{due.deadline:%Y-%m-%d}.\n")
-    return subject, body
+        subject = "[NRS] {} / {}: {} {}".format(*bilingual(_("Report overdue")), due.regime.code, due.period)
+        # Translators: %(unit)s is ", <the unit's name>" in Vietnamese and empty in English.
+        line = bilingual(_("%(regime)s, period %(period)s%(unit)s: overdue since %(date)s."), **params)
+    return subject, f"{line.vi}\n{line.en}\n"
 
 
 def send_due(today: date) -> int:

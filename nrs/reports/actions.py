@@ -11,11 +11,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import access
 from nrs.accounts.access import Perm
 from nrs.audit.events import EventType
 from nrs.audit.log import record
+from nrs.i18n import bilingual
 from nrs.lib import periods, signatures
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
@@ -44,14 +46,13 @@ def request_briefing(kind: str, period: str, *, actor: Any, language: str = "vi"
     """Queue a document for generation (the worker runs generate_briefing)."""
     access.require(actor, Perm.BRIEFINGS, _root())
     if kind not in Kind.values:
-        raise BriefingError("kind", f"loại văn bản không hợp lệ: {kind}", f"unknown document kind: {kind}")
+        raise BriefingError("kind", *bilingual(_("unknown document kind: %(kind)s"), kind=kind))
     try:
         parsed = periods.parse(period)
     except periods.PeriodError as exc:
-        raise BriefingError("period", f"kỳ không hợp lệ: {exc}", f"invalid period: {exc}") from None
+        raise BriefingError("period", *bilingual(_("invalid period: %(error)s"), error=exc)) from None
     if parsed.kind not in (periods.Kind.MONTH, periods.Kind.QUARTER, periods.Kind.YEAR):
-        raise BriefingError("period", "chỉ lập báo cáo tháng, quý hoặc năm",
-                            "only monthly, quarterly or annual reports")
+        raise BriefingError("period", *bilingual(_("only monthly, quarterly or annual reports")))
     issued = today or timezone.localdate()
     with transaction.atomic():
         briefing = Briefing.objects.create(kind=kind, period=parsed.sdmx, language="en" if language == "en" else "vi",
