@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext_noop as _
 
 from nrs.audit import actions, chain
+from nrs.i18n import Pair, bilingual
 
 
 class Command(BaseCommand):
@@ -25,8 +27,8 @@ class Command(BaseCommand):
             if anchor is None:
                 self._broken(result)
             assert anchor is not None
-            self.stdout.write(f"Đã neo seq {anchor.seq} {anchor.hash} vào {chain.anchor_file()}\n"
-                              f"Anchored seq {anchor.seq} {anchor.hash} in {chain.anchor_file()}")
+            self.stdout.write("{}\n{}".format(*bilingual(_("Anchored seq %(seq)s %(hash)s in %(file)s"),
+                                                          seq=anchor.seq, hash=anchor.hash, file=chain.anchor_file())))
             return
         try:
             result = actions.verify_chain(record_success=not options["no_record"])
@@ -34,14 +36,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=1) from exc
         if not result.ok:
             self._broken(result)
-        self.stdout.write(
-            f"Chuỗi nhật ký toàn vẹn: {result.count} sự kiện, đầu chuỗi seq {result.head_seq} "
-            f"{result.head_hash}, {result.anchors} mốc neo, {result.seconds:.2f} giây\n"
-            f"Audit chain intact: {result.count} events, head seq {result.head_seq} "
-            f"{result.head_hash}, {result.anchors} anchors, {result.seconds:.2f} s")
+        self.stdout.write("{}\n{}".format(*bilingual(
+            _("Audit chain intact: %(count)s events, head seq %(seq)s %(hash)s, %(anchors)s anchors, %(seconds)s s"),
+            count=result.count, seq=result.head_seq, hash=result.head_hash, anchors=result.anchors,
+            seconds=f"{result.seconds:.2f}")))
 
     def _broken(self, result: chain.Result) -> None:
-        raise CommandError(
-            f"Chuỗi nhật ký bị phá vỡ tại seq {result.broken_seq}: {result.message_vi}\n"
-            f"Audit chain broken at seq {result.broken_seq}: {result.message_en} [{result.reason}]",
-            returncode=1)
+        vi, en = bilingual(_("Audit chain broken at seq %(seq)s: %(message)s"), seq=result.broken_seq,
+                           message=Pair(result.message_vi, result.message_en))
+        raise CommandError(f"{vi}\n{en} [{result.reason}]", returncode=1)

@@ -7,9 +7,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import actions
 from nrs.accounts.models import Role, User
+from nrs.i18n import bilingual
 from nrs.registry.models import OrgUnit
 
 
@@ -28,11 +30,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if bool(options["role"]) != bool(options["unit"]):
-            raise CommandError("--role and --unit go together / --role và --unit đi cùng nhau")
+            raise CommandError("{1} / {0}".format(*bilingual(_("--role and --unit go together"))))
         unit = self._unit(options["unit"]) if options["unit"] else None
         password = options["password"] or os.environ.get("NRS_USER_PASSWORD") or ""
         if not password and not User.objects.filter(username=options["username"]).exists():
-            password = getpass.getpass("Password / Mật khẩu: ")
+            password = getpass.getpass("{1} / {0}: ".format(*bilingual(_("Password"))))
         with transaction.atomic():
             try:
                 user, created = actions.create_user(
@@ -43,11 +45,11 @@ class Command(BaseCommand):
                 raise CommandError("; ".join(exc.messages)) from None
             if unit is not None:
                 actions.grant_role(user, options["role"], unit)
-        state = "created / đã tạo" if created else "exists, unchanged / đã có, giữ nguyên"
+        state = "{1} / {0}".format(*bilingual(_("created") if created else _("exists, unchanged")))
         self.stdout.write(self.style.SUCCESS(f"{user.username}: {state}"))
 
     def _unit(self, code: str) -> OrgUnit:
         unit = OrgUnit.objects.current().filter(code=code).first()
         if unit is None:
-            raise CommandError(f"no current org unit '{code}' / không có đơn vị '{code}'")
+            raise CommandError("{1} / {0}".format(*bilingual(_("no current org unit '%(code)s'"), code=code)))
         return unit

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext_noop as _
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from nrs.i18n import bilingual
 from nrs.web import demo
 
 
@@ -25,11 +27,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Demo: {result.users_created} users and {result.targets_changed + values.targets_changed} "
             "targets added"))
+        labelled = bilingual(_("labelled as demo data"))
         self.stdout.write(self.style.SUCCESS(
-            f"Demo: {values.reports} reports with {values.values} values added "
-            "(labelled as demo data / có ghi chú dữ liệu demo)"))
-        self.stdout.write("\nDemo logins / Tài khoản demo (password / mật khẩu: "
-                          f"{demo.DEMO_PASSWORD}):")
+            f"Demo: {values.reports} reports with {values.values} values added ({labelled.en} / {labelled.vi})"))
+        logins, password = bilingual(_("Demo logins")), bilingual(_("password"))
+        self.stdout.write(f"\n{logins.en} / {logins.vi} ({password.en} / {password.vi}: {demo.DEMO_PASSWORD}):")
         for login in demo.DEMO_USERS:
             self.stdout.write(f"  {login.username:<18} {login.role:<12} {login.unit_code:<6} "
                               f"{login.full_name}")

@@ -11,9 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import actions
 from nrs.accounts.models import Grant, Role, User
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
 
@@ -43,16 +45,16 @@ class Command(BaseCommand):
             if action == "add":
                 expires = _moment(options["expires"]) if options["expires"] else None
                 grant = actions.grant_role(user, role, unit, expires_at=expires)
-                self.stdout.write(f"granted / đã cấp: {_line(grant)}")
+                self.stdout.write("{1} / {0}: {2}".format(*bilingual(_("granted")), _line(grant)))
             elif action == "revoke":
                 actions.revoke_grant(self._live(user, role, unit))
-                self.stdout.write("revoked / đã thu hồi")
+                self.stdout.write("{1} / {0}".format(*bilingual(_("revoked"))))
             else:
                 if not options["at"]:
-                    raise CommandError("--at is required / cần --at")
+                    raise CommandError("{1} / {0}".format(*bilingual(_("--at is required"))))
                 moment = None if options["at"] == "never" else _moment(options["at"])
                 changed = actions.set_grant_expiry(self._live(user, role, unit), moment)
-                self.stdout.write("changed / đã đổi" if changed else "unchanged / không đổi")
+                self.stdout.write("{1} / {0}".format(*bilingual(_("changed") if changed else _("unchanged"))))
         except (InputError, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
 
@@ -68,14 +70,14 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"] or "").first()
         unit = OrgUnit.objects.current().filter(code=options["unit"] or "").first()
         if user is None or unit is None or not options["role"]:
-            raise CommandError("give an existing user, --role and --unit / cần người dùng, --role và --unit")
+            raise CommandError("{1} / {0}".format(*bilingual(_("give an existing user, --role and --unit"))))
         return user, options["role"], unit
 
     @staticmethod
     def _live(user: User, role: str, unit: OrgUnit) -> Grant:
         grant = Grant.objects.active().filter(user=user, role=role, org_unit=unit).first()
         if grant is None:
-            raise CommandError("no live grant / không có quyền đang hiệu lực")
+            raise CommandError("{1} / {0}".format(*bilingual(_("no live grant"))))
         return grant
 
 

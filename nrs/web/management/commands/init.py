@@ -5,7 +5,9 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext_noop as _
 
+from nrs.i18n import bilingual
 from nrs.registry.loader import load_registry
 from nrs.registry.sources import DATA_DIR, RegistryError
 from nrs.web.progress import rich_progress
@@ -21,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        self.stdout.write("Database migrated / Đã cập nhật cơ sở dữ liệu")
+        self.stdout.write("{1} / {0}".format(*bilingual(_("Database migrated"))))
         try:
             with rich_progress() as progress:
                 report = load_registry(options["data"], progress=progress)
@@ -31,4 +33,4 @@ class Command(BaseCommand):
             for key, count in sorted(report.counts.items()):
                 self.stdout.write(f"  {key}: {count}")
         self.stdout.write(self.style.SUCCESS(
-            f"Registry loaded: {report.changed} changes / Đã nạp danh mục: {report.changed} thay đổi"))
+            "{1} / {0}".format(*bilingual(_("Registry loaded: %(count)s changes"), count=report.changed))))

@@ -5,8 +5,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from nrs.collection import reminders
+from nrs.i18n import bilingual
 
 
 class Command(BaseCommand):
@@ -17,4 +19,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         sent = reminders.send_due(options["date"] or timezone.localdate())
-        self.stdout.write(f"{sent} notices sent / đã gửi {sent} thông báo")
+        self.stdout.write("{1} / {0}".format(*bilingual(_("%(count)s notices sent"), count=sent)))

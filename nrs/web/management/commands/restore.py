@@ -5,7 +5,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext_noop as _
 
+from nrs.i18n import bilingual
 from nrs.web.backup import BackupError, restore_backup
 from nrs.web.progress import rich_progress
 
@@ -20,8 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         if not options["path"].is_file():
-            raise CommandError(f"không tìm thấy tệp {options['path']} / "
-                               f"no such file: {options['path']}")
+            raise CommandError("{} / {}".format(*bilingual(_("no such file: %(path)s"), path=options["path"])))
         try:
             with rich_progress() as progress:
                 result = restore_backup(options["path"], progress=progress)

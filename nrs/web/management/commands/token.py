@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import tokens
 from nrs.accounts.models import ApiToken, TokenScope, User
+from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
 from nrs.registry.models import OrgUnit
 
@@ -34,14 +36,14 @@ class Command(BaseCommand):
         if options["action"] == "revoke":
             found = ApiToken.objects.filter(prefix=options["target"]).first()
             if found is None:
-                raise CommandError("no such token / không có token này")
+                raise CommandError("{1} / {0}".format(*bilingual(_("no such token"))))
             tokens.revoke_token(found)
-            self.stdout.write("revoked / đã thu hồi")
+            self.stdout.write("{1} / {0}".format(*bilingual(_("revoked"))))
             return
         user = User.objects.filter(username=options["target"] or "").first()
         unit = OrgUnit.objects.current().filter(code=options["unit"] or "").first()
         if user is None or unit is None:
-            raise CommandError("give an existing user and --unit / cần người dùng và --unit")
+            raise CommandError("{1} / {0}".format(*bilingual(_("give an existing user and --unit"))))
         try:
             _token, secret = tokens.issue_token(user, unit, name=options["name"],
                                                 scope=options["scope"], days=options["days"])

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext_noop as _
 
 from nrs.accounts import twofactor
 from nrs.accounts.models import User
+from nrs.i18n import bilingual
 
 
 class Command(BaseCommand):
@@ -19,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
-            raise CommandError("no such user / không có người dùng này")
+            raise CommandError("{1} / {0}".format(*bilingual(_("no such user"))))
         removed = twofactor.reset(user)
         self.stdout.write(self.style.SUCCESS(
-            f"{user.username}: {removed} removed / đã xoá {removed}"))
+            "{2}: {1} / {0}".format(*bilingual(_("%(count)s removed"), count=removed), user.username)))
