@@ -124,6 +124,10 @@ def test_idempotency_key_is_honoured_on_a_transition(hanoi_reporter) -> None:  #
     assert again.status_code == first.status_code
     assert again.json().get("replayed") is True, again.json()
     assert Transition.objects.filter(submission=submission, to_state="submitted").count() <= 1
+    # A key over 200 characters is a bilingual 400, not a 500 (400 was not a transition's answer).
+    too_long = client.post(url, {}, content_type="application/json", headers={"Idempotency-Key": "k" * 201})
+    assert too_long.status_code == 400, too_long.content
+    _assert_error(too_long.json())
 
 
 # 3. Typed answers with unique names ----------------------------------------------------------

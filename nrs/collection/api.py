@@ -402,7 +402,7 @@ def _submission(submission: Submission) -> dict[str, Any]:
 
 
 @router.post("/submissions/{submission_id}/{action}",
-             response={200: SubmissionOut, 403: REFUSED, 404: REFUSED, 409: REFUSED, 422: REFUSED},
+             response={200: SubmissionOut, 400: REFUSED, 403: REFUSED, 404: REFUSED, 409: REFUSED, 422: REFUSED},
              exclude_unset=True)
 def post_transition(request: HttpRequest, action: Text, payload: TransitionIn,
                     submission_id: int = Path(..., ge=1, le=2**31 - 1)) -> Status[dict[str, Any]]:
