@@ -77,11 +77,20 @@ INSTALLED_APPS = [
     "nrs.exchange.dhis2",
     "nrs.exchange.federation",
     "nrs.exchange.connectors",
+    # Public dissemination of released figures (issue 19; docs/exchange.md).
+    "nrs.exchange.public",
     "nrs.web",
 ]
 
+# Public dissemination (issue 19): released figures anonymously, read-only, at /public/ and
+# /sdmx/ (CORS for GET, NRS_PUBLIC_RATE per address). Opt-in: off unless set; the demo turns it on.
+NRS_PUBLIC = _env_bool("NRS_PUBLIC", DEMO_MODE)
+NRS_PUBLIC_RATE = os.environ.get("NRS_PUBLIC_RATE", "120/m")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CORS on the public routes (/public/, /sdmx/) when NRS_PUBLIC is on: preflight answered 204.
+    "nrs.exchange.public.middleware.PublicCorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "nrs.web.middleware.PermissionsPolicyMiddleware",
     # Issue 18: NUL/control bytes and overlong query values are a 400 before any view runs;

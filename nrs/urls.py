@@ -23,6 +23,7 @@ urlpatterns = [
     path("briefings/", include("nrs.reports.urls")),
     path("audit/", include("nrs.web.audit_views")),
     path("sdmx/", include("nrs.exchange.sdmx.urls")),
+    path("public/", include("nrs.exchange.public.urls")),
     path("connectors/", include("nrs.exchange.connectors.urls")),
     # DHIS2-compatible push, one mount per partner system (issue 19, part 4).
     path("dhis2/", include("nrs.exchange.dhis2.urls")),

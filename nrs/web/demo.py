@@ -117,6 +117,7 @@ def load_demo_values(progress: Callable[[int], None] = lambda n: None) -> DemoRe
     if result.issues:
         raise DemoError("; ".join(str(issue) for issue in result.issues[:5]))
     targets = _plan_targets(today.year)
+    publish_demo()  # public dissemination: a release calendar for a few headline indicators
     return DemoResult(reports=result.reports, values=result.values, targets_changed=targets)
 
 
@@ -162,3 +163,61 @@ def ensure_demo_pki() -> bool:
     cert.write_bytes(signer.cert_pem)
     roots.write_bytes(ca_cert)
     return True
+
+
+# -- public dissemination (issue 19, part 3) ---------------------------------------------------
+
+PUBLIC_INDICATORS = {"GDP_GROWTH": "national", "CPI_YOY": "national", "RETAIL_SALES": "province",
+                     "EXPORT_TOTAL": "province"}
+PUBLIC_PERIODS = 24  # the newest periods of each that get a calendar
+STAGES = {1: ["official"], 2: ["preliminary", "official"], 3: ["estimate", "preliminary", "official"]}
+
+
+def publish_demo() -> int:
+    """A few headline indicators made public (the demo turns NRS_PUBLIC on) with a release
+    calendar built from the stored versions: one release per version of each period (estimate →
+    preliminary → official), at the hour after its last approval; the newest period with figures
+    is put under embargo until three days from now, and the next one scheduled. Through the
+    publishing actions (audited), as the coordinator. Returns the releases written."""
+    from datetime import timedelta
+
+    from django.db.models import Max
+
+    from nrs.collection.models import DataValue
+    from nrs.exchange.public import actions as publishing
+
+    coordinator = User.objects.filter(username="dieuphoi").first()
+    if coordinator is None:
+        return 0
+    now = timezone.now()
+    written = 0
+    for code, lowest in PUBLIC_INDICATORS.items():
+        indicator = Indicator.objects.filter(code=code).first()
+        if indicator is None:
+            continue
+        approvals = (DataValue.objects.filter(indicator=indicator, breakdown="", version__approved_at__isnull=False)
+                     .values("period", "version__number").annotate(last=Max("version__approved_at")))
+        by_period: dict[str, dict[int, Any]] = {}
+        for row in approvals:
+            try:
+                if periods.parse_sdmx(row["period"]).kind.value != indicator.frequency:
+                    continue
+            except ValueError:
+                continue
+            by_period.setdefault(row["period"], {})[row["version__number"]] = row["last"]
+        newest = sorted(by_period, key=lambda p: periods.parse_sdmx(p).start)[-PUBLIC_PERIODS:]
+        calendar = []
+        for position, period in enumerate(newest):
+            moments = [by_period[period][n] for n in sorted(by_period[period])][-3:]
+            for stage, moment in zip(STAGES[len(moments)], moments, strict=True):
+                release = (moment + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+                if position == len(newest) - 1 and stage == "official":
+                    release = (now + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
+                calendar.append((period, stage, release))
+        if newest:
+            following = periods.parse_sdmx(newest[-1]).next()
+            calendar.append((following.sdmx, "official",
+                             (now + timedelta(days=33)).replace(hour=2, minute=0, second=0, microsecond=0)))
+        publishing.publish(indicator, actor=coordinator, min_level=lowest, calendar=calendar)
+        written += len(calendar)
+    return written

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from nrs.accounts import access, ratelimit
-from nrs.accounts.access import Perm
-from nrs.accounts.api_auth import authenticate_bearer, bearer_secret, request_token
+from nrs.accounts import ratelimit
+from nrs.accounts.api_auth import authenticate_bearer, bearer_secret
+from nrs.exchange.public import scope as public_scope
 from nrs.exchange.sdmx import http, messages, national, query, structures, xsd
 from nrs.exchange.sdmx.query import NotFound
 from nrs.i18n import bilingual
@@ -56,7 +56,8 @@ def error(status: int, code: str, ref: str, vi: str, en: str, *, as_json: bool =
 
 
 def _authenticate(request: HttpRequest, as_json: bool) -> Any:
-    """The request's API token (None for a browser session); refuses with 401 or 429."""
+    """The request's API token (None for a browser session, and for an anonymous caller when public
+    dissemination is on: NRS_PUBLIC, rate limited per address); refuses with 401 or 429."""
     secret = bearer_secret(request)
     if secret is not None:
         try:
@@ -66,6 +67,14 @@ def _authenticate(request: HttpRequest, as_json: bool) -> Any:
         if token is not None:
             return token
     elif request.user.is_authenticated and request.user.is_active:
+        return None
+    elif public_scope.enabled():  # anonymous: released figures only (public_scope.sdmx_scope), per-address rate
+        wait = public_scope.throttle(request)
+        if wait is not None:
+            response = error(429, "503", "rate", *bilingual(gettext_noop(
+                "Too many requests from this address; retry after %(seconds)s seconds"), seconds=wait), as_json=as_json)
+            response["Retry-After"] = str(wait)
+            raise Refused(response)
         return None
     message = bilingual(gettext_noop("sign in or send a valid API token (Authorization: Bearer nrs_…)"))
     response = error(401, UNAUTHORISED, "Authorization", *message, as_json=as_json)
@@ -156,7 +165,7 @@ def data(request: HttpRequest, path: str) -> HttpResponse:
         flow, _, key = path.partition("/")
         everything = structures.build(validity=False)
         parsed = query.parse(flow, key.split("/")[0], request.GET, everything)
-        scope = access.scope_q(request.user, Perm.VIEW_DATA, token=request_token(request) or token)
+        scope = public_scope.sdmx_scope(request, token)
         areas = national.load(everything.area_codes)
         found = messages.observations(query.rows(parsed, everything, scope, areas).iterator(chunk_size=5000),
                                       everything, parsed.wanted, areas)
