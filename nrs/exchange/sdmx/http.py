@@ -267,6 +267,7 @@ class _Cache:
 
 
 STRUCTURES = _Cache(4)
+BUILT_WITH = "nrs_built_with"  # the attribute a cached Structures carries: how it was built
 MESSAGES = _Cache(32)
 
 
@@ -289,6 +290,7 @@ def structures(*, validity: bool = True) -> Any:
     found = STRUCTURES.get(key)
     if found is None:
         found = built.build(validity=validity)
+        setattr(found, BUILT_WITH, f"validity={validity}")
         STRUCTURES.put(key, found)
     return found
 

@@ -57,6 +57,9 @@ def header(structures: Structures) -> Header:
     if not any(part.startswith("registry:") for part in found.parts):
         version = http.registry_version()
         found.depends_on(f"registry:{version.key}", version.changed)
+    built = getattr(structures, http.BUILT_WITH, None)  # set by http.structures(): with validity or not
+    if built is not None and f"built:{built}" not in found.parts:
+        found.depends_on(f"built:{built}")
     return Header(id=f"NRS{uuid.uuid4().hex[:16].upper()}", prepared=datetime.now(UTC),
                   sender=structures.agency, test=False)
 
@@ -107,10 +110,11 @@ def _structure_key(message: StructureMessage | DataMessage) -> tuple[str, ...] |
     if not registry:
         return None
     held = sorted(urn.make(obj) for obj in message.iter_objects())
-    # Structures are built with or without CL_AREA's validity annotations: count them.
-    items = [item for obj in message.iter_objects() if isinstance(obj, m.ItemScheme) for item in obj]
-    shape = f"{len(items)} items, {sum(len(item.annotations) for item in items)} annotations"
-    return ("structure", *registry, *held, shape)
+    built = [part for part in parts if part.startswith("built:")]
+    if not built:  # structures.build() called directly: with or without CL_AREA's validity? Count.
+        items = [item for obj in message.iter_objects() if isinstance(obj, m.ItemScheme) for item in obj]
+        built = [f"{len(items)} items, {sum(len(item.annotations) for item in items)} annotations"]
+    return ("structure", *registry, *held, *built)
 
 
 # -- data ---------------------------------------------------------------------------------
