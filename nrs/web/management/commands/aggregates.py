@@ -5,8 +5,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext_noop as _
 
 from nrs.analytics import pending, refresh
+from nrs.i18n import bilingual
 
 
 class Command(BaseCommand):
@@ -23,13 +25,13 @@ class Command(BaseCommand):
         started = time.perf_counter()
         if options["pending"]:
             applied = pending.apply_all()
-            self.stdout.write(self.style.SUCCESS(
-                f"Queued refreshes applied: {applied}, still open: {pending.open_count()} "
-                f"({time.perf_counter() - started:.1f} s) / Đã áp dụng {applied} lượt tổng hợp chờ"))
+            self.stdout.write(self.style.SUCCESS("{1} / {0}".format(*bilingual(
+                _("Queued refreshes applied: %(applied)s, still open: %(open)s (%(seconds)s s)"),
+                applied=applied, open=pending.open_count(), seconds=f"{time.perf_counter() - started:.1f}"))))
             return
         with transaction.atomic():
             pending.lock()
             written = refresh.rebuild(options["indicators"] or None, reason="nrs aggregates")
-        self.stdout.write(self.style.SUCCESS(
-            f"Aggregates: {written} cells in {time.perf_counter() - started:.1f} s / "
-            f"Số liệu tổng hợp: {written} ô"))
+        self.stdout.write(self.style.SUCCESS("{1} / {0}".format(*bilingual(
+            _("Aggregates: %(cells)s cells in %(seconds)s s"), cells=written,
+            seconds=f"{time.perf_counter() - started:.1f}"))))

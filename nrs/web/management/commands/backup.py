@@ -5,7 +5,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext_noop as _
 
+from nrs.i18n import bilingual
 from nrs.web.backup import BackupError, create_backup
 from nrs.web.progress import rich_progress
 
@@ -24,8 +26,9 @@ class Command(BaseCommand):
                 result = create_backup(options["path"], progress=progress)
         except (BackupError, OSError) as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(self.style.SUCCESS(
-            f"Backup written: {result.path} ({result.tables} tables, {result.rows} rows, "
-            f"{result.files} files, {result.size} bytes, {time.perf_counter() - started:.1f} s) / "
-            f"Đã sao lưu: {result.rows} dòng, {result.files} tệp"))
+        self.stdout.write(self.style.SUCCESS("{1} / {0}".format(*bilingual(
+            _("Backup written: %(path)s (%(tables)s tables, %(rows)s rows, %(files)s files, %(size)s bytes, "
+              "%(seconds)s s)"),
+            path=result.path, tables=result.tables, rows=result.rows, files=result.files, size=result.size,
+            seconds=f"{time.perf_counter() - started:.1f}"))))
         self.stdout.write(f"SHA-256 {result.sha256}")

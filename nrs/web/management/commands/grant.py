@@ -84,8 +84,8 @@ class Command(BaseCommand):
 def _moment(text: str) -> datetime:
     moment = parse_datetime(text)
     if moment is None or timezone.is_naive(moment):
-        raise CommandError(f"'{text}': ISO 8601 with a time zone, e.g. 2026-12-31T23:59:00+07:00 / "
-                           "cần ISO 8601 có múi giờ")
+        raise CommandError("'{2}': {1} / {0}".format(*bilingual(_("ISO 8601 with a time zone, e.g. %(example)s"),
+                                                                example="2026-12-31T23:59:00+07:00"), text))
     return moment
 
 

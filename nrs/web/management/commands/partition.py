@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext_noop as _
 
+from nrs.i18n import bilingual
 from nrs.web import partitioning
 
 
@@ -20,6 +22,8 @@ class Command(BaseCommand):
         except partitioning.PartitionError as exc:
             raise CommandError(str(exc)) from None
         for item in done:
-            what = f"converted, {item.rows} rows moved" if item.converted else "already partitioned"
-            self.stdout.write(f"{item.table}: {what}; new partitions: {', '.join(item.partitions) or '—'} / "
-                              f"bảng {item.table}: {'đã chuyển' if item.converted else 'đã phân vùng'}")
+            params = {"table": item.table, "partitions": ", ".join(item.partitions) or "—"}
+            line = (bilingual(_("%(table)s: converted, %(rows)s rows moved; new partitions: %(partitions)s"),
+                              rows=item.rows, **params) if item.converted
+                    else bilingual(_("%(table)s: already partitioned; new partitions: %(partitions)s"), **params))
+            self.stdout.write(f"{line.en} / {line.vi}")

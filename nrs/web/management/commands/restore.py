@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 result = restore_backup(options["path"], progress=progress)
         except BackupError as exc:
             raise CommandError(f"{exc.vi} / {exc.en}") from None
-        self.stdout.write(self.style.SUCCESS(
-            f"Restored: {result.tables} tables, {result.rows} rows, {result.files} files in "
-            f"{time.perf_counter() - started:.1f} s; checksums verified / "
-            f"Đã khôi phục: {result.rows} dòng, {result.files} tệp; tổng kiểm tra khớp"))
+        self.stdout.write(self.style.SUCCESS("{1} / {0}".format(*bilingual(
+            _("Restored: %(tables)s tables, %(rows)s rows, %(files)s files in %(seconds)s s; checksums verified"),
+            tables=result.tables, rows=result.rows, files=result.files,
+            seconds=f"{time.perf_counter() - started:.1f}"))))
