@@ -233,7 +233,7 @@ def test_unknown_structures_are_404(hanoi_reporter) -> None:  # type: ignore[no-
     client = Client()
     client.force_login(hanoi_reporter)
     for path in ("codelist/VN_VPCP/CL_NOPE", "codelist/OTHER_AGENCY/CL_FREQ", "codelist/VN_VPCP/CL_FREQ/9.9",
-                 "categoryscheme"):
+                 "categoryscheme/VN_VPCP/CAT_NOPE"):
         response = client.get(f"/sdmx/structure/{path}")
         assert response.status_code == 404, path
         assert_valid_structure(response.content)  # an SDMX-ML Error message

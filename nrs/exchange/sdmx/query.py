@@ -7,8 +7,9 @@ in Vietnamese and English; an unknown flow raises ``NotFound``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -19,7 +20,7 @@ from nrs.collection import queries
 from nrs.collection.models import DataValue
 from nrs.exchange.sdmx.messages import ALL_DIMENSIONS
 from nrs.exchange.sdmx.national import NationalAreas
-from nrs.exchange.sdmx.structures import AGENCY_ID, TIME, VERSION, Structures
+from nrs.exchange.sdmx.structures import AGENCY_ID, FREQ_OF_KIND, TIME, VERSION, Structures
 from nrs.i18n import bilingual
 from nrs.lib import moments, periods
 from nrs.lib.errors import InputError
@@ -38,8 +39,8 @@ class NotFound(InputError):
 class DataQuery:
     flow: str
     wanted: list[frozenset[str] | None]  # per dimension (TIME_PERIOD excluded); None: any
-    start: periods.Period | None = None
-    end: periods.Period | None = None
+    start: date | None = None  # startPeriod's first day: periods ending on or after it
+    end: date | None = None  # endPeriod's last day: periods starting on or before it
     known_on: datetime | None = None
     dim_at_obs: str = TIME
     updated_after: datetime | None = None
@@ -56,18 +57,31 @@ class DataQuery:
         return self.detail in (FULL, NO_DATA)
 
 
+def _is(text: str, *keywords: str) -> bool:
+    return text.lower() in keywords
+
+
 def parse_flow(ref: str, structures: Structures) -> str:
-    """``DF_X``, ``VN_VPCP,DF_X`` or ``VN_VPCP,DF_X,1.0`` (SDMX 2.1 flowRef)."""
+    """``DF_X``, ``VN_VPCP,DF_X`` or ``VN_VPCP,DF_X,1.0`` (SDMX 2.1 flowRef; ``all`` for the
+    agency, ``latest`` for the version)."""
     parts = ref.split(",")
     flow = parts[1] if len(parts) > 1 else parts[0]
     agency = parts[0] if len(parts) > 1 else AGENCY_ID
     version = parts[2] if len(parts) > 2 else VERSION
-    if (len(parts) > 3 or agency not in (AGENCY_ID, "all", "*") or version not in (VERSION, "latest", "*")
+    if (len(parts) > 3 or not (agency == AGENCY_ID or _is(agency, "all", "*"))
+            or not (version == VERSION or _is(version, "latest", "*", "~"))
             or flow not in structures.dataflows):
         known = ", ".join(structures.dataflows)
         raise NotFound("flow", *bilingual(_("no dataflow '%(ref)s'; the dataflows are: %(known)s"),
                                           ref=ref, known=known))
     return flow
+
+
+def parse_provider(ref: str) -> None:
+    """providerRef: NRS names no data providers, so only ``all`` (or nothing) selects data."""
+    if ref and not _is(ref, "all", "*"):
+        raise NotFound("providerRef", *bilingual(_("no data provider '%(ref)s': NRS defines none; "
+                                                   "use all"), ref=ref))
 
 
 def parse_key(key: str, structures: Structures) -> list[frozenset[str] | None]:
@@ -101,14 +115,53 @@ def parse_key(key: str, structures: Structures) -> list[frozenset[str] | None]:
     return wanted
 
 
-def parse_period(name: str, text: str) -> periods.Period | None:
+# The SDMX 2.1 time periods a startPeriod/endPeriod may be (common:StandardTimePeriodType):
+# a date-time or date, a Gregorian year, year-month or ISO week, or a reporting period
+# (reporting year start 1 January: YYYY-A1, -S1…2, -T1…3, -Q1…4, -M01…12, -W01…53, -D001…366).
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_REPORTING = re.compile(r"^(?P<y>\d{4})-(?P<kind>[ASTQMWD])(?P<n>\d{1,3})$")
+_GREGORIAN_WEEK = re.compile(r"^(?P<y>\d{4})-W(?P<n>\d{2})$")
+_MONTHS_OF = {"A": 12, "S": 6, "T": 4, "Q": 3, "M": 1}
+_PER_YEAR = {"A": 1, "S": 2, "T": 3, "Q": 4, "M": 12, "W": 53, "D": 366}
+
+
+def time_range(text: str) -> tuple[date, date]:
+    """The first and last day of an SDMX time period (ValueError if it is none)."""
+    if match := _DATE.match(text):
+        day = date.fromisoformat(match.group(1))
+        return day, day
+    if match := _GREGORIAN_WEEK.match(text) or _REPORTING.match(text):
+        groups = match.groupdict()
+        year, kind, n = int(groups["y"]), groups.get("kind") or "W", int(groups["n"])
+        if not 1 <= n <= _PER_YEAR[kind]:
+            raise ValueError(text)
+        if kind == "W":  # ISO 8601 weeks: with a reporting year start of 1 January, the same
+            first = date.fromisocalendar(year, n, 1)
+            return first, first + timedelta(days=6)
+        if kind == "D":
+            first = date(year, 1, 1) + timedelta(days=n - 1)
+            if first.year != year:
+                raise ValueError(text)
+            return first, first
+        months = _MONTHS_OF[kind]
+        start = periods.Period.month(year, (n - 1) * months + 1)
+        return start.start, periods.Period.month(year, n * months).end
+    try:
+        found = periods.parse_sdmx(text)
+    except periods.PeriodError:
+        raise ValueError(text) from None
+    return found.start, found.end
+
+
+def parse_period(name: str, text: str) -> tuple[date, date] | None:
     if not text:
         return None
     try:
-        return periods.parse_sdmx(text)
-    except periods.PeriodError:
-        raise InputError(name, *bilingual(_("%(name)s '%(text)s' is not an SDMX period (2026, "
-                                            "2026-S1, 2026-Q1, 2026-01)"),
+        return time_range(text.strip())
+    except ValueError:
+        raise InputError(name, *bilingual(_("%(name)s '%(text)s' is not an SDMX time period (2026, "
+                                            "2026-S1, 2026-Q1, 2026-01, 2026-W05, 2026-09-01, "
+                                            "2026-09-01T00:00:00)"),
                                           name=name, text=text)) from None
 
 
@@ -156,9 +209,10 @@ def parse(flow: str, key: str, params: Any, structures: Structures) -> DataQuery
     """The whole query from the URL's flow and key and its query parameters."""
     found = parse_flow(flow, structures)
     wanted = parse_key(key, structures)
-    start = parse_period("startPeriod", params.get("startPeriod", ""))
-    end = parse_period("endPeriod", params.get("endPeriod", ""))
-    if start and end and start.start > end.end:
+    start_range = parse_period("startPeriod", params.get("startPeriod", ""))
+    end_range = parse_period("endPeriod", params.get("endPeriod", ""))
+    start, end = start_range[0] if start_range else None, end_range[1] if end_range else None
+    if start and end and start > end:
         raise InputError("startPeriod", "startPeriod sau endPeriod", "startPeriod is after endPeriod")
     dim_at_obs = parse_dim_at_obs(params.get("dimensionAtObservation", ""))
     return DataQuery(found, wanted, start, end, parse_moment("knownOn", params.get("knownOn", "")), dim_at_obs,
@@ -172,7 +226,9 @@ def rows(query: DataQuery, structures: Structures, scope: Q,
          national: NationalAreas | None = None) -> QuerySet[DataValue]:
     """The newest approved vintage (or the one known on ``known_on``) of each value of the
     flow's indicators, for the org units of CL_AREA (ended ones too), within ``scope``. A
-    period is selected when it starts within [startPeriod's start, endPeriod's end]. With
+    period is selected when it overlaps [startPeriod's first day, endPeriod's last day] (SDMX
+    2.1 REST: the data that falls between the calendar dates): it ends on or after the
+    first and starts on or before the last. With
     ``updated_after``, only vintages that became exportable after it (``exportable_since``).
     Asked for the national area, the agencies' values too (``national``: they may stand for
     the national figure; messages.observations decides which)."""
@@ -184,12 +240,20 @@ def rows(query: DataQuery, structures: Structures, scope: Q,
                            known_on=query.known_on)
     found = found.filter(indicator__area=structures.flow_areas[query.flow]).select_related("indicator__unit")
     if query.start is not None:
-        found = found.filter(period_start__gte=query.start.start)
+        found = found.filter(ends_on_or_after(query.start))
     if query.end is not None:
-        found = found.filter(period_start__lte=query.end.end)
+        found = found.filter(period_start__lte=query.end)
     if query.updated_after is not None:
         found = found.alias(exportable=exportable_since()).filter(exportable__gt=query.updated_after)
     return found
+
+
+def ends_on_or_after(day: date) -> Q:
+    """Periods that end on or after ``day``: those that start on or after it, and those that
+    contain it (one per kind; stored period ids are ``Period.sdmx``)."""
+    containing = [found.sdmx for kind in FREQ_OF_KIND
+                  if (found := periods.Period.containing(kind, day)).start <= day <= found.end]
+    return Q(period_start__gte=day) | Q(period__in=containing)
 
 
 def exportable_since() -> Greatest:

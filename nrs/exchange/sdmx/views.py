@@ -8,18 +8,22 @@ and an unknown flow or structure a 404, with SDMX error codes and a bilingual te
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_noop
-from django.views.decorators.http import require_GET
 from lxml import etree
 from lxml.builder import ElementMaker
+from sdmx.message import StructureMessage
 
 from nrs.accounts import ratelimit
 from nrs.accounts.api_auth import authenticate_bearer, bearer_secret
 from nrs.exchange.public import scope as public_scope
-from nrs.exchange.sdmx import http, messages, national, query, structures, xsd
+from nrs.exchange.sdmx import constraints, http, messages, national, query, resources, structures, xsd
 from nrs.exchange.sdmx.query import NotFound
 from nrs.i18n import bilingual
 from nrs.lib.errors import InputError
@@ -32,6 +36,13 @@ JSON_DATA = "application/vnd.sdmx.data+json;version=1.0.0"
 FORMATS = {"structurespecificdata": XML_DATA, "csv": CSV_DATA, "jsondata": JSON_DATA}
 # SDMX REST error codes (SDMX 2.1 section 7, web services guidelines).
 NO_RESULTS, UNAUTHORISED, SYNTAX, SEMANTIC = "100", "110", "140", "150"
+INTERNAL, NOT_IMPLEMENTED = "500", "501"
+METHODS = ("GET", "HEAD")
+# Structure ``detail`` values other than full: stubs and partial item schemes, not built (501).
+STUB_DETAILS = ("allstubs", "referencestubs", "allcompletestubs", "referencecompletestubs", "referencepartial")
+AVAILABILITY_REFERENCES = ("none", "all", "dataflow", "datastructure", "codelist", "conceptscheme")
+RESOURCES = (*resources.BUILT, "structure", "data", "availableconstraint", "schema")
+logger = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -95,36 +106,167 @@ def _format(request: HttpRequest) -> str:
         raise InputError(exc.ref, exc.vi, exc.en) from None
 
 
-@require_GET
+def sdmx_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Every answer of an /sdmx/ view an SDMX one: a method other than GET or HEAD is a 405,
+    and an unexpected failure a 500, both as SDMX error messages (never Django's HTML)."""
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in METHODS:
+            response = error(405, SEMANTIC, "method", *bilingual(
+                gettext_noop("the SDMX REST interface answers %(methods)s only"), methods=", ".join(METHODS)))
+            response["Allow"] = ", ".join(METHODS)
+            return response
+        try:
+            return view(request, *args, **kwargs)
+        except Exception:  # the SDMX error message, not Django's HTML page; logged in full
+            logger.exception("SDMX request %s failed", request.path)
+            return error(500, INTERNAL, "server", *bilingual(gettext_noop("the server failed to answer; the "
+                                                                          "failure is logged")))
+    return wrapped
+
+
+def _not_implemented(what: str) -> HttpResponse:
+    return error(501, NOT_IMPLEMENTED, what, *bilingual(
+        gettext_noop("%(what)s is part of SDMX 2.1 REST but NRS does not implement it"), what=what))
+
+
+@sdmx_errors
+@http.resource(http.ANY, error)
+def unknown(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any other path under /sdmx/: 501 for an SDMX 2.1 resource NRS does not serve, else 404."""
+    resource = path.strip("/").split("/")[0]
+    if resource in resources.NOT_BUILT:
+        return _not_implemented(resource)
+    return error(404, NO_RESULTS, "path", *bilingual(gettext_noop("no SDMX resource '%(path)s'; the resources "
+                                                                  "are: %(known)s"),
+                                                     path=request.path, known=", ".join(RESOURCES)))
+
+
+@sdmx_errors
 @http.resource(http.STRUCTURE, error)
 def structure(request: HttpRequest, path: str) -> HttpResponse:
-    """/sdmx/structure/{type}[/{agency}[/{id}[/{version}]]]: codelist, conceptscheme,
-    datastructure, dataflow, or structure/all for everything; ``references=children``
-    (or all, descendants) adds what a DSD or dataflow uses."""
+    """/sdmx/structure/{resource}[/{agency}[/{id}[/{version}]]]: NRS's earlier paths, kept as
+    aliases of the standard ones (``structure/all`` and ``structure/structure``: everything)."""
+    resource, _, rest = path.strip("/").partition("/")
+    return _structure(request, resource, rest)
+
+
+@sdmx_errors
+@http.resource(http.STRUCTURE, error)
+def structure_resource(request: HttpRequest, resource: str, path: str = "") -> HttpResponse:
+    """/sdmx/{resource}[/{agencyID}[/{resourceID}[/{version}]]]?references=&detail= (SDMX 2.1
+    REST structure queries): ids, agencies and versions may be ``all`` or joined by ``+``;
+    the version may be ``latest``."""
+    return _structure(request, resource, path)
+
+
+def _structure(request: HttpRequest, resource: str, path: str) -> HttpResponse:
     try:
         _authenticate(request, as_json=False)
-        parts = path.strip("/").split("/")
-        kind, agency, ident, version = (parts + ["", "all", "all", "latest"][len(parts):])[:4]
+        resource = resources.ALIASES.get(resource, resource)
+        if resource in resources.NOT_BUILT:
+            return _not_implemented(resource)
+        if resource not in (*resources.BUILT, *resources.EVERYTHING):
+            raise NotFound("resource", *bilingual(gettext_noop("no structure resource '%(resource)s'"),
+                                                  resource=resource))
+        parts = [part for part in path.strip("/").split("/") if part] if path.strip("/") else []
+        if len(parts) > 3:
+            raise InputError("path", *bilingual(gettext_noop("a structure query is {resource}/{agencyID}/"
+                                                             "{resourceID}/{version}: '%(path)s' has more parts"),
+                                                path=path))
+        agency, ident, version = (parts + ["all", "all", "latest"][len(parts):])[:3]
+        references = request.GET.get("references", "none")
+        if references not in (*resources.REFERENCES, *resources.BUILT, *resources.NOT_BUILT):
+            raise InputError("references", *bilingual(
+                gettext_noop("references must be one of %(values)s, or a structure type"),
+                values=", ".join(resources.REFERENCES)))
+        detail = request.GET.get("detail", "full")
+        if detail in STUB_DETAILS:
+            return _not_implemented(f"detail={detail}")
+        if detail != "full":
+            raise InputError("detail", *bilingual(gettext_noop("detail must be one of %(values)s"),
+                                                  values=", ".join(("full", *STUB_DETAILS))))
         everything = structures.build()
-        wildcard = ("all", "*")
-        message = None
-        if (kind in messages.STRUCTURE_TYPES + messages.ALL_TYPES
-                and agency in (structures.AGENCY_ID, *wildcard)
-                and version in (structures.VERSION, "latest", "+", "~", *wildcard)):
-            references = request.GET.get("references", "none") in ("children", "descendants", "all")
-            message = messages.structure_message(everything, kind, None if ident in wildcard else ident,
-                                                 references)
-        if message is None:
+        found = resources.artefacts(everything, with_constraints=resource in ("contentconstraint",
+                                                                              *resources.EVERYTHING)
+                                    or references != "none")
+        chosen = resources.select(found, resource, agency, ident, version)
+        if not chosen:
             raise NotFound("structure", *bilingual(gettext_noop("no structure '%(path)s'"),
-                                                   path=path))
-        return HttpResponse(messages.to_xml(message), content_type=XML_STRUCTURE)
+                                                   path=f"{resource}/{path}".rstrip("/")))
+        return HttpResponse(messages.to_xml(_message(everything, [*chosen, *found.referenced(chosen, references)])),
+                            content_type=XML_STRUCTURE)
     except Refused as refused:
         return refused.response
     except NotFound as exc:
         return error(404, NO_RESULTS, exc.ref, exc.vi, exc.en)
+    except InputError as exc:
+        return error(400, SYNTAX, exc.ref, exc.vi, exc.en)
 
 
-@require_GET
+def _message(everything: structures.Structures, objects: list[Any]) -> StructureMessage:
+    message = StructureMessage(header=messages.header(everything))
+    for obj in objects:
+        message.add(obj)
+    return message
+
+
+@sdmx_errors
+@http.resource(http.STRUCTURE, error)
+def availableconstraint(request: HttpRequest, path: str) -> HttpResponse:
+    """/sdmx/availableconstraint/{flowRef}[/{key}[/{providerRef}[/{componentID}]]]
+    ?startPeriod=&endPeriod=&updatedAfter=&mode=&references=: the cube region of the data the
+    query selects in the caller's scope (an Actual content constraint). mode=exact (the
+    default): the codes of the data matching the whole key; mode=available: per dimension,
+    the codes that match the key's other parts (what a user may still pick)."""
+    try:
+        token = _authenticate(request, as_json=False)
+        parts = path.strip("/").split("/")
+        if len(parts) > 4:
+            raise InputError("path", *bilingual(gettext_noop("an availability query is availableconstraint/"
+                                                             "{flowRef}/{key}/{providerRef}/{componentID}: "
+                                                             "'%(path)s' has more parts"), path=path))
+        flow, key, provider, component = (parts + ["", "all", "all", "all"][len(parts):])[:4]
+        query.parse_provider(provider)
+        mode = request.GET.get("mode", "exact")
+        if mode not in ("exact", "available"):
+            raise InputError("mode", *bilingual(gettext_noop("mode must be exact or available")))
+        references = request.GET.get("references", "none")
+        if references not in AVAILABILITY_REFERENCES:
+            raise InputError("references", *bilingual(gettext_noop("references must be one of %(values)s"),
+                                                      values=", ".join(AVAILABILITY_REFERENCES)))
+        everything = structures.build(validity=False)
+        parsed = query.parse(flow, key, request.GET, everything)
+        dims = [*everything.dimension_ids, structures.TIME]
+        if component.lower() not in ("all", "*") and component not in dims:
+            raise NotFound("componentID", *bilingual(gettext_noop("no dimension '%(id)s'; the dimensions are: "
+                                                                  "%(known)s"), id=component, known=", ".join(dims)))
+        scope = public_scope.sdmx_scope(request, token)
+        areas = national.load(everything.area_codes)
+        searched = parsed if mode == "exact" else replace(parsed, wanted=[None] * len(parsed.wanted))
+        found = messages.observations(query.rows(searched, everything, scope, areas).iterator(chunk_size=5000),
+                                      everything, searched.wanted, areas)
+        constraint = constraints.actual(everything, parsed.flow, ((o.key, o.time) for o in found), parsed.wanted,
+                                        None if component.lower() in ("all", "*") else component)
+        if constraint is None:
+            return error(404, NO_RESULTS, "data", *bilingual(gettext_noop("no data match the query (within your "
+                                                                          "scope)")))
+        objects: list[Any] = [constraint]
+        if references != "none":
+            found_artefacts = resources.artefacts(everything, with_constraints=False)
+            dataflow = everything.dataflows[parsed.flow]
+            related = [dataflow, *found_artefacts.descendants(dataflow)]
+            objects += [o for o in related if references == "all" or found_artefacts.resource_of(o) == references]
+        return HttpResponse(messages.to_xml(_message(everything, objects)), content_type=XML_STRUCTURE)
+    except Refused as refused:
+        return refused.response
+    except NotFound as exc:
+        return error(404, NO_RESULTS, exc.ref, exc.vi, exc.en)
+    except InputError as exc:
+        return error(400, SEMANTIC if exc.ref.startswith("key part") else SYNTAX, exc.ref, exc.vi, exc.en)
+
+
+@sdmx_errors
 @http.resource(http.SCHEMA, error)
 def schema(request: HttpRequest, path: str) -> HttpResponse:
     """/sdmx/schema/{datastructure|dataflow}/{agency}/{id}[/{version}]?dimensionAtObservation=:
@@ -151,7 +293,7 @@ def schema(request: HttpRequest, path: str) -> HttpResponse:
         return error(400, SYNTAX, exc.ref, exc.vi, exc.en)
 
 
-@require_GET
+@sdmx_errors
 @http.resource(http.DATA, error)
 def data(request: HttpRequest, path: str) -> HttpResponse:
     """/sdmx/data/{flow}[/{key}[/{provider}]]?startPeriod=&endPeriod=&dimensionAtObservation=
@@ -162,9 +304,14 @@ def data(request: HttpRequest, path: str) -> HttpResponse:
         token = _authenticate(request, as_json)
         media = _format(request)
         as_json = media == JSON_DATA
-        flow, _, key = path.partition("/")
+        parts = path.strip("/").split("/")
+        if len(parts) > 3:
+            raise InputError("path", *bilingual(gettext_noop("a data query is data/{flowRef}/{key}/{providerRef}: "
+                                                             "'%(path)s' has more parts"), path=path))
+        flow, key, provider = (parts + ["", "all", "all"][len(parts):])[:3]
+        query.parse_provider(provider)
         everything = structures.build(validity=False)
-        parsed = query.parse(flow, key.split("/")[0], request.GET, everything)
+        parsed = query.parse(flow, key, request.GET, everything)
         scope = public_scope.sdmx_scope(request, token)
         areas = national.load(everything.area_codes)
         found = messages.observations(query.rows(parsed, everything, scope, areas).iterator(chunk_size=5000),
