@@ -303,8 +303,9 @@ def test_the_calendar_is_written_through_audited_actions(figures, make_user) -> 
     publishing.save_release(release, actor=figures["coordinator"])
     event = Event.objects.order_by("-pk").first()
     assert Event.objects.count() == before + 1 and event.data["model"] == "public.release"
-    assert event.data["changes"]["release_at"]["new"].startswith("2026-11-14T02:00")
-    assert event.data["changes"]["release_at"]["old"].startswith("2026-11-15T02:00")
+    change = event.data["changes"]["release_at"]
+    assert datetime.fromisoformat(change["new"]) == datetime(2026, 11, 14, 9, 0, tzinfo=VN)
+    assert datetime.fromisoformat(change["old"]) == SEP_ESTIMATE
     with pytest.raises(PermissionDenied):
         publishing.save_release(release, actor=make_user("viewer", "viewer", "CP"))
     bad = Release(publication=release.publication, period="2026-13", stage="official", release_at=SEP_ESTIMATE)
@@ -312,3 +313,23 @@ def test_the_calendar_is_written_through_audited_actions(figures, make_user) -> 
         publishing.save_release(bad, actor=figures["coordinator"])
     assert "period" in raised.value.message_dict
     assert Event.objects.count() == before + 1
+
+
+def test_the_demo_calendar_follows_the_stored_versions(figures, make_user) -> None:  # type: ignore[no-untyped-def]
+    """nrs demo's publish_demo: one release per approved version of each period (AUG: the first
+    report, then the approved revision), the newest period's official release ahead (embargo),
+    and the next period scheduled."""
+    from django.utils import timezone
+
+    from nrs.web import demo
+
+    make_user("dieuphoi", "coordinator", "CP")
+    with time_machine.travel(datetime(2026, 11, 21, 8, 0, tzinfo=VN), tick=False):
+        assert demo.publish_demo() > 0
+        now = timezone.now()
+    releases = {(r.period, r.stage): r.release_at for r in Release.objects.filter(publication__indicator__code=CODE)}
+    assert releases[(AUG.sdmx, "preliminary")] == datetime(2026, 10, 5, 10, 0, tzinfo=VN)  # T0's hour after
+    assert releases[(AUG.sdmx, "official")] == datetime(2026, 11, 10, 11, 0, tzinfo=VN)  # SETUP's hour after
+    assert releases[(SEP.sdmx, "official")] > now  # the newest period: under embargo
+    assert releases[("2026-10", "official")] > releases[(SEP.sdmx, "official")]
+    assert Publication.objects.get(indicator__code=CODE).min_level == "province"

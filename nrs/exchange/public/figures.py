@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -59,8 +60,9 @@ def _root() -> OrgUnit | None:
     return OrgUnit.objects.filter(level=Level.NATIONAL, parent__isnull=True).order_by("-valid_from").first()
 
 
-def national_series(indicator: Indicator, now: datetime | None = None) -> list[Figure]:
-    """The national figure of each released period of the indicator's own frequency, oldest first."""
+def national_series(indicator: Indicator, now: datetime | None = None, *, newest_only: bool = False) -> list[Figure]:
+    """The national figure of each released period of the indicator's own frequency, oldest first
+    (``newest_only``: computed over the provinces for the newest released period only)."""
     now = now or timezone.now()
     root = _root()
     if root is None:
@@ -80,7 +82,11 @@ def national_series(indicator: Indicator, now: datetime | None = None) -> list[F
         if row.period not in best or rank < best[row.period][0]:
             best[row.period] = (rank, row)
     figures = [Figure(row.org_unit, periods.parse_sdmx(code), row.value, row.flag) for code, (_r, row) in best.items()]
-    figures += _computed(indicator, root, [code for code in released_periods(indicator, now) if code not in best], now)
+    missing = [code for code in released_periods(indicator, now) if code not in best]
+    if newest_only:
+        newest = released_periods(indicator, now)[:1]
+        missing = [code for code in newest if code in missing]
+    figures += _computed(indicator, root, missing, now)
     return sorted(figures, key=lambda f: f.period.start)
 
 
@@ -97,11 +103,27 @@ def _computed(indicator: Indicator, root: OrgUnit, wanted: list[str], now: datet
                                        release_at__lte=now).order_by("-release_at").first())
         if last is None:
             continue
-        cell = Reader(known_on=last.release_at).cells([indicator.code], [root.pk], periods=[code]).get(
-            (indicator.code, root.pk, code))
-        if cell is not None and cell.value is not None:
-            found.append(Figure(root, period, cell.value, ""))
+        value = _as_known(indicator, root, code, last.release_at)
+        if value is not None:
+            found.append(Figure(root, period, value, ""))
     return found
+
+
+COMPUTED_TTL = 3600  # seconds: a figure as known at a past moment changes only with a backfill
+
+
+def _as_known(indicator: Indicator, root: OrgUnit, period: str, moment: datetime) -> Decimal | None:
+    """The engine's national figure of ``period`` as known at ``moment`` (cached: recomputing it
+    reads every province's vintages)."""
+    key = f"nrs-public-national:{indicator.pk}:{root.pk}:{period}:{moment.timestamp()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return None if cached == "" else Decimal(cached)
+    cell = Reader(known_on=moment).cells([indicator.code], [root.pk], periods=[period]).get(
+        (indicator.code, root.pk, period))
+    value = None if cell is None or cell.value is None else cell.value
+    cache.set(key, "" if value is None else str(value), COMPUTED_TTL)
+    return value
 
 
 def province_figures(indicator: Indicator, period: str, now: datetime | None = None) -> list[Figure]:
@@ -160,9 +182,8 @@ def _computed_history(indicator: Indicator, root: OrgUnit, period: str, releases
     """A national figure computed over the provinces, release by release (as known at each)."""
     steps: list[Step] = []
     for release in releases:
-        cell = Reader(known_on=release.release_at).cells([indicator.code], [root.pk], periods=[period]).get(
-            (indicator.code, root.pk, period))
-        if cell is None or cell.value is None:
+        value = _as_known(indicator, root, period, release.release_at)
+        if value is None:
             continue
-        steps.append(Step(release, cell.value, "", None, changed=bool(steps) and steps[-1].value != cell.value))
+        steps.append(Step(release, value, "", None, changed=bool(steps) and steps[-1].value != value))
     return steps

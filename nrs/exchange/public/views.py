@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_noop
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from nrs.accounts import ratelimit
@@ -34,9 +34,9 @@ NOT_A_PERIOD = gettext_noop("period '%(period)s' is not an SDMX period code (e.g
 
 
 def public_view(view: View) -> View:
-    """404 unless NRS_PUBLIC; GET only; an anonymous caller counted against its address' rate."""
+    """404 unless NRS_PUBLIC; GET and HEAD only; an anonymous caller counted against its address' rate."""
     @wraps(view)
-    @require_GET
+    @require_safe
     @vary_on_headers("Cookie", "Accept-Language")
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not scope.enabled():
@@ -77,7 +77,7 @@ def index(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = []
     for publication in figures.publications():
-        series = figures.national_series(publication.indicator, now)
+        series = figures.national_series(publication.indicator, now, newest_only=True)
         upcoming = [r for r in figures.calendar(publication.indicator) if r.release_at > now]
         rows.append({"publication": publication, "indicator": publication.indicator,
                      "latest": series[-1] if series else None, "next": upcoming[0] if upcoming else None})
