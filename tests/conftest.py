@@ -80,6 +80,14 @@ def chromium_available() -> bool:
     return CHROMIUM.exists() or shutil.which("chromium") is not None
 
 
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, object]:
+    """Debian's Chromium, headless, for every Playwright test (pytest-playwright's fixture)."""
+    from tests.browser_helpers import CHROMIUM_ARGS
+
+    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     if chromium_available():
         return

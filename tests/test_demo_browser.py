@@ -29,16 +29,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM
-
 NRS = str(Path(sys.executable).parent / "nrs")
 # The moment the browser tests' demo is loaded and served at, Viet Nam time.
 DEMO_AT = datetime(2026, 12, 15, 10, 0, 0)
 # Runs on SQLite files of its own (as `make demo` does), whatever NRS_DATABASE_URL says.
 pytestmark = pytest.mark.engine_independent
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 # libfaketime 0.9.10 (Debian 12) and Python 3.11 do not agree on the monotonic clock: faked, a
@@ -175,11 +170,6 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                         "--unit", "01"], env)
     with _serving(env) as base:
         yield base
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict[str, object]:
-    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(autouse=True)

@@ -17,18 +17,16 @@ import os
 import re
 import struct
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import CHROMIUM
-from tests.test_demo_browser import CHROMIUM_ARGS, DEMO_AT
+from tests.browser_helpers import axe, settle
+from tests.test_demo_browser import DEMO_AT
 
 pytestmark = [pytest.mark.engine_independent, pytest.mark.browser]
 
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 REPORTS = Path(os.environ.get("NRS_SCREENSHOTS", Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"))
@@ -85,19 +83,6 @@ ROLES: dict[str, list[str]] = {
 ANONYMOUS = ["/accounts/login/", "@bad-password"]
 
 
-@pytest.fixture(scope="module")
-def axe_server(served_demo: str) -> Iterator[str]:
-    if os.environ.get("NRS_AXE_BASE"):  # a demo already served (while fixing pages)
-        yield os.environ["NRS_AXE_BASE"].rstrip("/")
-        return
-    yield served_demo  # the session's demo (tests/conftest.py), shared with the phone checks
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict[str, object]:
-    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
-
-
 def _sign_in(page: Any, base: str, username: str) -> None:
     from nrs.web.demo import DEMO_PASSWORD
 
@@ -111,34 +96,13 @@ def _sign_in(page: Any, base: str, username: str) -> None:
 def _axe(page: Any, label: str) -> list[str]:
     """axe-core on the page as it stands: one line per serious or critical violation
     (page, rule, impact, each target)."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})"
-                           ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-                           " nodes: v.nodes.filter(n => ['serious', 'critical'].includes(n.impact))"
-                           ".map(n => n.target.join(' ') + ' :: ' + n.failureSummary.replace(/\\s+/g, ' ')"
-                           ".slice(0, 240))})))")
-    lines = []
-    for violation in result:
-        for node in violation["nodes"]:
-            lines.append(f"{label} | {violation['id']} ({violation['impact']}: {violation['help']}) | {node}")
-    return lines
-
-
-def _settle(page: Any) -> None:
-    """Charts drawn and htmx requests answered before axe looks. (Not "networkidle": the
-    dashboards keep a Server-Sent Events stream open.)"""
-    page.wait_for_load_state("load")
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request')"
-        " && Array.from(document.querySelectorAll('[data-figure]')).every(e => e.dataset.drawn)",
-        timeout=20_000)
-    page.wait_for_timeout(100)
+    return [f"{label} | {v['id']} ({v['impact']}: {v['help']}) | " + f"{n['target']} :: {n['summary']}"[:240]
+            for v in axe(page) for n in v["nodes"]]
 
 
 def _visit(page: Any, base: str, path: str, label: str) -> list[str]:
     page.goto(f"{base}{path}")
-    _settle(page)
+    settle(page)
     return _axe(page, f"{label} {path} -> {page.url.removeprefix(base)}")
 
 
@@ -156,14 +120,14 @@ def _totp(secret: str, at: float) -> str:
 def _two_factor(page: Any, base: str, label: str) -> list[str]:
     found: list[str] = []
     answer = page.goto(f"{base}/accounts/2fa/")
-    _settle(page)
+    settle(page)
     enrol = page.locator("#totp-secret").count() == 1
     state = "enrol" if enrol else "verify"
     if enrol:
         SECRETS["btc.baocao"] = page.inner_text("#totp-secret").strip()
     found += _axe(page, f"{label} two-factor {state}")
     secret = SECRETS.get("btc.baocao")
-    if secret is None:  # enrolled on a server reused from an earlier run (NRS_AXE_BASE): key unknown
+    if secret is None:  # enrolled on a server reused from an earlier run (NRS_DEMO_BASE): key unknown
         page.fill("#id_code", "000000")
         page.click("#verify-code")
         page.wait_for_selector("p.error[role=alert]")
@@ -183,10 +147,10 @@ def _two_factor(page: Any, base: str, label: str) -> list[str]:
             break
     if enrol:  # the backup codes, shown once
         assert "/accounts/2fa/backup-codes/" in page.url, page.url
-        _settle(page)
+        settle(page)
         found += _axe(page, f"{label} backup codes {page.url.removeprefix(base)}")
     page.goto(f"{base}/accounts/2fa/")
-    _settle(page)
+    settle(page)
     assert page.locator("#totp-secret, #verify-code").count() == 0, page.url
     found += _axe(page, f"{label} two-factor on")
     return found
@@ -210,14 +174,14 @@ def _special(page: Any, base: str, step: str, label: str) -> list[str]:
         page.click("li[data-code=CP] > button.toggle")
         page.wait_for_selector("li[data-code='01'] > a")
         page.click("li[data-code='01'] > a")
-        _settle(page)
+        settle(page)
         return _axe(page, f"{label} unit page {page.url.removeprefix(base)}")
     if step == "@refused":  # a value that is not a number, saved: refused with its message
         page.goto(f"{base}/report/PROV_KTXH_M/01/{_month()}/")
         page.fill("input[name='v-EXPORT_TOTAL']", "abc")
         page.click("#save")
         page.wait_for_selector("[data-issue='value_invalid']")
-        _settle(page)
+        settle(page)
         return _axe(page, f"{label} refused save {page.url.removeprefix(base)}")
     if step == "@bad-password":  # the sign-in page with its error
         from nrs.web.demo import DEMO_PASSWORD
@@ -226,14 +190,14 @@ def _special(page: Any, base: str, step: str, label: str) -> list[str]:
         page.fill("#id_username", "hanoi.baocao")
         page.fill("#id_password", DEMO_PASSWORD + "-wrong")
         page.click("#sign-in")
-        _settle(page)
+        settle(page)
         return _axe(page, f"{label} refused sign-in {page.url.removeprefix(base)}")
     if step == "@english":  # the same pages in English: the reporter's list
         page.goto(f"{base}/report/")
         _open_menu(page)
         page.click("button[data-lang=en]")
         page.wait_for_selector("html[lang=en]")
-        _settle(page)
+        settle(page)
         found = _axe(page, f"{label} English {page.url.removeprefix(base)}")
         _open_menu(page)
         page.click("button[data-lang=vi]")
@@ -241,7 +205,7 @@ def _special(page: Any, base: str, step: str, label: str) -> list[str]:
         return found
     if step == "@menu":  # on a phone, the landing page with its menu opened
         page.goto(f"{base}/")
-        _settle(page)
+        settle(page)
         _open_menu(page)
         return _axe(page, f"{label} menu open {page.url.removeprefix(base)}")
     if step == "@two-factor":
@@ -252,7 +216,7 @@ def _special(page: Any, base: str, step: str, label: str) -> list[str]:
         page.select_option("select[name=period]", index=0)
         page.click("#generate")
         page.wait_for_selector("#briefing-status[data-status=done]", timeout=90_000)
-        _settle(page)
+        settle(page)
         return _axe(page, f"{label} briefing {page.url.removeprefix(base)}")
     raise AssertionError(step)
 
@@ -295,20 +259,20 @@ def _walk(browser: Any, base: str, viewport: dict[str, int], size: str) -> tuple
 
 @pytest.mark.parametrize(("viewport", "size"), [(DESKTOP, "1280x800"), (PHONE, "390x844")],
                          ids=["desktop", "phone"])
-def test_axe_finds_no_serious_or_critical_violation(axe_server: str, browser: Any,
+def test_axe_finds_no_serious_or_critical_violation(served_demo: str, browser: Any,
                                                      viewport: dict[str, int], size: str) -> None:
-    found, pages = _walk(browser, axe_server, viewport, size)
+    found, pages = _walk(browser, served_demo, viewport, size)
     REPORTS.mkdir(parents=True, exist_ok=True)  # kept as a test artefact, like the screenshots
     (REPORTS / f"axe-{size}.txt").write_text("\n".join(found) + "\n", encoding="utf-8")
     assert pages >= 40
     assert found == [], f"{len(found)} serious or critical violations:\n" + "\n".join(found)
 
 
-def test_skip_link_moves_focus_to_the_content_and_focus_is_visible(axe_server: str, browser: Any) -> None:
+def test_skip_link_moves_focus_to_the_content_and_focus_is_visible(served_demo: str, browser: Any) -> None:
     context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
     page = context.new_page()
-    _sign_in(page, axe_server, "hanoi.baocao")
-    page.goto(f"{axe_server}/registry/")
+    _sign_in(page, served_demo, "hanoi.baocao")
+    page.goto(f"{served_demo}/registry/")
     page.keyboard.press("Tab")
     focused = page.evaluate("() => [document.activeElement.className, document.activeElement.getAttribute('href')]")
     assert focused == ["skip-link", "#content"]
@@ -324,7 +288,7 @@ def test_skip_link_moves_focus_to_the_content_and_focus_is_visible(axe_server: s
     inside = page.evaluate("() => document.getElementById('content').contains(document.activeElement)")
     assert inside
     # Every focusable kind shows its focus: a link, a button and an input, reached by Tab.
-    page.goto(f"{axe_server}/registry/indicators/")
+    page.goto(f"{served_demo}/registry/indicators/")
     seen: set[str] = set()
     for _ in range(40):
         page.keyboard.press("Tab")
@@ -340,12 +304,12 @@ def test_skip_link_moves_focus_to_the_content_and_focus_is_visible(axe_server: s
     context.close()
 
 
-def test_axe_reports_what_it_finds(axe_server: str, browser: Any) -> None:
+def test_axe_reports_what_it_finds(served_demo: str, browser: Any) -> None:
     """The check is not vacuous: axe, loaded the same way under the same policy, reports an
     unlabelled input and a grey too light to read, added to a real page."""
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()
-    page.goto(f"{axe_server}/accounts/login/")
+    page.goto(f"{served_demo}/accounts/login/")
     page.evaluate("() => { const c = document.getElementById('content');"
                   " c.insertAdjacentHTML('beforeend', '<input id=\"probe\"><p id=\"faint\">Chữ quá nhạt để đọc</p>');"
                   " document.getElementById('faint').style.color = '#bbb'; }")

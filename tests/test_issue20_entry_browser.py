@@ -17,13 +17,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.browser_helpers import axe_ids
 from tests.live import PASSWORD, LiveNode, fresh_database
-from tests.test_demo_browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.engine_independent, pytest.mark.browser]
 
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(os.environ.get("NRS_ENTRY_SHOTS", "/tmp/nrs20/shots"))
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 # Plausible figures for the rules (rules.yaml): shares at most 100, parts under their totals.
@@ -68,10 +66,6 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveNode, s
             live.stop()
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict[str, object]:
-    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
-
 
 def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -87,14 +81,9 @@ def _sign_in(page: Any, base: str, username: str) -> None:
 
 
 def _axe(page: Any) -> list[str]:
-    page.evaluate(AXE.read_text(encoding="utf-8"))
     # The form and its messages; the attachments block is the attachments helper's (checked by
     # tests/test_issue20_axe.py on the whole page).
-    result = page.evaluate("() => axe.run({include: [['#report-form']], exclude: [['#attachments']]},"
-                           " {resultTypes: ['violations']}).then(r => r.violations"
-                           ".filter(v => ['serious', 'critical'].includes(v.impact))"
-                           ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', ')))")
-    return list(result)
+    return axe_ids(page, {"include": [["#report-form"]], "exclude": [["#attachments"]]})
 
 
 def _saved(page: Any, code: str) -> None:

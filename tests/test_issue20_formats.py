@@ -305,8 +305,8 @@ def test_the_exported_png_shows_title_unit_source_and_date(figures, leader) -> N
     the SVG holds the caption's words with the page's separators, and the PNG is the export size."""
     from playwright.sync_api import sync_playwright
 
+    from tests.browser_helpers import CHROMIUM_ARGS
     from tests.conftest import CHROMIUM
-    from tests.test_demo_browser import CHROMIUM_ARGS
 
     series_page = _get(leader, "vi", "/dashboard/indicator/RETAIL_SALES/", unit="01")
     map_page = _get(leader, "vi", "/dashboard/indicator/RETAIL_SALES/", period="2026-09")

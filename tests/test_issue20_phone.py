@@ -6,38 +6,22 @@ no page scrolls sideways at 360, 390 or 414 px; the menu folds behind a button o
 indicator page stays under 1.2 MB transferred with an empty cache, its Plotly bundle compressed
 and cached for ever; the site is installable, and the last overview reads offline, stamped with
 its refresh time. Without a browser: the manifest, the service worker's headers, and the order
-of the overview's cards (full, then partial, then empty). NRS_PHONE_BASE reuses a served demo."""
+of the overview's cards (full, then partial, then empty). NRS_DEMO_BASE reuses a served demo."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from tests.conftest import CHROMIUM
-from tests.test_demo_browser import CHROMIUM_ARGS, DEMO_AT
+from tests.test_demo_browser import DEMO_AT
 
 PHONES = [360, 390, 414]
 LEADER_PAGES = ["/dashboard/", "/dashboard/indicator/RETAIL_SALES/", "/dashboard/province/01/", "/briefings/"]
 REPORTER_PAGES = ["/report/"]
-
-
-@pytest.fixture(scope="module")
-def phone_server(served_demo: str) -> Iterator[str]:
-    if os.environ.get("NRS_PHONE_BASE"):  # a demo already served (while fixing pages)
-        yield os.environ["NRS_PHONE_BASE"].rstrip("/")
-        return
-    yield served_demo  # the session's demo (tests/conftest.py), shared with the axe checks
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict[str, object]:
-    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
 def _sign_in(page: Any, base: str, username: str = "lanhdao") -> None:
@@ -63,14 +47,14 @@ def _overflow(page: Any) -> int:
 @pytest.mark.browser
 @pytest.mark.engine_independent
 @pytest.mark.parametrize("width", PHONES)
-def test_no_page_scrolls_sideways_on_a_phone(phone_server: str, browser: Any, width: int) -> None:
+def test_no_page_scrolls_sideways_on_a_phone(served_demo: str, browser: Any, width: int) -> None:
     wide: list[str] = []
     for username, pages in (("lanhdao", LEADER_PAGES), ("hanoi.baocao", REPORTER_PAGES)):
         context = _context(browser, width)
         page = context.new_page()
-        _sign_in(page, phone_server, username)
+        _sign_in(page, served_demo, username)
         for path in pages:
-            page.goto(f"{phone_server}{path}")
+            page.goto(f"{served_demo}{path}")
             page.wait_for_load_state("load")
             if page.locator("[data-figure]").count():
                 page.wait_for_function("() => Array.from(document.querySelectorAll('[data-figure]'))"
@@ -87,10 +71,10 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_server: str, browser: Any, wi
 
 @pytest.mark.browser
 @pytest.mark.engine_independent
-def test_the_menu_folds_on_a_phone_and_not_on_a_desktop(phone_server: str, browser: Any) -> None:
+def test_the_menu_folds_on_a_phone_and_not_on_a_desktop(served_demo: str, browser: Any) -> None:
     context = _context(browser, 390)
     page = context.new_page()
-    _sign_in(page, phone_server)
+    _sign_in(page, served_demo)
     toggle = page.locator("[data-menu-toggle]")
     briefings = page.locator("header nav a[href='/briefings/']")
     assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
@@ -105,7 +89,7 @@ def test_the_menu_folds_on_a_phone_and_not_on_a_desktop(phone_server: str, brows
     context.close()
     desktop = browser.new_context(viewport={"width": 1280, "height": 800})
     page = desktop.new_page()
-    _sign_in(page, phone_server)
+    _sign_in(page, served_demo)
     assert not page.locator("[data-menu-toggle]").is_visible()
     assert page.locator("header nav a[href='/briefings/']").is_visible()
     desktop.close()
@@ -113,10 +97,10 @@ def test_the_menu_folds_on_a_phone_and_not_on_a_desktop(phone_server: str, brows
 
 @pytest.mark.browser
 @pytest.mark.engine_independent
-def test_the_indicator_page_is_light_and_its_static_files_cached_for_ever(phone_server: str, browser: Any) -> None:
+def test_the_indicator_page_is_light_and_its_static_files_cached_for_ever(served_demo: str, browser: Any) -> None:
     context = _context(browser, 390, service_workers="block")
     page = context.new_page()
-    _sign_in(page, phone_server)
+    _sign_in(page, served_demo)
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.clearBrowserCache")
@@ -124,7 +108,7 @@ def test_the_indicator_page_is_light_and_its_static_files_cached_for_ever(phone_
     cdp.on("Network.loadingFinished", lambda e: received.__setitem__(e["requestId"], int(e["encodedDataLength"])))
     scripts: list[Any] = []
     page.on("response", lambda r: scripts.append(r) if "/static/plotly/" in r.url else None)
-    page.goto(f"{phone_server}/dashboard/indicator/RETAIL_SALES/")
+    page.goto(f"{served_demo}/dashboard/indicator/RETAIL_SALES/")
     page.wait_for_function("() => document.getElementById('series').dataset.drawn")
     page.wait_for_timeout(300)
     assert sum(received.values()) <= 1_200_000, sum(received.values())
@@ -138,11 +122,11 @@ def test_the_indicator_page_is_light_and_its_static_files_cached_for_ever(phone_
 
 @pytest.mark.browser
 @pytest.mark.engine_independent
-def test_the_last_overview_reads_offline_with_its_refresh_time(phone_server: str, browser: Any) -> None:
+def test_the_last_overview_reads_offline_with_its_refresh_time(served_demo: str, browser: Any) -> None:
     context = _context(browser, 390)
     page = context.new_page()
-    _sign_in(page, phone_server)
-    page.goto(f"{phone_server}/dashboard/")
+    _sign_in(page, served_demo)
+    page.goto(f"{served_demo}/dashboard/")
     page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
                            timeout=20_000)
     page.reload()  # now through the service worker, which keeps it
@@ -164,12 +148,12 @@ def test_the_last_overview_reads_offline_with_its_refresh_time(phone_server: str
 
 @pytest.mark.browser
 @pytest.mark.engine_independent
-def test_the_as_known_on_picker_and_the_way_back(phone_server: str, browser: Any) -> None:
+def test_the_as_known_on_picker_and_the_way_back(served_demo: str, browser: Any) -> None:
     context = _context(browser, 390)
     page = context.new_page()
-    _sign_in(page, phone_server)
+    _sign_in(page, served_demo)
     for path in ("/dashboard/", "/dashboard/indicator/RETAIL_SALES/"):
-        page.goto(f"{phone_server}{path}")
+        page.goto(f"{served_demo}{path}")
         assert page.locator("[data-testid=known-on]").count() == 0
         day = page.get_by_label(re.compile("Số liệu như đã biết vào ngày|Figures as known on"))
         day.fill(f"{DEMO_AT:%Y}-{DEMO_AT.month - 1:02d}-01")

@@ -25,14 +25,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CHROMIUM
+from tests.browser_helpers import axe_ids, settle
 from tests.live import PASSWORD, LiveNode, fresh_database
 from tests.test_collection_api import PDF
-from tests.test_demo_browser import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.engine_independent, pytest.mark.browser]
 
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(os.environ.get("NRS_SCREENSHOTS", Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"))
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 # Months back from the server's month: each walk approves its first and returns its second.
@@ -111,10 +109,6 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
             live.stop()
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict[str, object]:
-    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
-
 
 class Pages:
     """One role's browser context at one size: every page visited is checked the same way."""
@@ -140,12 +134,7 @@ class Pages:
     def check(self, step: str) -> None:
         """The page as it stands: settled, screenshot, no overflow on a phone, axe."""
         page = self.page
-        page.wait_for_load_state("load")
-        page.wait_for_function(
-            "() => !document.querySelector('.htmx-request')"
-            " && Array.from(document.querySelectorAll('[data-figure]')).every(e => e.dataset.drawn)",
-            timeout=20_000)
-        page.wait_for_timeout(100)
+        settle(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"walk-{self.role}-{self.size}-{step}.png"), full_page=True)
         where = f"{self.role} {self.size} {step} {page.url.removeprefix(self.walk.base)}"
@@ -153,12 +142,7 @@ class Pages:
             wide = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             if wide[0] > wide[1]:
                 self.problems.append(f"{where}: {wide[0]} px wide in a {wide[1]} px window")
-        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-            page.evaluate(AXE.read_text(encoding="utf-8"))
-        found = page.evaluate(
-            "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
-            ".filter(v => ['serious', 'critical'].includes(v.impact))"
-            ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 5).join(', ')))")
+        found = axe_ids(page)
         self.problems += [f"{where}: {line}" for line in found]
 
     def close(self) -> None:
