@@ -159,7 +159,9 @@ class BearerChallengeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 401:
-            if "Authorization" in request.headers:
+            if "WWW-Authenticate" in response.headers and not request.path.startswith("/api/"):
+                pass  # the view's own challenge (the DHIS2 mount's Basic realm="DHIS2")
+            elif "Authorization" in request.headers:
                 response["WWW-Authenticate"] = 'Bearer realm="nrs", error="invalid_token"'
             else:
                 response.headers.setdefault("WWW-Authenticate", 'Bearer realm="nrs"')
