@@ -297,6 +297,7 @@ def test_the_calendar_is_written_through_audited_actions(figures, make_user) -> 
 
     from nrs.audit.models import Event
 
+    viewer = make_user("viewer", "viewer", "CP")
     release = Release.objects.get(publication__indicator__code=CODE, period=SEP.sdmx)
     before = Event.objects.count()
     release.release_at = datetime(2026, 11, 14, 9, 0, tzinfo=VN)
@@ -307,7 +308,7 @@ def test_the_calendar_is_written_through_audited_actions(figures, make_user) -> 
     assert datetime.fromisoformat(change["new"]) == datetime(2026, 11, 14, 9, 0, tzinfo=VN)
     assert datetime.fromisoformat(change["old"]) == SEP_ESTIMATE
     with pytest.raises(PermissionDenied):
-        publishing.save_release(release, actor=make_user("viewer", "viewer", "CP"))
+        publishing.save_release(release, actor=viewer)
     bad = Release(publication=release.publication, period="2026-13", stage="official", release_at=SEP_ESTIMATE)
     with pytest.raises(ValidationError) as raised:
         publishing.save_release(bad, actor=figures["coordinator"])
