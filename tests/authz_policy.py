@@ -316,6 +316,22 @@ URLS: dict[str, Entry] = {
     "connectors:list": page(perm(Perm.MANAGE_CATALOGUE)),
     "connectors:detail": page(perm(Perm.MANAGE_CATALOGUE, "root"), {"pk": "{connector}"}),
     # -- end connectors and webhooks (/connectors/) --
+    # -- issue 19: the DHIS2 push mount (/dhis2/{system}/api/…) --
+    # Machine credentials only (ApiToken, Basic), HTTPS only; sessions get 401. The matrix has
+    # no partner system, so every probe is refused; tests/test_issue19_dhis2_push.py covers who
+    # may push.
+    "dhis2_data_value_sets": Entry({"system": "MATRIX"}, (post(NOBODY),)),
+    "dhis2_task": page(NOBODY, {"system": "MATRIX", "job_type": "DATAVALUE_IMPORT", "uid": "Aaaaaaaaaa1"}),
+    "dhis2_task_summary": page(NOBODY, {"system": "MATRIX", "job_type": "DATAVALUE_IMPORT",
+                                        "uid": "Aaaaaaaaaa1"}),
+    "dhis2_not_served": page(NOBODY, {"rest": "x"}),
+    # -- end DHIS2 push mount --
+    # -- issue 19: public dissemination (/public/; 404 unless NRS_PUBLIC, open to all when on) --
+    "public:index": page(PUBLIC),
+    "public:indicator": page(PUBLIC, {"code": "RETAIL_SALES"}),
+    "public:history": page(PUBLIC, {"code": "RETAIL_SALES"}),
+    "public:download": page(PUBLIC, {"code": "RETAIL_SALES"}),
+    # -- end public dissemination --
 }
 
 
@@ -417,6 +433,10 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "connectors.delivery": AdminModel("delivery", admin(perm(Perm.MANAGE_CATALOGUE, "root")), NOBODY, NOBODY,
                                       listing=admin(perm(Perm.MANAGE_CATALOGUE))),
     # -- end connectors and webhooks --
+    # -- issue 19: the public release calendar (catalogue permission on the root; no delete) --
+    "public.publication": AdminModel("public_publication", ADMIN, CATALOGUE, CATALOGUE),
+    "public.release": AdminModel("public_release", ADMIN, CATALOGUE, CATALOGUE),
+    # -- end public release calendar --
 }
 for _model, _spec in ADMIN_MODELS.items():
     URLS.update(_spec.entries(_model))

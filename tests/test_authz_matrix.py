@@ -179,6 +179,7 @@ def _build_cast(media: Path) -> Cast:
         "measureunit": str(MeasureUnit.objects.order_by("pk").values_list("pk", flat=True).first()),
         "group": str(group.pk), **_third_party(service),
         **_dhis2_objects(coordinator), **_federation_objects(coordinator), **_connector_objects(coordinator),
+        **_public_objects(coordinator),
     }
     for code in (OWN, FOREIGN):
         unit = current(code)
@@ -243,6 +244,17 @@ def _federation_objects(coordinator: User) -> dict[str, str]:
     batch = ReceivedBatch.objects.create(node=node, batch_id="matrix", sequence=1, sha256="0" * 64,
                                          signature="matrix")
     return {"fed_node": str(node.pk), "fed_batch": str(batch.pk)}
+
+
+def _public_objects(coordinator: User) -> dict[str, str]:
+    """Issue 19: a publication of the matrix's indicator and one release of its calendar."""
+    from datetime import UTC, datetime
+
+    from nrs.exchange.public.actions import publish
+
+    publication = publish(Indicator.objects.get(code=INDICATOR), actor=coordinator,
+                          calendar=[(APPROVED.sdmx, "official", datetime(2026, 1, 1, 2, tzinfo=UTC))])
+    return {"public_publication": str(publication.pk), "public_release": str(publication.releases.get().pk)}
 
 
 def _connector_objects(coordinator: User) -> dict[str, str]:

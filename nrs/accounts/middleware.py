@@ -31,7 +31,8 @@ IDLE_RESOLUTION = 60
 # signing out, static files, the language switch, the health probe, and the installable app's
 # manifest and service worker (they hold no data).
 _OPEN_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/login/", "/static/",
-                  "/i18n/", "/health/", "/oidc/", "/sw.js", "/manifest.webmanifest")
+                  "/i18n/", "/health/", "/oidc/", "/sw.js", "/manifest.webmanifest",
+                  "/public/")  # the public explorer holds only released figures (issue 19)
 
 
 class IdleTimeoutMiddleware:

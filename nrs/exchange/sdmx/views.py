@@ -186,7 +186,7 @@ def _structure(request: HttpRequest, resource: str, path: str) -> HttpResponse:
         if detail != "full":
             raise InputError("detail", *bilingual(gettext_noop("detail must be one of %(values)s"),
                                                   values=", ".join(("full", *STUB_DETAILS))))
-        everything = structures.build()
+        everything = http.structures()
         found = resources.artefacts(everything, with_constraints=resource in ("contentconstraint",
                                                                               *resources.EVERYTHING)
                                     or references != "none")
@@ -235,7 +235,7 @@ def availableconstraint(request: HttpRequest, path: str) -> HttpResponse:
         if references not in AVAILABILITY_REFERENCES:
             raise InputError("references", *bilingual(gettext_noop("references must be one of %(values)s"),
                                                       values=", ".join(AVAILABILITY_REFERENCES)))
-        everything = structures.build(validity=False)
+        everything = http.structures(validity=False)
         parsed = query.parse(flow, key, request.GET, everything)
         dims = [*everything.dimension_ids, structures.TIME]
         if component.lower() not in ("all", "*") and component not in dims:
@@ -276,7 +276,7 @@ def schema(request: HttpRequest, path: str) -> HttpResponse:
         _authenticate(request, as_json=False)
         parts = path.strip("/").split("/")
         context, agency, ident, version = (parts + ["", "", "", "latest"][len(parts):])[:4]
-        everything = structures.build(validity=False)
+        everything = http.structures(validity=False)
         known = {"datastructure": [structures.DSD_ID], "dataflow": list(everything.dataflows)}
         if (ident not in known.get(context, []) or agency not in (structures.AGENCY_ID, "all", "*")
                 or version not in (structures.VERSION, "latest", "*", "+", "~")):
@@ -310,7 +310,7 @@ def data(request: HttpRequest, path: str) -> HttpResponse:
                                                              "'%(path)s' has more parts"), path=path))
         flow, key, provider = (parts + ["", "all", "all"][len(parts):])[:3]
         query.parse_provider(provider)
-        everything = structures.build(validity=False)
+        everything = http.structures(validity=False)
         parsed = query.parse(flow, key, request.GET, everything)
         scope = public_scope.sdmx_scope(request, token)
         areas = national.load(everything.area_codes)
