@@ -309,6 +309,14 @@ URLS: dict[str, Entry] = {
     "sdmx:schema": page(SIGNED_IN, {"path": "dataflow/VN_VPCP/DF_ECONOMIC_GROWTH/1.0"}),
     "sdmx:data": page(perm(Perm.VIEW_DATA, "object"), {"path": "DF_ECONOMIC_GROWTH/M.{indicator}.{unit}"},
                       query={"format": "csv", "startPeriod": "{approved_period}"}, rows=csv_rows("REF_AREA")),
+    # Issue 19: the 2.1 REST structure paths, availableconstraint (the data in the caller's
+    # scope: another unit's key finds nothing) and the SDMX 404/501 for everything else.
+    "sdmx:resource": page(SIGNED_IN, {"resource": "dataflow"}),
+    "sdmx:resource-path": page(SIGNED_IN, {"resource": "codelist", "path": "VN_VPCP/CL_FREQ/1.0"}),
+    "sdmx:availableconstraint": page(perm(Perm.VIEW_DATA, "object"),
+                                     {"path": "DF_ECONOMIC_GROWTH/M.{indicator}.{unit}"},
+                                     query={"startPeriod": "{approved_period}"}),
+    "sdmx:unknown": page(NOBODY, {"path": "nothing/here"}),  # an SDMX 404 (501 for a resource not built)
     # -- end SDMX --
     # -- issue 5: connectors and webhooks (/connectors/) --
     # The run log: coordinators (the catalogue permission), each seeing the connectors of the
@@ -326,11 +334,14 @@ URLS: dict[str, Entry] = {
                                         "uid": "Aaaaaaaaaa1"}),
     "dhis2_not_served": page(NOBODY, {"rest": "x"}),
     # -- end DHIS2 push mount --
-    # -- issue 19: public dissemination (/public/; 404 unless NRS_PUBLIC, open to all when on) --
-    "public:index": page(PUBLIC),
-    "public:indicator": page(PUBLIC, {"code": "RETAIL_SALES"}),
-    "public:history": page(PUBLIC, {"code": "RETAIL_SALES"}),
-    "public:download": page(PUBLIC, {"code": "RETAIL_SALES"}),
+    # -- issue 19: public dissemination (/public/) --
+    # Off in the matrix's settings (NRS_PUBLIC unset): a 404 for everyone. With it on, the
+    # pages are open to all and hold only released figures: tests/test_issue19_public.py walks
+    # every public route anonymously, before and after each release.
+    "public:index": page(NOBODY),
+    "public:indicator": page(NOBODY, {"code": "RETAIL_SALES"}),
+    "public:history": page(NOBODY, {"code": "RETAIL_SALES"}),
+    "public:download": page(NOBODY, {"code": "RETAIL_SALES"}),
     # -- end public dissemination --
 }
 

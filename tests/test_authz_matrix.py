@@ -380,7 +380,9 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 
 def build_url(pattern: Pattern, params: dict[str, str]) -> str:
-    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: quote(params[m.group(1)], safe="/"), pattern.route)
+    # Optional parts of a regex route (the DHIS2 mount's "(?:(?P<version>\d{2})/)?", "/?") are left out.
+    route = re.sub(r"\(\?:(?:[^()]|\([^()]*\))*\)\?", "", pattern.route).replace("/?$", "$")
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: quote(params[m.group(1)], safe="/"), route)
     route = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: quote(params[m.group(1)], safe=""), route)
     return "/" + route.replace("^", "").replace("$", "")
 
