@@ -142,8 +142,8 @@ def test_errors_are_sdmx_messages_never_html(session) -> None:  # type: ignore[n
                  "provisionagreement", "structure/dataproviderscheme", "actualconstraint/VN_VPCP/all"):
         texts = sdmx_error(session.get(f"/sdmx/{path}"), 501, "501")
         assert "NRS does not implement it" in texts[1], path
-    texts = sdmx_error(session.get("/sdmx/dataflow/all/all/latest", {"detail": "referencepartial"}), 501, "501")
-    assert "detail=referencepartial" in texts[1]
+    texts = sdmx_error(session.get("/sdmx/dataflow/all/all/latest", {"detail": "referencestubs"}), 501, "501")
+    assert "detail=referencestubs" in texts[1]
     sdmx_error(session.get("/sdmx/dataflow/all/all/latest", {"detail": "everything"}), 400, "140")
     sdmx_error(session.get("/sdmx/dataflow/a/b/c/d"), 400, "140")
     for method in ("post", "put", "delete"):
@@ -339,6 +339,25 @@ def test_sdmx1_reads_structures(nrs) -> None:  # type: ignore[no-untyped-def]
     assert {c.id for c in categories.category_scheme["CAT_NRS"]} == {a.name for a in Area}
     assert {c.artefact.id for c in categories.categorisation.values()} >= {"DF_SOCIAL"}
     valid(adapter)
+
+
+def test_reference_partial_cuts_codelists_to_the_dataflows_coverage(nrs) -> None:  # type: ignore[no-untyped-def]
+    """What a .Stat Data Explorer asks for a dataflow (references=all&detail=referencepartial):
+    the codelists cut to what the dataflow covers, marked partial; a full answer after it
+    (the same artefacts' URNs) stays whole."""
+    client, adapter = nrs
+    social = client.dataflow("DF_SOCIAL", params={"references": "all", "detail": "referencepartial"})
+    assert "detail=referencepartial" in adapter.answers[0][0]
+    valid(adapter)
+    indicators = social.codelist["CL_INDICATOR"]
+    assert indicators.is_partial
+    # The oracle: the catalogue's own indicators of the social area, not the constraint.
+    assert set(indicators.items) == set(Indicator.objects.filter(area=Area.SOCIAL).values_list("code", flat=True))
+    full = client.dataflow("DF_SOCIAL", params={"references": "all"})
+    valid(adapter)
+    assert not full.codelist["CL_INDICATOR"].is_partial
+    assert len(full.codelist["CL_INDICATOR"]) == Indicator.objects.count() > len(indicators)
+    assert len(social.codelist["CL_AREA"]) < len(full.codelist["CL_AREA"])
 
 
 def test_sdmx1_reads_data_by_key_with_periods(approved, nrs) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,8 @@
   the agencies responsible for or the source of them, and the national area (national
   figures are keyed under it, nrs.exchange.sdmx.national); a breakdown dimension: the codes
   of its codelist if one of the indicators is broken down by it, and ``_T`` (the total).
+- Partial item schemes (``detail=referencepartial``, what a .Stat Data Explorer asks for):
+  the codelists a dataflow references, cut to the codes its allowed constraint allows.
 - Actual (the ``availableconstraint`` resource): the cube region of the data a query really
   selects, in the caller's scope, with the time range its observations cover.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time
+from typing import Any
 
 from sdmx.model import common
 from sdmx.model import v21 as m
@@ -186,3 +189,39 @@ def _span(period: str) -> tuple[date, date]:
         return start, periods.Period.nine_months(start.year).end
     parsed = periods.parse_sdmx(period)
     return parsed.start, parsed.end
+
+
+def partial(objects: list[Any], chosen: list[Any], allowed_constraints: Iterable[Any]) -> list[Any]:
+    """``detail=referencepartial``: each codelist among ``objects`` that a chosen dataflow's
+    allowed constraint restricts, cut to the codes allowed (``isPartial``); the rest as they
+    are. A codelist that was itself asked for stays whole."""
+    flows = [obj for obj in chosen if isinstance(obj, m.DataflowDefinition)]
+    keep: dict[str, set[str]] = defaultdict(set)
+    for constraint in allowed_constraints:
+        if not any(flow in constraint.content for flow in flows):
+            continue
+        for dimension, selection in constraint.data_content_region[0].member.items():
+            codelist = dimension.local_representation.enumerated
+            keep[codelist.id] |= {value.value for value in selection.values}
+    return [_cut(obj, keep[obj.id]) if (isinstance(obj, m.Codelist) and obj.id in keep
+                                        and all(obj is not c for c in chosen)) else obj
+            for obj in objects]
+
+
+def _cut(codelist: m.Codelist, codes: set[str]) -> m.Codelist:
+    """A partial copy of ``codelist`` holding ``codes``, with their hierarchy among themselves
+    (the cached original is shared between requests and stays untouched)."""
+    copies = {code.id: common.Code(id=code.id, name=code.name, description=code.description,
+                                   annotations=list(code.annotations))
+              for code in codelist.items.values() if code.id in codes}
+    for code in codelist.items.values():
+        parent = code.parent
+        if code.id in copies and isinstance(parent, common.Code) and parent.id in copies:
+            copies[code.id].parent = copies[parent.id]
+            copies[parent.id].child.append(copies[code.id])
+    cut = m.Codelist(id=codelist.id, name=codelist.name, description=codelist.description,
+                     maintainer=codelist.maintainer, version=codelist.version, is_final=codelist.is_final,
+                     is_external_reference=False, is_partial=True)
+    for copy in copies.values():
+        cut.append(copy)
+    return cut

@@ -109,7 +109,8 @@ def _structure_key(message: StructureMessage | DataMessage) -> tuple[str, ...] |
     registry = [part for part in parts if part.startswith("registry:")]
     if not registry:
         return None
-    held = sorted(urn.make(obj) for obj in message.iter_objects())
+    held = sorted(urn.make(obj) + (" partial" if getattr(obj, "is_partial", None) else "")  # referencepartial
+                  for obj in message.iter_objects())
     built = [part for part in parts if part.startswith("built:")]
     if not built:  # structures.build() called directly: with or without CL_AREA's validity? Count.
         items = [item for obj in message.iter_objects() if isinstance(obj, m.ItemScheme) for item in obj]

@@ -39,7 +39,8 @@ NO_RESULTS, UNAUTHORISED, SYNTAX, SEMANTIC = "100", "110", "140", "150"
 INTERNAL, NOT_IMPLEMENTED = "500", "501"
 METHODS = ("GET", "HEAD")
 # Structure ``detail`` values other than full: stubs and partial item schemes, not built (501).
-STUB_DETAILS = ("allstubs", "referencestubs", "allcompletestubs", "referencecompletestubs", "referencepartial")
+STUB_DETAILS = ("allstubs", "referencestubs", "allcompletestubs", "referencecompletestubs")
+DETAILS = ("full", "referencepartial")
 AVAILABILITY_REFERENCES = ("none", "all", "dataflow", "datastructure", "codelist", "conceptscheme")
 RESOURCES = (*resources.BUILT, "structure", "data", "availableconstraint", "schema")
 logger = logging.getLogger(__name__)
@@ -183,9 +184,9 @@ def _structure(request: HttpRequest, resource: str, path: str) -> HttpResponse:
         detail = request.GET.get("detail", "full")
         if detail in STUB_DETAILS:
             return _not_implemented(f"detail={detail}")
-        if detail != "full":
+        if detail not in DETAILS:
             raise InputError("detail", *bilingual(gettext_noop("detail must be one of %(values)s"),
-                                                  values=", ".join(("full", *STUB_DETAILS))))
+                                                  values=", ".join((*DETAILS, *STUB_DETAILS))))
         everything = http.structures()
         found = resources.artefacts(everything, with_constraints=resource in ("contentconstraint",
                                                                               *resources.EVERYTHING)
@@ -194,8 +195,10 @@ def _structure(request: HttpRequest, resource: str, path: str) -> HttpResponse:
         if not chosen:
             raise NotFound("structure", *bilingual(gettext_noop("no structure '%(path)s'"),
                                                    path=f"{resource}/{path}".rstrip("/")))
-        return HttpResponse(messages.to_xml(_message(everything, [*chosen, *found.referenced(chosen, references)])),
-                            content_type=XML_STRUCTURE)
+        objects = [*chosen, *found.referenced(chosen, references)]
+        if detail == "referencepartial":
+            objects = constraints.partial(objects, chosen, found.by_resource.get("contentconstraint", []))
+        return HttpResponse(messages.to_xml(_message(everything, objects)), content_type=XML_STRUCTURE)
     except Refused as refused:
         return refused.response
     except NotFound as exc:
