@@ -41,7 +41,8 @@ GENERIC = ["page", "unit", "period", "since", "year", "q", "format", "asOf", "kn
 SDMX = {"structure": ["references", "detail", "format"],
         "schema": ["dimensionAtObservation"],
         "data": ["startPeriod", "endPeriod", "dimensionAtObservation", "knownOn", "format", "updatedAfter",
-                 "detail", "firstNObservations", "lastNObservations"]}
+                 "detail", "firstNObservations", "lastNObservations"],
+        "availableconstraint": ["startPeriod", "endPeriod", "updatedAfter", "mode", "references"]}
 ADMIN = ["q", "o", "p"]
 INDICATOR, REGIME, UNIT, PERIOD = "RETAIL_SALES", "PROV_KTXH_M", "01", "2026-10"
 SKIP_PREFIXES = ("api/", "admin/", "static/")  # the API comes from OpenAPI; the admin per model
@@ -85,13 +86,22 @@ def _reads(module_name: str) -> list[str]:
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
+def _plain(pattern: str) -> str:
+    """A regex route (the SDMX 2.1 resources, the DHIS2 mount) as a path with <holes>: its
+    optional parts left out, its named groups as holes."""
+    pattern = re.sub(r"\(\?:(?:[^()]|\([^()]*\))*\)\?", "", pattern)
+    pattern = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", pattern)
+    return pattern.replace("^", "").replace("/?$", "").replace("$", "")
+
+
 def _page_routes() -> list[Route]:
     routes = []
     for pattern, entry in _walk(get_resolver()):
         if pattern.startswith(SKIP_PREFIXES):
             continue
+        pattern = _plain(pattern)
         module = getattr(entry.callback, "__module__", "") or ""
-        params = SDMX[pattern.split("/")[1]] if pattern.startswith("sdmx/") else _reads(module)
+        params = SDMX.get(pattern.split("/")[1], SDMX["structure"]) if pattern.startswith("sdmx/") else _reads(module)
         holes = {name: name for _conv, name in _CONVERTER.findall(pattern)}
         template = _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", pattern)
         routes.append(Route("/" + pattern, "/" + template, params=params, path_params=holes))
@@ -154,9 +164,12 @@ def _plausible(route: Route, name: str) -> str:
         flow = flow_of(INDICATOR)
         # Small messages: "all" structures take seconds each, and the fuzz sends dozens.
         return {"/sdmx/structure/": "codelist/VN_VPCP/CL_FREQ", "/sdmx/data/": f"{flow}/M.{INDICATOR}.{UNIT}",
-                "/sdmx/schema/": f"dataflow/VN_VPCP/{flow}"}[template.split("{")[0]]
+                "/sdmx/schema/": f"dataflow/VN_VPCP/{flow}", "/sdmx/availableconstraint/": f"{flow}/M.{INDICATOR}.{UNIT}",
+                "/sdmx/": "VN_VPCP/CL_FREQ/1.0"}[template.split("{")[0]]
     return {"regime_code": REGIME, "unit_code": UNIT, "period_id": PERIOD, "fmt": "csv",
-            "seq": "1", "submission_id": "1", "action": "submit", "object_id": "1"}.get(name, "1")
+            "seq": "1", "submission_id": "1", "action": "submit", "object_id": "1",
+            "resource": "codelist", "system": "FUZZ", "job_type": "DATAVALUE_IMPORT", "uid": "Aaaaaaaaaa1",
+            "rest": "x"}.get(name, "1")
 
 
 def _url(route: Route, override: dict[str, str] | None = None) -> str:
