@@ -115,6 +115,8 @@ SCREENS: dict[str, tuple[str, tuple[str, ...]]] = {
     "connectors.connector": (NATIONAL, (ADD, CHANGE)),
     "connectors.subscription": (NATIONAL, (ADD, CHANGE)),
     "connectors.delivery": (READ_ONLY, ()),
+    "public.publication": (NATIONAL, (ADD, CHANGE)),
+    "public.release": (NATIONAL, (ADD, CHANGE)),
     "audit.event": (READ_ONLY, ()),
 }
 # Inlines: (screen, inline model) -> whether a row can be added in it on the screen's change page.
@@ -196,6 +198,11 @@ def _objects(cast: Cast) -> dict[str, Any]:
     regime, indicator = Regime.objects.get(code="PROV_KTXH_M"), Indicator.objects.get(code="GDP_GROWTH")
     partner = save_mapping(PartnerSystem(code="MATRIX", name="matrix"), actor=who)
     node, _secret = federation.register_node("MATRIX", _node_key(), ["01"], actor=who)
+    from datetime import UTC, datetime
+
+    from nrs.exchange.public.actions import publish
+    publication = publish(Indicator.objects.get(code="RETAIL_SALES"), actor=who,
+                          calendar=[("2026-09", "official", datetime(2026, 10, 20, 2, tzinfo=UTC))])
     subscription = connectors.save_subscription(Subscription(
         name="matrix", url="http://127.0.0.1:9/hook", org_unit=current("CP")), actor=who,
         changed=["name"], secret="matrix-secret")
@@ -232,6 +239,8 @@ def _objects(cast: Cast) -> dict[str, Any]:
         "connectors.subscription": subscription,
         "connectors.delivery": Delivery.objects.create(subscription=subscription, event="approved",
                                                        payload={"event": "approved"}),
+        "public.publication": publication,
+        "public.release": publication.releases.get(),
         "audit.event": Event.objects.order_by("-seq").first(),
     }
 
@@ -282,6 +291,10 @@ def _add_data(key: str, cast: Cast) -> dict[str, Any]:
                                  "mapping": '{"fields": {"indicator": "i", "value": "v"}, "period": "2026-10"}'},
         "connectors.subscription": {"name": "added", "url": "http://127.0.0.1:9/hook2",
                                     "org_unit": current("CP").pk, "secret": "a-signing-secret"},
+        "public.publication": {"indicator": Indicator.objects.get(code="GDP_GROWTH").pk, "min_level": "province",
+                               "active": "on"},
+        "public.release": {"publication": cast.objects["public.publication"].pk, "period": "2026-08",
+                           "stage": "official", "release_at_0": "2026-10-20", "release_at_1": "09:00:00"},
     }.get(key, {}) | ({"breakdowns": [str(Codelist.objects.order_by("code")[0].pk)]}
                       if key == "registry.indicator" else {})
 
@@ -306,6 +319,8 @@ CHANGES: dict[str, dict[str, Any]] = {
     "federation.node": {"name": "renamed"},
     "connectors.connector": {"interval_minutes": "30"},
     "connectors.subscription": {"name": "renamed"},
+    "public.publication": {"min_level": "national"},
+    "public.release": {"stage": "preliminary"},
 }
 # A new row in each inline that takes one.
 INLINE_ROWS: dict[str, Any] = {
