@@ -96,7 +96,9 @@ def _libfaketime() -> str:
 
 
 def _run(args: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run([NRS, *args], env=env, capture_output=True, text=True, timeout=600,
+    # About a minute each on an idle machine; `nrs demo` again re-checks all ~290,000 values (an
+    # idempotent resend), far longer beside the other CI jobs: 30 minutes at most, as served_demo.
+    result = subprocess.run([NRS, *args], env=env, capture_output=True, text=True, timeout=1800,
                             check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
