@@ -153,7 +153,7 @@ def test_api_registry(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
     period = client.get("/api/registry/regimes/PROV_KTXH_M/periods/202602").json()
     assert period["cutoff_start"] == "2026-01-15" and period["cutoff_end"] == "2026-02-14"
     bad = client.get("/api/registry/regimes/PROV_KTXH_M/periods/2026-13")
-    assert bad.status_code == 400 and "invalid period" in bad.json()["detail"]
+    assert bad.status_code == 400 and "invalid period" in bad.json()["message_en"]
     lineage = client.get(f"/api/registry/orgunits/{current('37').pk}/lineage").json()
     assert len(lineage) == 3
 
