@@ -9,10 +9,17 @@ failing the page or serving an old copy. `nrs init` runs `collectstatic`."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.management import call_command
 from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+STAMP = ".nrs-collected"  # in STATIC_ROOT: the fingerprint of the sources last collected
 
 
 class StaticStorage(CompressedManifestStaticFilesStorage):
@@ -33,3 +40,34 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
             except OSError:
                 return name
         return hashed
+
+
+def sources_fingerprint() -> str:
+    """A digest of every file the finders would collect (name, size and modification time)
+    and of the storage that processes them: it changes when any source does."""
+    digest = hashlib.sha256(settings.STORAGES["staticfiles"]["BACKEND"].encode())
+    ignore = apps.get_app_config("staticfiles").ignore_patterns  # type: ignore[attr-defined]
+    entries = []
+    for finder in finders.get_finders():
+        for path, storage in finder.list(ignore):
+            stat = os.stat(storage.path(path))
+            prefix = getattr(storage, "prefix", None) or ""
+            entries.append(f"{prefix}/{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    for entry in sorted(entries):
+        digest.update(entry.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def collect() -> bool:
+    """`collectstatic`, unless STATIC_ROOT already holds what the sources are now (its hashing
+    and brotli compression take about a minute, and `nrs init` runs on every upgrade and in
+    every test node). Returns whether it collected."""
+    root = Path(settings.STATIC_ROOT)
+    stamp = root / STAMP
+    fingerprint = sources_fingerprint()
+    manifest = root / "staticfiles.json"
+    if manifest.is_file() and stamp.is_file() and stamp.read_text(encoding="ascii").strip() == fingerprint:
+        return False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(fingerprint + "\n", encoding="ascii")
+    return True

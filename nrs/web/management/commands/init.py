@@ -10,6 +10,7 @@ from django.utils.translation import gettext_noop as _
 from nrs.i18n import bilingual
 from nrs.registry.loader import load_registry
 from nrs.registry.sources import DATA_DIR, RegistryError
+from nrs.web import storage
 from nrs.web.progress import rich_progress
 
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("collectstatic", interactive=False, verbosity=0)
+        storage.collect()  # skipped when STATIC_ROOT holds the sources as they are
         self.stdout.write("{1} / {0}".format(*bilingual(_("Database migrated"))))
         try:
             with rich_progress() as progress:
