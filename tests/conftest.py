@@ -89,6 +89,8 @@ def browser_type_launch_args() -> dict[str, object]:
 
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    # Tests that change the shared demo (served_demo) run after those that only read it.
+    items.sort(key=lambda item: item.get_closest_marker("demo_writes") is not None)
     if chromium_available():
         return
     if os.environ.get("CI") == "true":
@@ -103,6 +105,16 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
 def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     """Uploaded documents go to a per-test folder, not the developer's var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashes(request, settings):  # type: ignore[no-untyped-def]
+    """Passwords set in a test are hashed with MD5, not Argon2 (0.1-0.3 s a hash, and the
+    suite creates and signs in thousands of users); Argon2 hashes still verify. Servers the
+    tests start as processes (`nrs serve`) keep the real settings. Tests marked
+    @pytest.mark.real_password_hashes keep Argon2."""
+    if request.node.get_closest_marker("real_password_hashes") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
 
 
 @pytest.fixture(autouse=True)
@@ -147,17 +159,29 @@ def verified_login(db) -> Callable[..., None]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def live_node(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """One real NRS node for the live tests (tests/live.py): its own database, `nrs init`
-    run once, a Hà Nội system client with a write token, a Hà Nội reporter and approver,
-    and `nrs serve` with two workers. Tests must not stop this server; a test that kills
-    a server starts its own with `live_node.start()`."""
+def initialised_database(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A database (PostgreSQL when the suite runs on it, else a SQLite file) after `nrs init`,
+    never served: the live nodes of the run start from copies of it (tests/live.py,
+    copy_of_database), so the registry is loaded once per run, not once per node."""
     from tests.live import LiveNode, fresh_database
 
+    tmp = tmp_path_factory.mktemp("initialised")
+    with fresh_database(tmp, "initialised") as database:
+        LiveNode(database=database, var_dir=tmp / "var").nrs("init")
+        yield database
+
+
+@pytest.fixture(scope="session")
+def live_node(tmp_path_factory, initialised_database):  # type: ignore[no-untyped-def]
+    """One real NRS node for the live tests (tests/live.py): its own database, a copy of the
+    run's initialised one, a Hà Nội system client with a write token, a Hà Nội reporter and approver,
+    and `nrs serve` with two workers. Tests must not stop this server; a test that kills
+    a server starts its own with `live_node.start()`."""
+    from tests.live import LiveNode, copy_of_database
+
     tmp = tmp_path_factory.mktemp("live")
-    with fresh_database(tmp, "live") as database:
+    with copy_of_database(initialised_database, tmp, "live") as database:
         node = LiveNode(database=database, var_dir=tmp / "var")
-        node.nrs("init")
         node.user("hn.system", "system", "01")
         node.token("hn.system", "01", "write")
         node.user("hn.approver", "approver", "01")
@@ -169,23 +193,43 @@ def live_node(tmp_path_factory):  # type: ignore[no-untyped-def]
             node.stop()
 
 
-@pytest.fixture(scope="session")
-def served_demo(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """One demo (`nrs init`, `nrs demo`, `nrs serve` under faketime, as tests/test_demo_browser.py
-    runs them) shared by the browser checks that only read it (axe, the phone pages): loading the
-    demo is most of their time. NRS_DEMO_BASE reuses a demo already served."""
-    import subprocess
+# What the shared demo's commands printed, by step (tests/test_demo_browser.py checks them);
+# empty when NRS_DEMO_BASE names a demo served elsewhere.
+DEMO_OUTPUTS: dict[str, str] = {}
 
+
+@pytest.fixture(scope="session")
+def demo_registry(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A var dir after `nrs init`, copied by every demo of the run (the shared one and those
+    at the edges of a month): the registry does not depend on the day, so it is loaded once.
+    Loaded at the earliest moment any of them runs at."""
+    from tests.test_demo_browser import MONTH_EDGES, _env, _run
+
+    var_dir = tmp_path_factory.mktemp("init-var")
+    DEMO_OUTPUTS["init"] = _run(["init"], _env(var_dir, MONTH_EDGES[0]))
+    return var_dir
+
+
+@pytest.fixture(scope="session")
+def served_demo(request, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """One demo, loaded as a newcomer does (`nrs init` and `nrs demo`, each run twice to prove
+    it idempotent, and `nrs createuser`), served by `nrs serve` under faketime, shared by every
+    browser check on the demo (tests/test_demo_browser.py, the axe and phone checks): loading
+    the demo is most of their time. Tests that change the demo are marked demo_writes and run
+    after the others. NRS_DEMO_BASE reuses a demo already served."""
     if os.environ.get("NRS_DEMO_BASE"):
         yield os.environ["NRS_DEMO_BASE"].rstrip("/")
         return
-    from tests.test_demo_browser import DEMO_AT, NRS, _env, _serving
+    from tests.test_demo_browser import DEMO_AT, _env, _run, _serving
 
-    env = _env(tmp_path_factory.mktemp("shared-demo-var"), DEMO_AT)
-    # About a minute each on an idle machine; far longer beside other test runs: 30 minutes at most.
-    for args, expected in ((["init"], "Registry loaded"), (["demo"], "lanhdao")):
-        result = subprocess.run([NRS, *args], env=env, capture_output=True, text=True, timeout=1800,
-                                check=False)
-        assert result.returncode == 0 and expected in result.stdout, result.stdout + result.stderr
+    var_dir = tmp_path_factory.mktemp("shared-demo") / "var"
+    shutil.copytree(request.getfixturevalue("demo_registry"), var_dir)
+    env = _env(var_dir, DEMO_AT)
+    steps = {"init_again": ["init"], "demo": ["demo"], "demo_again": ["demo"],
+             "createuser": ["createuser", "an.nguyen", "--password", "a-strong-pass-2026",
+                            "--role", "reporter", "--unit", "01"],
+             "createuser_again": ["createuser", "an.nguyen", "--role", "reporter", "--unit", "01"]}
+    for name, args in steps.items():
+        DEMO_OUTPUTS[name] = _run(args, env)
     with _serving(env) as base:
         yield base

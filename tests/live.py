@@ -3,13 +3,16 @@
 file), set up with the real CLI, served by the real `nrs serve` on 127.0.0.1.
 
 `LiveNode` is shared by the live tests through the session fixture
-`live_node` (tests/conftest.py), so `nrs init` runs once per run. A test that
+`live_node` (tests/conftest.py); the nodes of a run start from one database after
+`nrs init` (conftest's initialised_database) and share one STATIC_ROOT, so the registry
+is loaded and the static files collected once per run. A test that
 must kill or restart a server starts its own process on the same node with
 `node.start()` / `node.kill()`.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -17,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +36,11 @@ from django.utils.datastructures import CaseInsensitiveMapping
 NRS = str(Path(sys.executable).parent / "nrs")
 PG = os.environ.get("NRS_DATABASE_URL", "").startswith("postgres")
 PASSWORD = "a-strong-pass-2026"
+# One STATIC_ROOT for every node and demo a run starts: the first `nrs init` collects the static
+# files (hashing and brotli, about a minute), the others find them current and skip it
+# (nrs/web/storage.py, collect).
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="nrs-static-"))
+atexit.register(shutil.rmtree, STATIC_ROOT, True)
 
 
 def free_port() -> int:
@@ -106,7 +115,8 @@ class LiveNode:
     def __post_init__(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NRS_")}
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        env.update({"NRS_DATABASE_URL": self.database, "NRS_VAR_DIR": str(self.var_dir)})
+        env.update({"NRS_DATABASE_URL": self.database, "NRS_VAR_DIR": str(self.var_dir),
+                    "NRS_STATIC_ROOT": str(STATIC_ROOT)})
         self.env = env
 
     def nrs(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
@@ -136,16 +146,19 @@ class LiveNode:
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         self.processes.append(proc)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
+        # A cold first answer takes seconds on a loaded machine (the CI jobs side by side on 2
+        # cores): each try waits 10 s, and the server has 3 minutes in all.
+        deadline = time.monotonic() + 180
+        while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"nrs serve exited with {proc.returncode}")
             try:
-                with urllib.request.urlopen(f"{base}/health/", timeout=1):
+                with urllib.request.urlopen(f"{base}/health/", timeout=10):
                     break
             except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("nrs serve did not answer /health/ in 3 minutes") from None
                 time.sleep(0.2)
-        else:
-            raise RuntimeError("nrs serve did not answer /health/ in 60 s")
         self.base = self.base or base
         return base
 

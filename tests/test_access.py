@@ -90,6 +90,7 @@ def test_grant_is_idempotent(hanoi_reporter) -> None:  # type: ignore[no-untyped
     assert again == hanoi_reporter.grants.get()
 
 
+@pytest.mark.real_password_hashes
 def test_passwords_are_stored_with_argon2(hanoi_reporter) -> None:  # type: ignore[no-untyped-def]
     assert hanoi_reporter.password.startswith("argon2$")
 

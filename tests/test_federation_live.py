@@ -27,7 +27,7 @@ from nrs.lib import periods
 from nrs.registry.models import Level, OrgUnit, Regime
 from nrs.web import demo_values
 from tests.conftest import current
-from tests.live import NRS, LiveNode, call, copy_of_database, fresh_database
+from tests.live import NRS, LiveNode, call, copy_of_database
 
 # Two servers with a database each: .ci/run runs it on PostgreSQL, as deployed nodes are.
 pytestmark = [pytest.mark.django_db, pytest.mark.ci_pg_only]
@@ -48,16 +48,15 @@ def _node(database: str, tmp: Path, label: str) -> LiveNode:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: Any) -> Iterator[Pair]:
+def pair(tmp_path_factory: Any, initialised_database: str) -> Iterator[Pair]:
     tmp = tmp_path_factory.mktemp("federation")
     (tmp / "province").mkdir()
     (tmp / "national").mkdir()
-    with ExitStack() as stack:
-        province = _node(stack.enter_context(fresh_database(tmp / "province", "fedprovince")),
-                         tmp, "province")
-        province.nrs("init")
-        national = _node(stack.enter_context(copy_of_database(province.database, tmp / "national", "fednational")),
-                         tmp, "national")
+    with ExitStack() as stack:  # both nodes start from the run's database after `nrs init`
+        province = _node(stack.enter_context(copy_of_database(initialised_database, tmp / "province",
+                                                              "fedprovince")), tmp, "province")
+        national = _node(stack.enter_context(copy_of_database(initialised_database, tmp / "national",
+                                                              "fednational")), tmp, "national")
         province.user("hn.system", "system", "01")
         province.token("hn.system", "01", "write")
         province.user("hn.approver", "approver", "01")

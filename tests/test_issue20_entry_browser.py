@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.browser_helpers import axe_ids
-from tests.live import PASSWORD, LiveNode, fresh_database
+from tests.live import PASSWORD, LiveNode, copy_of_database
 
 pytestmark = [pytest.mark.engine_independent, pytest.mark.browser]
 
@@ -50,12 +50,11 @@ print(month.sdmx)
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveNode, str]]:
+def node(tmp_path_factory: pytest.TempPathFactory, initialised_database: str) -> Iterator[tuple[LiveNode, str]]:
     tmp = tmp_path_factory.mktemp("entry")
-    with fresh_database(tmp, "entry") as database:
+    with copy_of_database(initialised_database, tmp, "entry") as database:  # after `nrs init`
         live = LiveNode(database=database, var_dir=tmp / "var")
         live.env["NRS_DEMO"] = "1"  # plain http on 127.0.0.1, no second factor for the reporter
-        live.nrs("init")
         live.user("hn.reporter", "reporter", "01")
         live.user("hp.reporter", "reporter", "31")
         month = live.nrs("shell", "-c", SEED).stdout.strip().splitlines()[-1]

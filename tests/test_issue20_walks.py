@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from tests.browser_helpers import axe_ids, settle
-from tests.live import PASSWORD, LiveNode, fresh_database
+from tests.live import PASSWORD, LiveNode, copy_of_database
 from tests.test_collection_api import PDF
 
 pytestmark = [pytest.mark.engine_independent, pytest.mark.browser]
@@ -95,12 +95,11 @@ class Walk:
 
 
 @pytest.fixture(scope="module")
-def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
+def walk(tmp_path_factory: pytest.TempPathFactory, initialised_database: str) -> Iterator[Walk]:
     tmp = tmp_path_factory.mktemp("walks")
-    with fresh_database(tmp, "walks") as database:
+    with copy_of_database(initialised_database, tmp, "walks") as database:  # after `nrs init`
         live = LiveNode(database=database, var_dir=tmp / "var")
         live.env["NRS_DEMO"] = "1"  # plain http on 127.0.0.1, no second factor
-        live.nrs("init")
         line = live.nrs("shell", "-c", SEED).stdout.strip().splitlines()[-1]
         live.start(workers=1)
         try:

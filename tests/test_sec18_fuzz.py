@@ -164,7 +164,8 @@ def _plausible(route: Route, name: str) -> str:
         flow = flow_of(INDICATOR)
         # Small messages: "all" structures take seconds each, and the fuzz sends dozens.
         return {"/sdmx/structure/": "codelist/VN_VPCP/CL_FREQ", "/sdmx/data/": f"{flow}/M.{INDICATOR}.{UNIT}",
-                "/sdmx/schema/": f"dataflow/VN_VPCP/{flow}", "/sdmx/availableconstraint/": f"{flow}/M.{INDICATOR}.{UNIT}",
+                "/sdmx/schema/": f"dataflow/VN_VPCP/{flow}",
+                "/sdmx/availableconstraint/": f"{flow}/M.{INDICATOR}.{UNIT}",
                 "/sdmx/": "VN_VPCP/CL_FREQ/1.0"}[template.split("{")[0]]
     return {"regime_code": REGIME, "unit_code": UNIT, "period_id": PERIOD, "fmt": "csv",
             "seq": "1", "submission_id": "1", "action": "submit", "object_id": "1",
