@@ -248,7 +248,8 @@ def test_unknown_structures_are_404(hanoi_reporter) -> None:  # type: ignore[no-
 
 def test_anonymous_is_refused() -> None:
     response = Client().get("/sdmx/structure/all")
-    assert response.status_code == 401 and response["WWW-Authenticate"] == 'Bearer realm="nrs"'  # as the API's (RFC 6750)
+    # The challenge the API's 401s carry too (RFC 6750).
+    assert response.status_code == 401 and response["WWW-Authenticate"] == 'Bearer realm="nrs"'
     assert Client().get("/sdmx/data/DF_SOCIAL/all").status_code == 401
     bad = Client().get("/sdmx/data/DF_SOCIAL/all", HTTP_AUTHORIZATION="Bearer nrs_nope_nope")
     assert bad.status_code == 401
