@@ -5,7 +5,8 @@ WhiteNoise's compressed manifest storage, made lenient. A name is served under i
 is now; a name missing from the manifest (no `collectstatic` yet, as in the tests, or a file
 added since) or whose source has changed since it was collected (a `git pull` without `nrs init`)
 is served under its own name, fresh, through the finders (WHITENOISE_USE_FINDERS), instead of
-failing the page or serving an old copy. `nrs init` runs `collectstatic`."""
+failing the page or serving an old copy. `nrs init` runs `collectstatic` through `collect()`,
+which skips it when STATIC_ROOT already holds the sources as they are."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def collect() -> bool:
     root = Path(settings.STATIC_ROOT)
     stamp = root / STAMP
     fingerprint = sources_fingerprint()
-    manifest = root / "staticfiles.json"
+    manifest = root / StaticStorage.manifest_name
     if manifest.is_file() and stamp.is_file() and stamp.read_text(encoding="ascii").strip() == fingerprint:
         return False
     call_command("collectstatic", interactive=False, verbosity=0)

@@ -20,8 +20,8 @@ from lxml import etree
 from lxml.builder import ElementMaker
 from sdmx.message import StructureMessage
 
-from nrs.accounts import api_auth, ratelimit
-from nrs.accounts.api_auth import authenticate_bearer, bearer_secret
+from nrs.accounts import ratelimit
+from nrs.accounts.api_auth import authenticate_bearer, bearer_secret, challenge
 from nrs.exchange.public import scope as public_scope
 from nrs.exchange.sdmx import constraints, http, messages, national, query, resources, structures, xsd
 from nrs.exchange.sdmx.query import NotFound
@@ -90,7 +90,7 @@ def _authenticate(request: HttpRequest, as_json: bool) -> Any:
         return None
     message = bilingual(gettext_noop("sign in or send a valid API token (Authorization: Bearer nrs_…)"))
     response = error(401, UNAUTHORISED, "Authorization", *message, as_json=as_json)
-    response["WWW-Authenticate"] = api_auth.challenge(request)  # error="invalid_token" when one came
+    response["WWW-Authenticate"] = challenge(request)  # error="invalid_token" when one came
     raise Refused(response)
 
 
